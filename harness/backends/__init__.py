@@ -1,0 +1,1 @@
+"""Backends behind one interface: ``local`` (embedded emulation) and ``kubernetes`` (real Flagger)."""

@@ -1,0 +1,77 @@
+"""The interface every backend implements; the runner only talks to this."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from harness.clock import Clock
+from harness.flagger.model import CanaryEvent, CanarySpec, CanaryStatus, MetricResult
+from harness.model import StatusSample
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One pod-template revision of the faulty app: its version label and fault configuration."""
+
+    version: str
+    faults: tuple[Mapping[str, Any], ...] = ()  # faulty_app fault configs (validated JSON-able data)
+    replicas: int = 1
+    env: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Ingress:
+    """Where load must go: through the router/Traefik, never straight to the canary."""
+
+    url: str  # e.g. http://127.0.0.1:18080
+    host_header: str | None = None
+
+
+@dataclass(frozen=True)
+class PreflightCheck:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What the backend saw since the previous ``observe()`` call."""
+
+    samples: tuple[StatusSample, ...] = ()
+    events: tuple[CanaryEvent, ...] = ()
+    checks: tuple[MetricResult, ...] = ()
+    queries: tuple[Mapping[str, Any], ...] = field(default=())  # raw Prometheus query results, evidence
+
+
+class Backend(Protocol):
+    name: str
+    clock: Clock
+
+    def preflight(self) -> Sequence[PreflightCheck]: ...
+
+    def deploy(self, canary: CanarySpec, stable: Revision) -> Ingress:
+        """Deploy the stable revision, router and controller; return once the Canary is Initialized."""
+        ...
+
+    def trigger(self, revision: Revision) -> float:
+        """Roll out a new revision (pod-template change); return the emulated time of the change."""
+        ...
+
+    def set_canary_faults(self, faults: Sequence[Mapping[str, Any]]) -> None:
+        """Change the running canary's faults at run time (admin API)."""
+        ...
+
+    def observe(self) -> Observation: ...
+
+    def status(self) -> CanaryStatus: ...
+
+    def diagnostics(self) -> Mapping[str, str]:
+        """Text blobs for the report when something times out (status, deployments, logs)."""
+        ...
+
+    def teardown(self) -> None:
+        """Idempotent; stops every process / deletes the namespace the backend created."""
+        ...

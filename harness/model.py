@@ -1,0 +1,50 @@
+"""Run-level data shared by the runner, the load gateway, verdicts and the report (pure data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, NewType
+
+from harness.flagger.model import CanaryStatus
+
+ScenarioId = NewType("ScenarioId", str)
+Namespace = NewType("Namespace", str)
+
+NO_VERSION = "none"  # responses without X-App-Version (router-made 502/503/504, transport errors)
+
+
+@dataclass(frozen=True)
+class LoadBucket:
+    """Requests of one time bucket, for one app version and one HTTP status (0 = no response)."""
+
+    start: float  # emulated seconds on the run clock
+    duration: float  # emulated seconds
+    version: str  # X-App-Version of the responses, or NO_VERSION
+    status: int
+    requests: int
+    bad: int  # 5xx, no response, or a body that failed validation (wrong answer)
+    latency_p50_ms: float
+    latency_p95_ms: float
+    latency_p99_ms: float
+    latency_max_ms: float
+    hurt_users: tuple[str, ...] = ()  # synthetic user ids that got a bad answer in this bucket
+
+
+@dataclass(frozen=True)
+class StatusSample:
+    """The Canary status as observed at one instant, with the router's actual weights."""
+
+    at: float
+    status: CanaryStatus
+    router_weights: tuple[int, int] | None = None  # (primary, canary) as the router applies them
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A point on the run timeline: fault on/off, trigger, lifecycle stage changes."""
+
+    at: float
+    kind: Literal[
+        "stage", "trigger", "fault_on", "fault_off", "rollback", "promotion", "interrupted", "warning"
+    ]
+    detail: str
