@@ -48,3 +48,33 @@ class Mark:
         "stage", "trigger", "fault_on", "fault_off", "rollback", "promotion", "interrupted", "warning"
     ]
     detail: str
+
+
+class Decision:
+    """Verdict values (plain strings so they serialise as themselves)."""
+
+    GO = "GO"
+    NO_GO = "NO-GO"
+    INCONCLUSIVE = "INCONCLUSIVE"  # the fault never reached traffic, or evidence is missing
+    INCOMPLETE = "INCOMPLETE"  # the run was interrupted or crashed before a verdict
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One expectation: what was measured against its limit (and, when planned, what was predicted)."""
+
+    name: str  # e.g. "abort_within", "max_canary_weight"
+    measured: float | str | None
+    limit: float | str | None
+    unit: str = ""  # "s", "%", "requests", "users", ""
+    passed: bool | None = None  # None = could not be judged
+    predicted: float | str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    decision: str  # one of Decision.*
+    measures: tuple[Measure, ...] = ()
+    reasons: tuple[str, ...] = ()  # why NO-GO / INCONCLUSIVE, in plain words
+    warnings: tuple[str, ...] = ()  # e.g. low-sample intervals ("no sample, no signal")
