@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Install Traefik 3 + Flagger (with its bundled Prometheus) and the faulty_app image into a cluster.
+#
+# Usage: cluster/bootstrap.sh [--kind-cluster NAME] [--skip-image]
+#   --kind-cluster NAME  kind cluster to load the image into (default: canary-chaos)
+#   --skip-image         do not build/load canary-chaos/faulty-app:dev (e.g. a registry already has it)
+#
+# Idempotent: `helm upgrade --install` and `kubectl apply` converge; rerun it freely.
+# Versions are pinned to what Flagger v1.44.0's Traefik e2e uses.
+set -euo pipefail
+
+TRAEFIK_CHART_VERSION="37.4.0"   # Traefik 3.6.2
+FLAGGER_CHART_VERSION="1.44.0"   # Flagger v1.44.0
+TRAEFIK_NAMESPACE="traefik"
+FLAGGER_NAMESPACE="flagger-system"
+APP_IMAGE="canary-chaos/faulty-app:dev"
+KIND_CLUSTER="canary-chaos"
+BUILD_IMAGE=1
+ROLLOUT_TIMEOUT="300s"
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CLUSTER_DIR="${REPO_ROOT}/cluster"
+
+log() { printf '>>> %s\n' "$*" >&2; }
+die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --kind-cluster) KIND_CLUSTER="${2:?--kind-cluster needs a name}"; shift 2 ;;
+    --skip-image) BUILD_IMAGE=0; shift ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) die "unknown argument: $1 (see --help)" ;;
+  esac
+done
+
+require() {
+  local tool="$1" hint="$2"
+  command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not on PATH: $hint"
+}
+
+require kubectl "install kubectl >= 1.29 (https://kubernetes.io/docs/tasks/tools/)"
+require helm "install Helm 3 (https://helm.sh/docs/intro/install/)"
+if [[ "$BUILD_IMAGE" == 1 ]]; then
+  require docker "install Docker, or pass --skip-image if the image is already available to the nodes"
+  require kind "install kind (https://kind.sigs.k8s.io/), or pass --skip-image"
+fi
+
+kubectl cluster-info >/dev/null 2>&1 || die "no reachable cluster in the current kube context ($(kubectl config current-context 2>/dev/null || echo none))"
+log "kube context: $(kubectl config current-context)"
+
+log "Installing Traefik chart ${TRAEFIK_CHART_VERSION} into ${TRAEFIK_NAMESPACE}"
+helm repo add traefik https://traefik.github.io/charts --force-update >/dev/null
+helm repo add flagger https://flagger.app --force-update >/dev/null
+helm repo update traefik flagger >/dev/null
+helm upgrade --install traefik traefik/traefik \
+  --version "${TRAEFIK_CHART_VERSION}" \
+  --namespace "${TRAEFIK_NAMESPACE}" --create-namespace \
+  --values "${CLUSTER_DIR}/traefik-values.yaml" \
+  --wait --timeout "${ROLLOUT_TIMEOUT}"
+
+log "Installing the Flagger event receiver into ${FLAGGER_NAMESPACE}"
+kubectl create namespace "${FLAGGER_NAMESPACE}" --dry-run=client -o yaml | kubectl apply -f -
+kubectl apply -n "${FLAGGER_NAMESPACE}" -k "${CLUSTER_DIR}/event-receiver"
+
+log "Installing Flagger chart ${FLAGGER_CHART_VERSION} (meshProvider=traefik, prometheus.install=true)"
+helm upgrade --install flagger flagger/flagger \
+  --version "${FLAGGER_CHART_VERSION}" \
+  --namespace "${FLAGGER_NAMESPACE}" \
+  --values "${CLUSTER_DIR}/flagger-values.yaml" \
+  --wait --timeout "${ROLLOUT_TIMEOUT}"
+
+if [[ "$BUILD_IMAGE" == 1 ]]; then
+  log "Building ${APP_IMAGE} and loading it into kind cluster ${KIND_CLUSTER}"
+  docker build -f "${REPO_ROOT}/faulty_app/Dockerfile" -t "${APP_IMAGE}" "${REPO_ROOT}"
+  kind load docker-image "${APP_IMAGE}" --name "${KIND_CLUSTER}"
+fi
+
+log "Waiting for rollouts"
+kubectl -n "${TRAEFIK_NAMESPACE}" rollout status deployment/traefik --timeout "${ROLLOUT_TIMEOUT}"
+kubectl -n "${FLAGGER_NAMESPACE}" rollout status deployment/flagger --timeout "${ROLLOUT_TIMEOUT}"
+kubectl -n "${FLAGGER_NAMESPACE}" rollout status deployment/flagger-prometheus --timeout "${ROLLOUT_TIMEOUT}"
+kubectl -n "${FLAGGER_NAMESPACE}" rollout status deployment/event-receiver --timeout "${ROLLOUT_TIMEOUT}"
+
+for crd in ingressroutes.traefik.io traefikservices.traefik.io canaries.flagger.app metrictemplates.flagger.app; do
+  kubectl get crd "$crd" >/dev/null || die "CRD $crd is missing after install"
+done
+log "Ready: Traefik web entrypoint on NodePort 30080 (kind maps it to 127.0.0.1:18080)"

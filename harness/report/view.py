@@ -1,0 +1,144 @@
+"""Run records turned into plain view data for the HTML template (strings already formatted)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from harness.durations import format_duration
+from harness.journal import RunRecord
+from harness.model import Decision, Measure
+from harness.progress import format_clock
+from harness.report.charts import run_chart_svg
+from harness.report.conditions import AbortCriterion, RollbackConditions
+from harness.report.evidence import format_value, interval_samples, time_origin
+from harness.report.remediation import Note, remediation_notes
+
+_RESULTS = {True: ("pass", "pass"), False: ("FAIL", "fail"), None: ("not judged", "unknown")}
+
+
+@dataclass(frozen=True)
+class MeasureView:
+    name: str
+    measured: str
+    limit: str
+    predicted: str
+    result: str
+    css: str
+    note: str
+
+
+def run_view(record: RunRecord, index: int) -> dict[str, Any]:
+    """Everything the template shows for one run; ``record`` must already be redacted."""
+    origin = time_origin(record)
+    verdict = record.verdict
+    return {
+        "anchor": f"run-{index}-{re.sub(r'[^A-Za-z0-9_-]+', '-', record.scenario_id)[:60]}",
+        "scenario_id": record.scenario_id,
+        "description": record.description,
+        "decision": record.decision,
+        "incomplete": not record.complete,
+        "incomplete_reason": record.incomplete_reason or "the run did not record a verdict",
+        "stamp": guardrail_stamp(record),
+        "reasons": list(verdict.reasons) if verdict else [],
+        "measures": [measure_view(m) for m in (verdict.measures if verdict else ())],
+        "notes": list(_notes(record)),
+        "chart": _chart(record),
+        "conditions": _conditions(record.rollback_conditions),
+        "intervals": [
+            {
+                "at": format_clock(s.at - origin),
+                "window": format_duration(s.window),
+                "requests": s.canary_requests,
+                "bad": s.canary_bad,
+                "failed": ", ".join(s.failed_metrics) or "—",
+                "low": s.low,
+            }
+            for s in interval_samples(record)
+        ],
+        "warnings": list(dict.fromkeys([*record.warnings, *(verdict.warnings if verdict else ())])),
+        "events": [
+            {"at": format_clock(e.at - origin), "type": e.type, "phase": str(e.phase), "message": e.message}
+            for e in sorted(record.events, key=lambda e: e.at)
+        ],
+        "diagnostics": sorted(record.diagnostics.items()),
+        "plan": json.dumps(record.plan, indent=2, default=str) if record.plan else None,
+        "run_id": record.run_id,
+        "scenario_file": record.scenario_file or "—",
+        "canary_hash": record.canary_hash or "—",
+        "backend": record.backend or "—",
+        "time_scale": f"{record.time_scale:g}",
+        "started_at": record.started_at or "—",
+        "finished_at": record.finished_at or "—",
+        "git_commit": record.git_commit or "not a git checkout",
+        "tool_versions": sorted(record.tool_versions.items()),
+        "scenario": json.dumps(record.scenario, indent=2, default=str),
+    }
+
+
+def measure_view(measure: Measure) -> MeasureView:
+    result, css = _RESULTS[measure.passed]
+    return MeasureView(
+        name=measure.name,
+        measured=format_value(measure.measured, measure.unit),
+        limit=format_value(measure.limit, measure.unit),
+        predicted=format_value(measure.predicted, measure.unit) if measure.predicted is not None else "",
+        result=result,
+        css=css,
+        note=measure.note,
+    )
+
+
+def guardrail_stamp(record: RunRecord) -> str | None:
+    """'Guardrail last proven: <finished_at> for spec hash <hash[:12]>', for GO runs only."""
+    if record.decision != Decision.GO:
+        return None
+    proven = record.finished_at or "unknown time"
+    return f"Guardrail last proven: {proven} for spec hash {record.canary_hash[:12]}"
+
+
+def _notes(record: RunRecord) -> tuple[Note, ...]:
+    try:
+        return remediation_notes(record)
+    except Exception as exc:  # a report must render whatever is present, even from odd data
+        return (Note("report", f"remediation notes unavailable: {type(exc).__name__}: {exc}"),)
+
+
+def _chart(record: RunRecord) -> Markup:
+    try:
+        return Markup(run_chart_svg(record))  # noqa: S704 - matplotlib escapes all text it writes
+    except Exception as exc:  # a broken chart must not hide the rest of the evidence
+        return Markup('<p class="muted">chart unavailable: {}</p>').format(
+            escape(f"{type(exc).__name__}: {exc}")
+        )
+
+
+def _conditions(conditions: RollbackConditions | None) -> dict[str, Any] | None:
+    if conditions is None:
+        return None
+    return {
+        "sentence": conditions.sentence,
+        "criteria": [_criterion(c) for c in conditions.criteria],
+        "threshold": conditions.threshold,
+        "interval": format_duration(conditions.interval_seconds),
+        "abort_after": f"{conditions.threshold} × {format_duration(conditions.interval_seconds)} = "
+        f"{format_duration(conditions.abort_after_first_failure_seconds)}",
+        "deadline": f"{conditions.progress_deadline_seconds} s",
+        "max_weight": conditions.max_weight,
+        "steps": " → ".join(f"{w}%" for w in conditions.progression) or "—",
+    }
+
+
+def _criterion(criterion: AbortCriterion) -> dict[str, str | None]:
+    low = f"{criterion.min:g}" if criterion.min is not None else "−∞"
+    high = f"{criterion.max:g}" if criterion.max is not None else "+∞"
+    return {
+        "metric": criterion.metric,
+        "range": f"[{low}, {high}]",
+        "window": criterion.window or "—",
+        "template": criterion.template,
+    }

@@ -1,0 +1,301 @@
+"""Scenario files (``scenarios/*.yaml``) into frozen ``Scenario`` objects, with located errors (pure).
+
+``load_scenario(path)`` only ever returns a ``Scenario`` or raises ``ScenarioError`` listing every problem
+of the file (file, line, field path, expected vs found, "did you mean"). Fault lists are validated by
+``faulty_app.config.parse_faults``; the Canary by ``harness.flagger.spec_loader``. Inline ``analysis``
+overrides are merged onto the base Canary mapping before it is parsed. Schema: ``scenarios/README.md``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, cast
+
+from faulty_app.config import FaultConfigError, dump_faults, parse_faults
+from harness.errors import CanarySpecError, Problem, ScenarioError
+from harness.flagger import spec_loader
+from harness.flagger.model import CanarySpec
+from harness.model import ScenarioId
+from harness.policy import DEFAULT_POLICY, Policy, find_policy, load_policy, read_policy
+from harness.scenario_fields import Fields, any_text, choice, duration, integer, text
+from harness.scenario_load import read_expectations, read_load, read_timing
+from harness.scenario_model import REQUIREMENTS, FaultPlan, FaultTrigger, Requirement, RevisionSpec, Scenario
+from harness.yamlloc import FieldPath, join_path, load_located, parse_path, render_path
+
+CANARY_DIR = "canaries"
+DEFAULT_CANARY = f"{CANARY_DIR}/faulty-app.yaml"
+ID_PATTERN = r"[a-z0-9][a-z0-9-]*"
+
+TOP_KEYS = (
+    "id", "description", "requires", "canary", "analysis", "progress_deadline_seconds", "policy",
+    "policy_overrides", "stable", "revision", "fault", "load", "timing", "expect",
+)  # fmt: skip
+ANALYSIS_KEYS = (
+    "interval", "threshold", "maxWeight", "stepWeight", "stepWeights", "stepWeightPromotion", "iterations",
+    "match", "mirror", "mirrorWeight", "primaryReadyThreshold", "canaryReadyThreshold", "metrics",
+    "webhooks", "alerts", "sessionAffinity",
+)  # fmt: skip
+
+
+def discover(directory: str | Path) -> list[Path]:
+    """Scenario files directly in ``directory`` (sorted), without ``policy.yaml`` and ``canaries/``."""
+    root = Path(directory)
+    found = [*root.glob("*.yaml"), *root.glob("*.yml")]
+    return sorted(p for p in found if p.is_file() and p.name not in {"policy.yaml", "policy.yml"})
+
+
+def load_catalog(directory: str | Path, *, policy: Policy | None = None) -> list[Scenario]:
+    """Load every scenario of ``directory``; one ``ScenarioError`` lists the problems of all files."""
+    scenarios: list[Scenario] = []
+    problems: list[Problem] = []
+    for path in discover(directory):
+        try:
+            scenarios.append(load_scenario(path, policy=policy))
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+    seen: dict[str, Path] = {}
+    for scenario in scenarios:
+        if scenario.id in seen:
+            problems.append(
+                Problem(
+                    "id",
+                    "ids unique in the catalog",
+                    f"{scenario.id!r} also in {seen[scenario.id]}",
+                    str(scenario.file),
+                )
+            )
+        seen[scenario.id] = scenario.file
+    if problems:
+        raise ScenarioError(problems)
+    return scenarios
+
+
+def load_scenario(path: str | Path, *, policy: Policy | None = None) -> Scenario:
+    """Load and validate one scenario file. ``policy`` replaces the file's ``policy:`` reference."""
+    file = Path(path)
+    reader = Fields(load_located(file))
+    if reader.mapping((), TOP_KEYS) is None:
+        reader.raise_if_problems()
+    scenario_id = _read_id(reader, file)
+    base_policy = _read_policy_file(reader, file, policy)
+    resolved_policy = (
+        read_policy(reader, ("policy_overrides",), base_policy)
+        if reader.present(("policy_overrides",))
+        else base_policy
+    )
+    canary, manifest = _read_canary(reader, file)
+    stable = _read_revision(reader, ("stable",), "1.0.0")
+    revision = _read_revision(reader, ("revision",), "1.1.0")
+    if stable.version == revision.version:
+        reader.add(
+            ("revision", "version"),
+            f"a version different from stable ({stable.version!r})",
+            repr(revision.version),
+        )
+    scenario = Scenario(
+        id=ScenarioId(scenario_id),
+        description=reader.get(("description",), any_text(), ""),
+        file=file,
+        canary=cast(CanarySpec, canary),
+        canary_manifest=manifest,
+        stable=stable,
+        revision=revision,
+        fault=_read_fault(reader),
+        load=read_load(reader),
+        timing=read_timing(reader),
+        expect=read_expectations(reader, resolved_policy),
+        policy=resolved_policy,
+        requires=_read_requires(reader),
+    )
+    reader.raise_if_problems()
+    return scenario
+
+
+def _read_id(reader: Fields, file: Path) -> str:
+    pattern_text = "an id of lowercase letters, digits and '-'"
+    if reader.present(("id",)):
+        return reader.get(("id",), text(ID_PATTERN, pattern_text), file.stem)
+    try:
+        return text(ID_PATTERN, pattern_text).convert(file.stem)
+    except ValueError:
+        reader.add(("id",), f"{pattern_text} (the file name {file.name!r} is not one)", "nothing")
+        return file.stem
+
+
+def _read_requires(reader: Fields) -> tuple[Requirement, ...]:
+    names = [
+        reader.get(("requires", i), choice(REQUIREMENTS), None)
+        for i, _ in enumerate(reader.items(("requires",)))
+    ]
+    return tuple(cast(Requirement, n) for n in names if n is not None)
+
+
+def _read_policy_file(reader: Fields, file: Path, given: Policy | None) -> Policy:
+    if given is not None:
+        return given
+    name = reader.get(("policy",), text(), None)
+    candidate = (file.parent / name) if name else find_policy(file.parent)
+    if candidate is None:
+        return DEFAULT_POLICY
+    if not candidate.is_file():
+        reader.add(
+            ("policy",), "a policy file relative to the scenario", f"{str(candidate)!r}, which does not exist"
+        )
+        return DEFAULT_POLICY
+    try:
+        return load_policy(candidate)
+    except ScenarioError as exc:
+        reader.problems.extend(exc.problems)
+        return DEFAULT_POLICY
+
+
+def _read_canary(reader: Fields, file: Path) -> tuple[CanarySpec | None, dict[str, Any]]:
+    """Load the Canary (file or default), merge ``analysis`` and ``progress_deadline_seconds``, parse."""
+    name = reader.get(("canary",), text(), None)
+    base = file.parent / name if name else _find_default_canary(file.parent)
+    if base is None or not base.is_file():
+        shown = str(base) if base is not None else f"{DEFAULT_CANARY} next to the scenario or its parents"
+        reader.add(
+            ("canary",), "a Canary YAML file relative to the scenario", f"{shown!r}, which does not exist"
+        )
+        return None, {}
+    overrides = _analysis_overrides(reader)
+    deadline = reader.get(("progress_deadline_seconds",), integer(1), None)
+    try:
+        raw = load_located(base, error=CanarySpecError).data
+        manifest = _merged(raw, overrides, deadline)
+        spec = spec_loader.parse_canary(manifest, source=str(base))
+    except CanarySpecError as exc:
+        reader.problems.extend(_relocate(reader, exc.problems, overrides, deadline, base))
+        return None, {}
+    return spec, manifest
+
+
+def _find_default_canary(directory: Path, levels: int = 2) -> Path | None:
+    for _ in range(levels + 1):
+        if (directory / DEFAULT_CANARY).is_file():
+            return directory / DEFAULT_CANARY
+        directory = directory.parent
+    return None
+
+
+def _analysis_overrides(reader: Fields) -> dict[str, Any]:
+    if not reader.present(("analysis",)):
+        return {}
+    return dict(reader.mapping(("analysis",), ANALYSIS_KEYS) or {})
+
+
+def _merged(raw: object, overrides: Mapping[str, Any], deadline: int | None) -> dict[str, Any]:
+    """Deep-copy the Canary mapping; replace analysis keys and progressDeadlineSeconds."""
+    if not isinstance(raw, dict):
+        raise CanarySpecError([Problem("", "a Canary mapping", type(raw).__name__)])
+    manifest = copy.deepcopy(raw)
+    spec = manifest.setdefault("spec", {})
+    if not isinstance(spec, dict):
+        return manifest  # parse_canary reports it
+    if overrides:
+        analysis = spec.setdefault("analysis", {})
+        if isinstance(analysis, dict):
+            for key in ("stepWeight", "stepWeights", "iterations"):  # Flagger's oneOf: keep the override's
+                if key not in overrides and any(
+                    k in overrides for k in ("stepWeight", "stepWeights", "iterations")
+                ):
+                    analysis.pop(key, None)
+            analysis.update(copy.deepcopy(dict(overrides)))
+    if deadline is not None:
+        spec["progressDeadlineSeconds"] = deadline
+    return manifest
+
+
+def _relocate(
+    reader: Fields,
+    problems: tuple[Problem, ...],
+    overrides: Mapping[str, Any],
+    deadline: int | None,
+    base: Path,
+) -> list[Problem]:
+    """Point Canary problems caused by the scenario's overrides at the scenario file's lines."""
+    moved: list[Problem] = []
+    for problem in problems:
+        path = parse_path(problem.path)
+        if path[:2] == ("spec", "analysis") and len(path) > 2 and path[2] in overrides:
+            where: FieldPath = ("analysis", *path[2:])
+        elif path[:2] == ("spec", "progressDeadlineSeconds") and deadline is not None:
+            where = ("progress_deadline_seconds",)
+        else:
+            moved.append(replace(problem, file=problem.file or str(base)))
+            continue
+        located = reader.located
+        moved.append(
+            Problem(
+                render_path(where),
+                problem.expected,
+                problem.found,
+                located.file,
+                located.line_of(where),
+                problem.hint,
+            )
+        )
+    return moved
+
+
+def _read_revision(reader: Fields, at: FieldPath, default_version: str) -> RevisionSpec:
+    if not reader.present(at):
+        return RevisionSpec(default_version)
+    reader.mapping(at, ("version", "replicas", "faults"))
+    version = reader.get(
+        (*at, "version"),
+        text(r"[A-Za-z0-9][A-Za-z0-9._+-]*", "a version string such as '1.1.0'"),
+        default_version,
+    )
+    if isinstance(reader.raw((*at, "version")), int | float):
+        version = str(reader.raw((*at, "version")))  # YAML reads 1.1 as a number; keep the user's text
+    replicas = reader.get((*at, "replicas"), integer(1, 20), 1)
+    return RevisionSpec(version, replicas, _read_faults(reader, (*at, "faults")))
+
+
+def _read_faults(reader: Fields, at: FieldPath) -> tuple[Mapping[str, Any], ...]:
+    if not reader.present(at):
+        return ()
+    items = reader.items(at)
+    if not items:
+        return ()
+    try:
+        parsed = parse_faults(items, source=f"{reader.located.file}:{render_path(at)}")
+    except FaultConfigError as exc:
+        for problem in exc.problems:
+            where = join_path(at, problem.path)
+            reader.add(where, problem.expected, problem.found)
+        return ()
+    return tuple(dump_faults(parsed))
+
+
+def _read_fault(reader: Fields) -> FaultPlan | None:
+    if not reader.present(("fault",)):
+        return None
+    if reader.mapping(("fault",), ("spec", "at", "duration_seconds"), required=("spec",)) is None:
+        return None
+    spec = _read_faults(reader, ("fault", "spec"))
+    if reader.present(("fault", "spec")) and not reader.items(("fault", "spec"), non_empty=True):
+        return None
+    return FaultPlan(
+        spec, _read_trigger(reader), reader.get(("fault", "duration_seconds"), duration(positive=True), None)
+    )
+
+
+def _read_trigger(reader: Fields) -> FaultTrigger:
+    at: FieldPath = ("fault", "at")
+    if not reader.present(at):
+        return FaultTrigger()
+    if reader.mapping(at, ("after_seconds", "at_weight")) is None:
+        return FaultTrigger()
+    has_after, has_weight = reader.present((*at, "after_seconds")), reader.present((*at, "at_weight"))
+    if has_after == has_weight:
+        reader.add(at, "exactly one of after_seconds or at_weight", "both" if has_after else "neither")
+        return FaultTrigger()
+    if has_weight:
+        return FaultTrigger(None, reader.get((*at, "at_weight"), integer(1, 100), 1))
+    return FaultTrigger(reader.get((*at, "after_seconds"), duration(), 0.0), None)
