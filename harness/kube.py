@@ -16,6 +16,7 @@ import urllib3.exceptions
 from kubernetes import client
 from kubernetes import config as _config
 from kubernetes import dynamic as _dynamic
+from kubernetes import stream as _stream
 from kubernetes import watch as _watch
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
@@ -36,6 +37,7 @@ from harness.errors import ClusterError
 config: Any = _config
 dynamic: Any = _dynamic
 watch: Any = _watch
+stream: Any = _stream
 
 FLAGGER_GROUP, FLAGGER_VERSION, CANARY_PLURAL = "flagger.app", "v1beta1", "canaries"
 _T = TypeVar("_T")
@@ -264,36 +266,68 @@ class KubeGateway:
     def service_proxy_get(
         self, namespace: str, service: str, port: int, path: str, params: Mapping[str, str] | None = None
     ) -> str:
-        query = list((params or {}).items())
-        response = _call(
-            f"GET {path} on service {namespace}/{service}:{port}",
-            lambda: self._api_client.call_api(
-                f"/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy/{path.lstrip('/')}",
-                "GET",
-                query_params=query,
-                auth_settings=["BearerToken"],
-                _preload_content=False,
-                _request_timeout=10,
-            ),
-        )
-        return str(response[0].data.decode("utf-8"))
+        resource = f"/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy/{path.lstrip('/')}"
+        status, body = self._raw("GET", resource, query=params or {})
+        if status >= 400:
+            raise ClusterError(
+                f"GET {path} on service {namespace}/{service}:{port}: HTTP {status}: {body[:300]}"
+            )
+        return body
 
-    def pod_proxy_post(
-        self, namespace: str, pod: str, port: int, path: str, body: bytes, headers: Mapping[str, str]
-    ) -> int:
-        response = _call(
-            f"POST {path} on pod {namespace}/{pod}:{port}",
-            lambda: self._api_client.call_api(
-                f"/api/v1/namespaces/{namespace}/pods/{pod}:{port}/proxy/{path.lstrip('/')}",
-                "POST",
-                header_params=dict(headers),
-                body=body.decode("utf-8"),
-                auth_settings=["BearerToken"],
-                _preload_content=False,
-                _request_timeout=10,
-            ),
+    def exec_in_pod(self, namespace: str, pod: str, command: Sequence[str]) -> str:
+        return str(
+            _call(
+                f"exec in pod {namespace}/{pod}",
+                lambda: stream.stream(
+                    self._core.connect_get_namespaced_pod_exec,
+                    pod,
+                    namespace,
+                    command=list(command),
+                    stderr=True,
+                    stdin=False,
+                    stdout=True,
+                    tty=False,
+                    _request_timeout=30,
+                ),
+            )
         )
-        return int(response[1])
+
+    def _raw(
+        self,
+        method: str,
+        resource: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: str | None = None,
+    ) -> tuple[int, str]:
+        """One authenticated request to the API server; returns (status, body) without raising on 4xx/5xx."""
+        api: Any = self._api_client
+
+        def send() -> tuple[int, str]:
+            serialized = api.param_serialize(
+                method,
+                resource,
+                query_params=list((query or {}).items()),
+                header_params=dict(headers or {}),
+                body=body,
+                auth_settings=["BearerToken"],
+            )
+            response = api.call_api(*serialized, _request_timeout=10)
+            response.read()
+            return int(response.status), bytes(response.data or b"").decode("utf-8", "replace")
+
+        try:
+            return _call(f"{method} {resource}", send)
+        except ClusterError as exc:
+            cause = exc.__cause__
+            if (
+                isinstance(cause, ApiException)
+                and cause.status is not None
+                and not isinstance(exc, GoneError)
+            ):
+                return int(cause.status), str(cause.body or "")
+            raise
 
 
 def _namespace_info(ns: Any) -> NamespaceInfo:

@@ -50,16 +50,8 @@ def trigger_time(marks: Iterable[Mark]) -> float | None:
     return None if mark is None else mark.at
 
 
-def phase_entered_at(sample: StatusSample) -> float:
-    """When the sample's phase began: the Promoted condition's lastUpdateTime, else the sample time."""
-    condition = sample.status.condition
-    if condition is not None and condition.reason == sample.status.phase:
-        return condition.last_update_time
-    return sample.at
-
-
 def terminal(samples: Sequence[StatusSample], trigger: float) -> Terminal | None:
-    """First Succeeded/Failed reached by this run (a stale terminal phase from before the trigger is skipped)."""
+    """First Succeeded/Failed reached by this run (a stale one from before the trigger is skipped)."""
     seen_active = False
     for sample in sorted(samples, key=lambda s: s.at):
         if sample.at < trigger:
@@ -121,7 +113,7 @@ def by_time(buckets: Iterable[LoadBucket]) -> list[tuple[float, float, Tally]]:
 
 
 def baseline_window(marks: Sequence[Mark], trigger: float) -> tuple[float, float]:
-    """The warm-up: from the ``stage baseline`` mark to the next stage/trigger mark; else all before trigger."""
+    """The warm-up: ``stage baseline`` mark → next stage/trigger mark; else everything before the trigger."""
     start_mark = first_mark(marks, "stage", "baseline")
     if start_mark is None or start_mark.at >= trigger:
         return (float("-inf"), trigger)
@@ -227,5 +219,5 @@ def low_sample_intervals(
 
 def _clock(seconds: float) -> str:
     sign = "-" if seconds < 0 else ""
-    minutes, secs = divmod(int(round(abs(seconds))), 60)
+    minutes, secs = divmod(round(abs(seconds)), 60)
     return f"{sign}{minutes}:{secs:02d}"

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, NewType
+from typing import Any, Literal, NewType
 
 from harness.flagger.model import CanaryStatus
 
 ScenarioId = NewType("ScenarioId", str)
 Namespace = NewType("Namespace", str)
+
+@dataclass(frozen=True)
+class Revision:
+    """One pod-template revision of the faulty app: its version label and fault configuration."""
+
+    version: str
+    faults: tuple[Mapping[str, Any], ...] = ()  # faulty_app fault configs (validated JSON-able data)
+    replicas: int = 1
+    env: tuple[tuple[str, str], ...] = ()
+
 
 NO_VERSION = "none"  # responses without X-App-Version (router-made 502/503/504, transport errors)
 

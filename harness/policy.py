@@ -9,10 +9,12 @@ success rate ≥ 99 %, error rate < 2× baseline over 5 minutes, p95 latency < +
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from harness.flagger.model import AnalysisSpec, CanarySpec
 from harness.scenario_fields import Fields, duration, integer, number
 from harness.yamlloc import FieldPath, Located, load_located
 
@@ -81,7 +83,7 @@ def load_policy(path: str | Path) -> Policy:
 
 
 def find_policy(start: Path, levels: int = 2) -> Path | None:
-    """The nearest ``policy.yaml`` in ``start`` or up to ``levels`` parents (scenarios/negative → scenarios)."""
+    """The nearest ``policy.yaml`` in ``start`` or up to ``levels`` parents (negative/ → the catalog)."""
     directory = start
     for _ in range(levels + 1):
         candidate = directory / POLICY_FILE
@@ -89,3 +91,45 @@ def find_policy(start: Path, levels: int = 2) -> Path | None:
             return candidate
         directory = directory.parent
     return None
+
+
+def reachable_weight(analysis: AnalysisSpec) -> int:
+    """Highest canary weight Flagger's canary strategy sets, including overshoot (§2.5): 50/20 → 60."""
+    if analysis.iterations > 0:
+        return 0  # Blue/Green on Traefik keeps the canary at weight 0 (§2.11)
+    if analysis.step_weights:
+        return min(100, analysis.step_weights[-1])
+    if analysis.step_weight <= 0:
+        return 0
+    cap = analysis.max_weight if analysis.max_weight > 0 else 100
+    return min(100, math.ceil(cap / analysis.step_weight) * analysis.step_weight)
+
+
+def policy_warnings(policy: Policy, canary: CanarySpec) -> list[str]:
+    """Where a Canary's tuning cannot meet the policy; for the report and the planner, not an error."""
+    analysis = canary.analysis
+    warnings: list[str] = []
+    reach = reachable_weight(analysis)
+    if reach > policy.max_canary_weight:
+        warnings.append(
+            f"the Canary sends up to {reach} % to the canary, above the policy's {policy.max_canary_weight} %"
+        )
+    floor = analysis.threshold * analysis.interval_seconds
+    if policy.abort_within_seconds is not None and floor > policy.abort_within_seconds:
+        warnings.append(
+            f"threshold × interval = {floor:g} s from the first failed check to rollback exceeds "
+            f"the policy's abort_within {policy.abort_within_seconds:g} s"
+        )
+    if canary.progress_deadline_seconds > policy.progress_deadline_seconds:
+        warnings.append(
+            f"progressDeadlineSeconds {canary.progress_deadline_seconds} exceeds the policy's "
+            f"{policy.progress_deadline_seconds:g} s"
+        )
+    success = [m for m in analysis.metrics if m.name == "request-success-rate"]
+    minimum = success[0].threshold_range.min if success and success[0].threshold_range else None
+    if minimum is None or minimum < policy.min_success_rate:
+        warnings.append(
+            f"request-success-rate minimum is {minimum if minimum is not None else 'unset'}, "
+            f"below the policy's {policy.min_success_rate:g} %"
+        )
+    return warnings

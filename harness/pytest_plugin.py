@@ -2,7 +2,7 @@
 
 GO passes, NO-GO fails (listing the failed measures), INCONCLUSIVE/INCOMPLETE and infrastructure errors
 are reported as errors. Options: ``--canary-backend``, ``--canary-time-scale``, ``--canary-report-dir``.
-The runner is ``harness.runner:run_scenario_file`` unless ``--canary-runner``, ``$CANARY_CHAOS_RUNNER`` or
+The runner is ``harness.execute:run_scenario_file`` unless ``--canary-runner``, ``$CANARY_CHAOS_RUNNER`` or
 the ini option ``canary_runner`` names another ``module:function`` (tests use a fake one).
 With pytest-html active, each scenario's verdict table and chart are attached to its row, and at the end
 of the session the evidence package (HTML + JUnit) is written to the report directory.
@@ -24,7 +24,7 @@ from harness.journal import RunRecord
 from harness.model import Decision
 
 RUNNER_ENV = "CANARY_CHAOS_RUNNER"
-DEFAULT_RUNNER = "harness.runner:run_scenario_file"
+DEFAULT_RUNNER = "harness.execute:run_scenario_file"
 IGNORED_NAMES = frozenset({"policy.yaml", "policy.yml"})
 _RECORDS = pytest.StashKey[list[RunRecord]]()
 

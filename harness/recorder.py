@@ -1,9 +1,8 @@
-"""Collects one run's timeline as the runner reports it, and streams it to the partial journal."""
+"""Keeps one run's timeline as a RunListener; the runner freezes it into the journal at the end."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from harness.flagger.model import CanaryEvent, MetricResult
@@ -13,8 +12,6 @@ from harness.model import LoadBucket, Mark, StatusSample
 
 @dataclass
 class Timeline:
-    """The mutable accumulation of a run; frozen into the journal record at the end."""
-
     marks: list[Mark] = field(default_factory=list)
     samples: list[StatusSample] = field(default_factory=list)
     events: list[CanaryEvent] = field(default_factory=list)
@@ -22,59 +19,33 @@ class Timeline:
     load: list[LoadBucket] = field(default_factory=list)
     queries: list[dict[str, object]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)  # evidence known to be missing or unreliable
-    stages: list[tuple[Stage, float]] = field(default_factory=list)
 
-    def mark(self, at: float, kind: str, detail: str) -> Mark:
-        mark = Mark(at=at, kind=kind, detail=detail)  # type: ignore[arg-type]
-        self.marks.append(mark)
-        return mark
-
-    def first_mark(self, kind: str) -> Mark | None:
-        return next((m for m in self.marks if m.kind == kind), None)
+    def first_mark(self, kind: str, detail: str | None = None) -> Mark | None:
+        return next((m for m in self.marks if m.kind == kind and detail in (None, m.detail)), None)
 
 
 class Recorder:
-    """A RunListener that keeps the timeline and forwards every item to a sink (the partial journal)."""
+    """A RunListener that accumulates everything the runner observed."""
 
-    def __init__(self, sink: Callable[[str, object], None] | None = None) -> None:
+    def __init__(self) -> None:
         self.timeline = Timeline()
-        self._sink = sink or (lambda kind, item: None)
         self._lock = threading.Lock()
 
     def stage(self, stage: Stage, at: float) -> None:
         with self._lock:
-            self.timeline.stages.append((stage, at))
-            self._sink("mark", self.timeline.mark(at, "stage", stage))
+            self.timeline.marks.append(Mark(at=at, kind="stage", detail=stage))
 
     def observed(self, batch: ObservedBatch) -> None:
         with self._lock:
             t = self.timeline
-            for kind, items, target in (
-                ("sample", batch.samples, t.samples),
-                ("event", batch.events, t.events),
-                ("check", batch.checks, t.checks),
-                ("load", batch.load, t.load),
-                ("mark", batch.marks, t.marks),
-                ("query", batch.queries, t.queries),
-            ):
-                for item in items:
-                    target.append(item)  # type: ignore[attr-defined]
-                    self._sink(kind, item)
+            t.samples.extend(batch.samples)
+            t.events.extend(batch.events)
+            t.checks.extend(batch.checks)
+            t.load.extend(batch.load)
+            t.marks.extend(batch.marks)
+            t.queries.extend(batch.queries)
 
     def warning(self, at: float, text: str) -> None:
         with self._lock:
             self.timeline.warnings.append(text)
-            self._sink("mark", self.timeline.mark(at, "warning", text))
-
-    def add_mark(self, at: float, kind: str, detail: str) -> Mark:
-        with self._lock:
-            mark = self.timeline.mark(at, kind, detail)
-            self._sink("mark", mark)
-            return mark
-
-    def missing(self, text: str) -> None:
-        with self._lock:
-            if text not in self.timeline.missing:
-                self.timeline.missing.append(text)
-                self._sink("missing", text)
+            self.timeline.marks.append(Mark(at=at, kind="warning", detail=text))

@@ -30,14 +30,39 @@ DEFAULT_CANARY = f"{CANARY_DIR}/faulty-app.yaml"
 ID_PATTERN = r"[a-z0-9][a-z0-9-]*"
 
 TOP_KEYS = (
-    "id", "description", "requires", "canary", "analysis", "progress_deadline_seconds", "policy",
-    "policy_overrides", "stable", "revision", "fault", "load", "timing", "expect",
-)  # fmt: skip
+    "id",
+    "description",
+    "requires",
+    "canary",
+    "analysis",
+    "progress_deadline_seconds",
+    "policy",
+    "policy_overrides",
+    "stable",
+    "revision",
+    "fault",
+    "load",
+    "timing",
+    "expect",
+)
 ANALYSIS_KEYS = (
-    "interval", "threshold", "maxWeight", "stepWeight", "stepWeights", "stepWeightPromotion", "iterations",
-    "match", "mirror", "mirrorWeight", "primaryReadyThreshold", "canaryReadyThreshold", "metrics",
-    "webhooks", "alerts", "sessionAffinity",
-)  # fmt: skip
+    "interval",
+    "threshold",
+    "maxWeight",
+    "stepWeight",
+    "stepWeights",
+    "stepWeightPromotion",
+    "iterations",
+    "match",
+    "mirror",
+    "mirrorWeight",
+    "primaryReadyThreshold",
+    "canaryReadyThreshold",
+    "metrics",
+    "webhooks",
+    "alerts",
+    "sessionAffinity",
+)
 
 
 def discover(directory: str | Path) -> list[Path]:
@@ -142,7 +167,9 @@ def _read_policy_file(reader: Fields, file: Path, given: Policy | None) -> Polic
         return DEFAULT_POLICY
     if not candidate.is_file():
         reader.add(
-            ("policy",), "a policy file relative to the scenario", f"{str(candidate)!r}, which does not exist"
+            ("policy",),
+            "a policy file relative to the scenario",
+            f"{str(candidate)!r}, which is not an existing file",
         )
         return DEFAULT_POLICY
     try:
@@ -159,7 +186,9 @@ def _read_canary(reader: Fields, file: Path) -> tuple[CanarySpec | None, dict[st
     if base is None or not base.is_file():
         shown = str(base) if base is not None else f"{DEFAULT_CANARY} next to the scenario or its parents"
         reader.add(
-            ("canary",), "a Canary YAML file relative to the scenario", f"{shown!r}, which does not exist"
+            ("canary",),
+            "a Canary YAML file relative to the scenario",
+            f"{shown!r}, which is not an existing file",
         )
         return None, {}
     overrides = _analysis_overrides(reader)

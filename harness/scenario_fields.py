@@ -173,8 +173,8 @@ class Fields:
         """The value at ``path``, or ``None`` when any part of it is absent."""
         value: Any = self.located.data
         for key in path:
-            if isinstance(value, dict) and key in value:
-                value = value[key]
+            if isinstance(value, dict):
+                value = value.get(key)
             elif isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value):
                 value = value[key]
             else:

@@ -23,9 +23,16 @@ from harness.yamlloc import FieldPath
 LOAD_KEYS = ("users", "spawn_rate", "rps", "shape", "routes", "cohorts", "workers", "request_timeout_seconds")
 TIMING_KEYS = ("warmup", "recovery", "max_duration")
 EXPECT_KEYS = (
-    "outcome", "abort_within", "max_canary_weight", "max_failed_requests", "max_failed_fraction",
-    "max_users_hurt", "recovery_within", "primary_untouched", "rollback_cause",
-)  # fmt: skip
+    "outcome",
+    "abort_within",
+    "max_canary_weight",
+    "max_failed_requests",
+    "max_failed_fraction",
+    "max_users_hurt",
+    "recovery_within",
+    "primary_untouched",
+    "rollback_cause",
+)
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 MAX_RPS = 5000.0
 

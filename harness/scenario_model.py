@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from harness.backends.base import Revision
+from harness.model import Revision
 from harness.flagger.model import CanarySpec
 from harness.model import ScenarioId
 from harness.policy import Policy
@@ -136,7 +136,7 @@ class Scenario:
     load: LoadProfile = LoadProfile()
     timing: Timing = Timing()
     expect: Expectations = Expectations("rolled-back")
-    policy: Policy = Policy()
+    policy: Policy = field(default_factory=Policy)
     requires: tuple[Requirement, ...] = ()
 
     @property

@@ -118,7 +118,7 @@ class FakeCluster:
     fail: dict[str, ClusterError] = field(default_factory=dict)  # method name → error to raise
     calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     patches: list[tuple[str, str, dict[str, str], dict[str, str]]] = field(default_factory=list)
-    posts: list[tuple[str, str, bytes]] = field(default_factory=list)
+    execs: list[tuple[str, str, list[str]]] = field(default_factory=list)
     _canary: list[tuple[float, CanaryObject]] = field(default_factory=list)  # (clock time, object)
     _breaks: list[float] = field(default_factory=list)
     _compacted_rv: int = 0
@@ -259,12 +259,11 @@ class FakeCluster:
             return _prometheus_answer(self.prometheus_values.get(params.get("query", "")))
         raise ClusterError(f"GET {path} on service {namespace}/{service}:{port}: HTTP 503 no endpoints")
 
-    def pod_proxy_post(
-        self, namespace: str, pod: str, port: int, path: str, body: bytes, headers: Mapping[str, str]
-    ) -> int:
-        self._record("pod_proxy_post", namespace, pod, path)
-        self.posts.append((namespace, pod, body))
-        return 200 if headers.get("Authorization", "").startswith("Bearer ") else 401
+    def exec_in_pod(self, namespace: str, pod: str, command: Sequence[str]) -> str:
+        """Pretends to run the harness's fault-PUT script: records argv[-1] and answers 200."""
+        self._record("exec_in_pod", namespace, pod)
+        self.execs.append((namespace, pod, list(command)))
+        return "200\n"
 
 
 def _prometheus_answer(value: float | None) -> str:

@@ -31,7 +31,7 @@ from harness.measure import (
 from harness.model import NO_VERSION, Decision, LoadBucket, Mark, Measure, StatusSample, Verdict
 from harness.policy import Policy
 from harness.scenario_model import Expectations, Scenario
-from harness.verdict_reach import fault_reached, fault_window
+from harness.verdict_reach import fault_reached
 
 FAULT_DEPENDENT = frozenset(
     {"outcome", "abort_within", "recovery_within", "rollback_cause", "progress_deadline"}
@@ -59,13 +59,17 @@ class Evidence:
 def evidence_for(scenario: Scenario, **observed: object) -> Evidence:
     """Evidence with the scenario's versions, interval, deadline and expected fault effect filled in."""
     defaults: dict[str, object] = {
-        "samples": (), "events": (), "checks": (), "load": (), "marks": (),
+        "samples": (),
+        "events": (),
+        "checks": (),
+        "load": (),
+        "marks": (),
         "interval_seconds": scenario.canary.analysis.interval_seconds,
         "stable_version": scenario.stable.version,
         "canary_version": scenario.revision.version,
         "fault_configured": expected_effect(scenario),
         "progress_deadline_seconds": float(scenario.canary.progress_deadline_seconds),
-    }  # fmt: skip
+    }
     defaults.update(observed)
     return Evidence(**defaults)  # type: ignore[arg-type]
 
@@ -92,10 +96,13 @@ def evaluate(expect: Expectations, policy: Policy, evidence: Evidence) -> Verdic
         measures.append(Measure("fault_reached_traffic", _yes_no(reach), "yes", "", None, note=reach_note))
     warnings = tuple(
         low_sample_intervals(
-            evidence.load, evidence.samples, evidence.interval_seconds, policy.min_samples_per_interval,
+            evidence.load,
+            evidence.samples,
+            evidence.interval_seconds,
+            policy.min_samples_per_interval,
             canary_version=evidence.canary_version,
         )
-    )  # fmt: skip
+    )
     return _decide(tuple(measures), evidence.complete, tuple(missing), reach, reach_note, warnings)
 
 
@@ -107,10 +114,17 @@ def _decide(
     reach_note: str,
     warnings: tuple[str, ...],
 ) -> Verdict:
-    failed = [f"{m.name}: measured {_show(m.measured)} {m.unit}, limit {_show(m.limit)} {m.unit}".replace("  ", " ")
-              + (f" ({m.note})" if m.note else "") for m in measures if m.passed is False]  # fmt: skip
-    unjudged = [f"{m.name} could not be judged ({m.note or 'no data'})" for m in measures if m.passed is None
-                and m.name != "fault_reached_traffic" and not m.note.startswith("not expected")]  # fmt: skip
+    failed = [
+        f"{m.name}: measured {_show(m.measured)} {m.unit}, limit {_show(m.limit)} {m.unit}".replace("  ", " ")
+        + (f" ({m.note})" if m.note else "")
+        for m in measures
+        if m.passed is False
+    ]
+    unjudged = [
+        f"{m.name} could not be judged ({m.note or 'no data'})"
+        for m in measures
+        if m.passed is None and m.name != "fault_reached_traffic" and not m.note.startswith("not expected")
+    ]
     if not complete:
         return Verdict(
             Decision.INCOMPLETE, measures, ("the run did not complete", *missing, *failed), warnings
@@ -173,7 +187,7 @@ def _abort_within(expect: Expectations, ev: Evidence, trigger: float | None, end
 
 
 def _onset(ev: Evidence, trigger: float | None) -> float | None:
-    """Fault onset: the first ``fault_on`` mark, or the trigger when the fault is in the revision (or none)."""
+    """Fault onset: the first ``fault_on`` mark; the trigger for a fault in the revision (or no fault)."""
     mark = first_mark(ev.marks, "fault_on")
     if mark is not None and (ev.fault_configured is None or not ev.fault_configured.from_start):
         return mark.at
@@ -223,7 +237,8 @@ def _recovery(
     baseline = tally(b for b in ev.load if lo <= b.start + b.duration / 2 < hi).rate or 0.0
     threshold = max(baseline * policy.max_error_rate_ratio, policy.error_rate_floor)
     after = [b for b in ev.load if b.start + b.duration > end.at]
-    note = f"error rate ≤ {threshold:.4f} (baseline {baseline:.4f} × {policy.max_error_rate_ratio:g}, floor {policy.error_rate_floor:g})"
+    ratio, floor = policy.max_error_rate_ratio, policy.error_rate_floor
+    note = f"error rate ≤ {threshold:.4f} (baseline {baseline:.4f} × {ratio:g}, floor {floor:g})"
     if not after:
         return Measure("recovery_within", None, limit, "s", None, note="no load after the rollback; " + note)
     took = recovery_time(after, end.at, threshold)
@@ -333,8 +348,12 @@ def summarize_repeats(
     """Spread of time-to-abort and users hurt (and any other numeric measures named) for ``--repeat N``."""
     spreads = []
     for name in names:
-        values = [float(m.measured) for v in verdicts for m in v.measures
-                  if m.name == name and isinstance(m.measured, int | float)]  # fmt: skip
+        values = [
+            float(m.measured)
+            for v in verdicts
+            for m in v.measures
+            if m.name == name and isinstance(m.measured, int | float)
+        ]
         unit = next((m.unit for v in verdicts for m in v.measures if m.name == name), "")
         spreads.append(
             Spread(
@@ -344,7 +363,7 @@ def summarize_repeats(
                 min(values, default=None),
                 statistics.median(values) if values else None,
                 max(values, default=None),
-            )  # fmt: skip
+            )
         )
     counts: dict[str, int] = {}
     for verdict in verdicts:
@@ -358,6 +377,5 @@ __all__ = [
     "Spread",
     "evaluate",
     "evidence_for",
-    "fault_window",
     "summarize_repeats",
 ]

@@ -53,7 +53,7 @@ def fault_reached(ev: Evidence, trigger: float | None, end: Terminal | None) -> 
     canary = within(ev.load, lo, hi, ev.canary_version)
     counted = tally(canary)
     if fault.blocks_readiness:
-        not_ready = [e for e in ev.events if lo <= e.at and "not ready" in e.message]
+        not_ready = [e for e in ev.events if e.at >= lo and _canary_not_ready(e.message)]
         if not_ready or counted.bad:
             return (
                 True,
@@ -73,7 +73,8 @@ def fault_reached(ev: Evidence, trigger: float | None, end: Terminal | None) -> 
         rate = counted.rate or 0.0
         reached = rate >= REACH_RATIO * fault.error_fraction
         notes.append(
-            f"canary bad rate {rate:.3f} vs configured {fault.error_fraction:.3f} over {counted.requests} requests"
+            f"canary bad rate {rate:.3f} vs configured {fault.error_fraction:.3f}"
+            f" over {counted.requests} requests"
         )
     if fault.added_latency_ms > 0:
         ok, note = _latency_reached(ev, canary, trigger, fault.added_latency_ms)
@@ -91,3 +92,8 @@ def _latency_reached(
     worst = max((b.latency_p99_ms for b in canary if b.requests), default=0.0)
     ok = worst >= baseline + LATENCY_RATIO * added_ms
     return ok, f"canary p99 up to {worst:.0f} ms vs baseline {baseline:.0f} ms + configured {added_ms:.0f} ms"
+
+
+def _canary_not_ready(message: str) -> bool:
+    """Flagger's "canary deployment <target>.<ns> not ready: …" (not the primary's "<target>-primary…")."""
+    return "not ready" in message and "-primary." not in message.split("not ready")[0]

@@ -8,17 +8,7 @@ from typing import Any, Protocol
 
 from harness.clock import Clock
 from harness.flagger.model import CanaryEvent, CanarySpec, CanaryStatus, MetricResult
-from harness.model import StatusSample
-
-
-@dataclass(frozen=True)
-class Revision:
-    """One pod-template revision of the faulty app: its version label and fault configuration."""
-
-    version: str
-    faults: tuple[Mapping[str, Any], ...] = ()  # faulty_app fault configs (validated JSON-able data)
-    replicas: int = 1
-    env: tuple[tuple[str, str], ...] = ()
+from harness.model import Revision, StatusSample
 
 
 @dataclass(frozen=True)

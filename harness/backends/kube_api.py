@@ -171,8 +171,6 @@ class ClusterApi(Protocol):
         """GET through the API server's service proxy; returns the body text."""
         ...
 
-    def pod_proxy_post(
-        self, namespace: str, pod: str, port: int, path: str, body: bytes, headers: Mapping[str, str]
-    ) -> int:
-        """POST through the API server's pod proxy; returns the HTTP status."""
+    def exec_in_pod(self, namespace: str, pod: str, command: Sequence[str]) -> str:
+        """Run ``command`` in the pod's first container; returns its stdout (and stderr)."""
         ...

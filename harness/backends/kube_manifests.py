@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from harness.backends.base import Revision
 from harness.errors import CanarySpecError, InputError, Problem
+from harness.model import Revision
 
 Manifest = dict[str, Any]
 APP_NAME = "faulty-app"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.backends.base import Ingress, Observation, PreflightCheck, Revision
+from harness.backends.base import Ingress, Observation, PreflightCheck
 from harness.backends.kube_api import ClusterApi
 from harness.backends.kube_follow import CanaryFollower
 from harness.backends.kube_manifests import (
@@ -45,9 +45,18 @@ from harness.backends.kube_status import Deadlines, deadlines_for
 from harness.clock import Clock, ScaledClock
 from harness.errors import ClusterError, MetricsError
 from harness.flagger.model import CanaryEvent, CanarySpec, CanaryStatus, MetricResult, Phase
+from harness.model import Revision
 from harness.safety import check_context, ensure_owned, new_ownership
 
 FLAGGER_SELECTOR = "app.kubernetes.io/name=flagger"
+# Runs inside the app container: PUT argv[1] to the local admin API with the pod's own ADMIN_TOKEN.
+_PUT_FAULTS = (
+    "import os,sys,urllib.request as u,urllib.error as e\n"
+    "r=u.Request('http://127.0.0.1:8080/admin/faults',data=sys.argv[1].encode(),method='PUT',"
+    "headers={'Authorization':'Bearer '+os.environ['ADMIN_TOKEN'],'Content-Type':'application/json'})\n"
+    "try:\n print(u.urlopen(r,timeout=10).status)\n"
+    "except e.HTTPError as x:\n print(x.code, x.read()[:300])\n"
+)
 REQUIRED_CRDS = (
     ("traefik.io", "ingressroutes"),
     ("traefik.io", "traefikservices"),
@@ -70,6 +79,8 @@ class KubernetesOptions:
     keep: bool = False
     ttl_seconds: float = 6 * 3600
     run_id: str | None = None
+    # --canary-spec: a team's real Canary (parsed); its analysis replaces the scenario's in deploy()
+    analysis_from: CanarySpec | None = None
     rollout_seconds: float = 180.0  # budget for a Deployment rollout (primary or canary)
     observe_watch_seconds: float = 1.0
     log_tail_lines: int = 200
@@ -82,7 +93,6 @@ class _RunState:
     spec: CanarySpec | None = None
     deadlines: Deadlines | None = None
     follower: CanaryFollower | None = None
-    admin_token: str = ""
     revision_count: int = 0
     events_seen: int = 0
     last_check_at: float | None = None
@@ -194,11 +204,12 @@ class KubernetesBackend:
     # -- deploy / trigger ----------------------------------------------------------------------------
     def deploy(self, canary: CanarySpec, stable: Revision) -> Ingress:
         run = self._run
+        canary = self.options.analysis_from or canary
         namespace = f"canary-chaos-{run.run_id}"
         ownership = new_ownership(run.run_id, self._epoch(), self.options.ttl_seconds)
         run.namespace = namespace  # set first: teardown cleans up even if a later step raises
         self.api.create_namespace(namespace, ownership.labels(), ownership.annotations())
-        run.admin_token = secrets.token_urlsafe(24)
+        admin_token = secrets.token_urlsafe(24)
         host = f"{namespace}.{DEFAULT_HOST}"
         analysis = canary.manifest.get("spec", {}).get("analysis") if canary.manifest else None
         manifests = tailor(
@@ -206,7 +217,7 @@ class KubernetesBackend:
             namespace=namespace,
             host=host,
             stable=stable,
-            admin_token=run.admin_token,
+            admin_token=admin_token,
             analysis_from=canary.manifest if analysis else None,
         )
         deployed = find(manifests, "Canary", APP_NAME)
@@ -247,16 +258,17 @@ class KubernetesBackend:
         return self.clock.now()
 
     def set_canary_faults(self, faults: Sequence[Mapping[str, Any]]) -> None:
+        """PUT the faults on every canary pod's admin API, from inside the pod (the API server's proxy
+        strips ``Authorization``); the token never leaves the cluster: the pod reads its own env."""
         namespace = self._ensure_ours()
         pods = self.api.list_pods(namespace, f"app={APP_NAME}")
         if not pods:
             raise ClusterError(f"no running canary pods (app={APP_NAME}) in {namespace}")
-        body = json.dumps(list(faults)).encode()
-        headers = {"Authorization": f"Bearer {self._run.admin_token}", "Content-Type": "application/json"}
+        command = ["python", "-c", _PUT_FAULTS, json.dumps(list(faults))]
         for pod in pods:
-            code = self.api.pod_proxy_post(namespace, pod, 8080, "admin/faults", body, headers)
-            if not 200 <= code < 300:
-                raise ClusterError(f"POST /admin/faults on {namespace}/{pod} answered HTTP {code}")
+            answer = self.api.exec_in_pod(namespace, pod, command).strip()
+            if answer != "200":
+                raise ClusterError(f"PUT /admin/faults in {namespace}/{pod} answered {answer[:300]!r}")
 
     # -- waiting and observing -----------------------------------------------------------------------
     def wait_for_progressing(self) -> CanaryStatus:
@@ -404,4 +416,3 @@ class KubernetesBackend:
         if self._run.deadlines is None:
             raise ClusterError("nothing deployed yet: call deploy() first")
         return self._run.deadlines
-

@@ -55,6 +55,7 @@ class Pod:
     restarts: int = 0
     crashes: int = 0  # consecutive, for the backoff
     restart_at: float | None = None  # emulated seconds; set while in CrashLoopBackOff
+    crashed_at: float | None = None  # emulated seconds of the last crash seen
     start_failed: bool = False
 
     @property
@@ -140,6 +141,7 @@ class Deployment:
                 group.stop(pod.process, 0.0)
             ran_for = now - pod.started_at
             pod.crashes = 1 if backoff_expired(ran_for, cap=cap) else pod.crashes + 1
+            pod.crashed_at = now
             pod.restart_at = now + crashloop_delay(pod.crashes, initial=initial, cap=cap)
             pod.process, pod.ready, pod.start_failed = None, False, False
 

@@ -64,6 +64,8 @@ class PodStatus:
     ready: bool
     restarts: int
     waiting: str | None  # "CrashLoopBackOff" while waiting to be restarted
+    last_crash_at: float | None = None  # emulated seconds
+    next_restart_at: float | None = None  # emulated seconds, while waiting
 
 
 class LocalWorkloads:
@@ -224,7 +226,17 @@ class LocalWorkloads:
             if deployment is None:
                 return ()
             return tuple(
-                PodStatus(p.name, p.template.hash, p.url, p.pid, p.ready, p.restarts, p.waiting)
+                PodStatus(
+                    p.name,
+                    p.template.hash,
+                    p.url,
+                    p.pid,
+                    p.ready,
+                    p.restarts,
+                    p.waiting,
+                    p.crashed_at,
+                    p.restart_at,
+                )
                 for p in deployment.pods
             )
 

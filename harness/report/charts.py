@@ -70,7 +70,7 @@ def run_chart_svg(record: RunRecord) -> str:
             _blast_panel(axes[3], record)
             for ax, title in zip(axes, PANEL_TITLES, strict=True):
                 ax.set_title(title, loc="left", fontsize=10, fontweight="bold")
-                _mark_lines(ax, record, origin)
+                _mark_lines(ax, record, origin, labelled=ax is axes[0])
             _time_axis(axes[3], record, origin)
             buffer = io.StringIO()
             figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
@@ -170,7 +170,7 @@ def _blast_panel(ax: Axes, record: RunRecord) -> None:
     ax.legend(handles=handles, **LEGEND)
 
 
-def _mark_lines(ax: Axes, record: RunRecord, origin: float) -> None:
+def _mark_lines(ax: Axes, record: RunRecord, origin: float, *, labelled: bool) -> None:
     styles = {
         "fault_on": ("#b91c1c", "--"),
         "fault_off": ("#15803d", "--"),
@@ -181,7 +181,7 @@ def _mark_lines(ax: Axes, record: RunRecord, origin: float) -> None:
         if mark.kind in styles:
             colour, line = styles[mark.kind]
             ax.axvline(mark.at - origin, color=colour, ls=line, lw=1.1)
-    if ax.get_title() == PANEL_TITLES[0]:
+    if labelled:
         for mark in record.marks:
             if mark.kind in styles:
                 ax.text(

@@ -126,6 +126,7 @@ class Sample:
     seconds: float
     version: str | None
     body: bytes
+    started: float = 0.0  # time.monotonic() when the request was sent
 
 
 def burst(
@@ -139,13 +140,14 @@ def burst(
     cookies: Mapping[str, str] | None = None,
     timeout: float = 5.0,
 ) -> list[Sample]:
-    """Send ``count`` requests from ``concurrency`` threads (one keep-alive httpx.Client each)."""
+    """Send ``count`` requests from ``concurrency`` threads, each with its own keep-alive client."""
     remaining = iter(range(count))
     lock = threading.Lock()
 
     def worker() -> list[Sample]:
         samples = []
-        with httpx.Client(timeout=timeout, cookies=cookies, headers=headers) as client:
+        # verify=False: plain-HTTP loopback only, and it skips loading the CA bundle per client.
+        with httpx.Client(timeout=timeout, cookies=cookies, headers=headers, verify=False) as client:
             while True:
                 with lock:
                     if next(remaining, None) is None:
@@ -158,13 +160,16 @@ def burst(
 
 
 def _one(client: httpx.Client, method: str, url: str, json_body: object) -> Sample:
+    sent = time.monotonic()
     started = time.perf_counter()
     try:
         response = client.request(method, url, json=json_body)
     except httpx.TransportError:
-        return Sample(0, time.perf_counter() - started, None, b"")
+        return Sample(0, time.perf_counter() - started, None, b"", sent)
     seconds = time.perf_counter() - started
-    return Sample(response.status_code, seconds, response.headers.get("x-app-version"), response.content)
+    return Sample(
+        response.status_code, seconds, response.headers.get("x-app-version"), response.content, sent
+    )
 
 
 def quantile(values: Sequence[float], q: float) -> float:
@@ -197,18 +202,18 @@ def app(shared_app: AppProcess) -> Iterator[AppProcess]:
 
 
 @pytest.fixture
-def send_burst():  # type: ignore[no-untyped-def]
+def send_burst():
     """The ``burst`` helper (tests cannot import conftest under importlib mode)."""
     return burst
 
 
 @pytest.fixture
-def start_app():  # type: ignore[no-untyped-def]
+def start_app():
     """The ``running_app`` context manager: a fresh process with its own environment."""
     return running_app
 
 
 @pytest.fixture
-def run_to_exit():  # type: ignore[no-untyped-def]
+def run_to_exit():
     """Run an app that is expected to exit by itself; returns the CompletedProcess."""
     return run_app_to_exit

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.backends.base import Revision
 from harness.backends.kubernetes import KubernetesBackend, KubernetesOptions
 from harness.clock import FakeClock
 from harness.flagger.model import AnalysisSpec, CanarySpec, MetricSpec, ThresholdRange
+from harness.model import Revision
 from harness.testing_kube import FakeCluster, FlaggerStatusWriter, ScriptedStatus
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,7 +40,9 @@ def bad_canary_script(clock: FakeClock) -> list[ScriptedStatus]:
         (660, "Failed", 0, 0),
         (720, "Failed", 0, 0),
     ]
-    return [ScriptedStatus(at, writer.write(at, phase, weight=w, failed_checks=f)) for at, phase, w, f in steps]
+    return [
+        ScriptedStatus(at, writer.write(at, phase, weight=w, failed_checks=f)) for at, phase, w, f in steps
+    ]
 
 
 def canary_spec() -> CanarySpec:
@@ -66,8 +68,19 @@ def canary_spec() -> CanarySpec:
     )
 
 
-STABLE = Revision(version="v1", faults=(), replicas=2)
-BAD = Revision(version="v2", faults=({"kind": "error", "rate": 1.0},))
+@pytest.fixture
+def spec() -> CanarySpec:
+    return canary_spec()
+
+
+@pytest.fixture
+def stable() -> Revision:
+    return Revision(version="v1", faults=(), replicas=2)
+
+
+@pytest.fixture
+def bad() -> Revision:
+    return Revision(version="v2", faults=({"kind": "error", "rate": 1.0},))
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import os
 import signal
@@ -9,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,15 +21,39 @@ from harness.local.ports import free_port, is_port_free, wait_listening
 from harness.local.procs import ProcessGroup, install_signal_handlers, interrupts_as_exceptions, pid_alive
 
 ORPHAN_HARNESS = Path(__file__).parent / "orphan_harness.py"
+_PR_SET_CHILD_SUBREAPER = 36
 
 
 def all_gone(pids: list[int], timeout: float) -> bool:
+    """Wait until no pid exists any more: os.kill(pid, 0) fails (zombies we adopted are reaped)."""
     deadline = time.monotonic() + timeout
-    while any(pid_alive(pid) for pid in pids):
+    while any(exists(pid) for pid in pids):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.02)
     return True
+
+
+def exists(pid: int) -> bool:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reap it if it is (or became) our child
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def child_subreaper() -> Iterator[None]:
+    """Adopt orphaned descendants (PR_SET_CHILD_SUBREAPER) so dead ones can be reaped and disappear;
+    this machine's PID 1 does not reap zombies."""
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    try:
+        yield
+    finally:
+        prctl(_PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
 
 
 class TestProcessGroup:
@@ -34,9 +61,10 @@ class TestProcessGroup:
         """A child and the grandchild it spawned both die on stop_all, even when the child ignores SIGTERM."""
         proc = group.start("shell", ["sh", "-c", "trap '' TERM; sleep 60 & echo $!; wait"])
         deadline = time.monotonic() + 5
-        while "\n" not in proc.log_path.read_text().split("start", 1)[1] and time.monotonic() < deadline:
+        while not (last := proc.log_path.read_text().strip().splitlines()[-1]).isdigit():
+            assert time.monotonic() < deadline, "the shell never printed its child's pid"
             time.sleep(0.02)
-        grandchild = int(proc.log_path.read_text().strip().splitlines()[-1])
+        grandchild = int(last)
         assert pid_alive(grandchild)
         started = time.monotonic()
         group.stop_all(timeout=0.5)
@@ -106,6 +134,7 @@ class TestSignals:
         assert len(errors) == 1
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
 class TestNoOrphans:
     def start_harness(self, tmp_path: Path) -> tuple[subprocess.Popen[str], list[int], list[int]]:
         harness = subprocess.Popen(
@@ -125,11 +154,15 @@ class TestNoOrphans:
 
     def test_sigkilled_harness_leaves_no_children(self, tmp_path: Path) -> None:
         """kill -9 of the harness: every app and router process is gone within 5 s and ports are free."""
+        with child_subreaper():
+            self.kill_harness_and_check(tmp_path)
+
+    def kill_harness_and_check(self, tmp_path: Path) -> None:
         harness, pids, ports = self.start_harness(tmp_path)
         try:
             harness.kill()
             assert harness.wait(5.0) == -signal.SIGKILL
-            assert all_gone(pids, 5.0), [pid for pid in pids if pid_alive(pid)]
+            assert all_gone(pids, 5.0), [pid for pid in pids if exists(pid)]
             assert all(is_port_free(port) for port in ports)
         finally:
             harness.stdout.close()  # type: ignore[union-attr]

@@ -160,7 +160,11 @@ class _Sim:
         if fault is None:
             return 0.0
         start = TRIGGER + fault
-        return self.s.error_fraction * max(0.0, min(high, self.rollback_at or high) - max(low, start)) / (high - low)
+        return (
+            self.s.error_fraction
+            * max(0.0, min(high, self.rollback_at or high) - max(low, start))
+            / (high - low)
+        )
 
 
 def _load(sim: _Sim, end: float) -> list[LoadBucket]:
@@ -176,7 +180,11 @@ def _load(sim: _Sim, end: float) -> list[LoadBucket]:
         slow = 180.0 if bad else 0.0
         buckets.append(LoadBucket(start, BUCKET, PRIMARY, 200, total - canary, 0, 12.0, 38.0, 61.0, 90.0))
         if canary - bad:
-            buckets.append(LoadBucket(start, BUCKET, CANARY, 200, canary - bad, 0, 14.0, 44 + slow, 70 + slow, 120 + slow))
+            buckets.append(
+                LoadBucket(
+                    start, BUCKET, CANARY, 200, canary - bad, 0, 14.0, 44 + slow, 70 + slow, 120 + slow
+                )
+            )
         if bad:
             buckets.append(LoadBucket(start, BUCKET, CANARY, 500, bad, bad, 3.0, 9.0, 15.0, 20.0, hurt))
     return buckets
@@ -187,7 +195,9 @@ def _samples(sim: _Sim, end: float) -> list[StatusSample]:
     for index in range(int(end // BUCKET) + 1):
         at = index * BUCKET
         weight, phase, failed = sim.state_at(at)
-        status = CanaryStatus(phase=phase, canary_weight=weight, failed_checks=failed, last_transition_time=at)
+        status = CanaryStatus(
+            phase=phase, canary_weight=weight, failed_checks=failed, last_transition_time=at
+        )
         samples.append(StatusSample(at, status, (100 - weight, weight)))
     return samples
 
@@ -207,7 +217,11 @@ def build(kind: str) -> RunRecord:
         run_id=f"20260101T120000Z-{setup.scenario_id}",
         scenario_id=setup.scenario_id,
         scenario_file=f"scenarios/{setup.scenario_id}.yaml",
-        scenario={"id": setup.scenario_id, "canary": "canaries/podinfo.yaml", "expect": {"abort_within": "7m"}},
+        scenario={
+            "id": setup.scenario_id,
+            "canary": "canaries/podinfo.yaml",
+            "expect": {"abort_within": "7m"},
+        },
         description=f"Recorded {kind} run of podinfo behind Traefik.",
         canary_manifest=manifest,
         canary_hash=canary_hash(manifest),
@@ -216,7 +230,12 @@ def build(kind: str) -> RunRecord:
         time_scale=60.0,
         started_at="2026-01-01T12:00:00Z",
         finished_at="2026-01-01T12:00:15Z",
-        tool_versions={"python": "3.11.7", "canary-chaos": "0.1.0", "locust": "2.47.0", "prometheus": "2.42.0"},
+        tool_versions={
+            "python": "3.11.7",
+            "canary-chaos": "0.1.0",
+            "locust": "2.47.0",
+            "prometheus": "2.42.0",
+        },
         git_commit="d33ea5416988b9b9e2b4da82efc86fc460530e0f",
         primary_version=PRIMARY,
         canary_version=CANARY,
@@ -243,9 +262,16 @@ def _verdict(kind: str, setup: Setup, sim: _Sim, hurt_users: int) -> Verdict:
     abort = sim.rollback_at - (TRIGGER + (setup.fault_at or 0.0)) if sim.rollback_at else None
     predicted = "5m10s–6m10s" if kind == "rolled-back-go" else None
     measures = (
-        Measure("abort_within", abort, setup.abort_limit, "s", abort is not None and abort <= setup.abort_limit, predicted),
+        Measure(
+            "abort_within",
+            abort,
+            setup.abort_limit,
+            "s",
+            abort is not None and abort <= setup.abort_limit,
+            predicted,
+        ),
         Measure("max_canary_weight", sim.peak, setup.weight_limit, "%", sim.peak <= setup.weight_limit),
-        Measure("users_hurt", hurt_users, setup.users_limit, "users", hurt_users <= setup.users_limit),
+        Measure("max_users_hurt", hurt_users, setup.users_limit, "users", hurt_users <= setup.users_limit),
     )
     failed = [m for m in measures if m.passed is False]
     reasons = tuple(f"{m.name}: measured {m.measured} > limit {m.limit}" for m in failed)
@@ -254,7 +280,12 @@ def _verdict(kind: str, setup: Setup, sim: _Sim, hurt_users: int) -> Verdict:
 
 def hostile(record: RunRecord) -> RunRecord:
     """The record with script tags and secrets planted in event messages, diagnostics and the scenario."""
-    evil = CanaryEvent(record.events[0].at, "Warning", "<script>alert(1)</script> Authorization: Bearer abcdef123456", Phase.PROGRESSING)
+    evil = CanaryEvent(
+        record.events[0].at,
+        "Warning",
+        "<script>alert(1)</script> Authorization: Bearer abcdef123456",
+        Phase.PROGRESSING,
+    )
     return replace(
         record,
         events=(evil, *record.events),
@@ -267,7 +298,9 @@ def hostile(record: RunRecord) -> RunRecord:
 def write_interrupted(journal_path: Path) -> Path:
     """Replay the first half of the NO-GO run through a JournalWriter, then 'crash' mid-line."""
     full = build("no-go")
-    header = replace(full, complete=False, verdict=None, marks=(), events=(), checks=(), samples=(), load=(), queries=())
+    header = replace(
+        full, complete=False, verdict=None, marks=(), events=(), checks=(), samples=(), load=(), queries=()
+    )
     writer = JournalWriter(journal_path)
     writer.begin(header)
     writer.stage("observe", TRIGGER)
@@ -286,3 +319,17 @@ def write_interrupted(journal_path: Path) -> Path:
     with writer.partial_path.open("a", encoding="utf-8") as handle:
         handle.write('{"kind": "samples", "data": {"at": 33')  # the torn last line of a killed process
     return writer.partial_path
+
+
+GOLDEN = Path(__file__).resolve().parents[1] / "data" / "journals" / "rolled-back-go.json"
+
+
+def save_golden() -> Path:
+    """(Re)write tests/data/journals/rolled-back-go.json from ``build("rolled-back-go")``."""
+    from harness.journal import write_journal
+
+    return write_journal(build("rolled-back-go"), GOLDEN)
+
+
+if __name__ == "__main__":
+    print(save_golden())

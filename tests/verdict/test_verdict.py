@@ -67,20 +67,35 @@ class TestDecisions:
             (ROLLED_BACK, rolled_back_story(stable_bad_after=0.5), "recovery_within"),
             (ROLLED_BACK, rolled_back_story(post_rollback_canary=True), "primary_untouched"),
             (ROLLED_BACK, rolled_back_story(cause_event=None), "rollback_cause"),
-            (replace(PROMOTED, max_canary_weight=50), promoted_story(weights=(20, 40, 60)), "max_canary_weight"),
+            (
+                replace(PROMOTED, max_canary_weight=50),
+                promoted_story(weights=(20, 40, 60)),
+                "max_canary_weight",
+            ),
             (PROMOTED, rolled_back_story(fault=None), "outcome"),
         ],
-        ids=["abort", "weight", "fraction", "requests", "users", "recovery", "primary", "cause", "overshoot", "outcome"],
+        ids=[
+            "abort",
+            "weight",
+            "fraction",
+            "requests",
+            "users",
+            "recovery",
+            "primary",
+            "cause",
+            "overshoot",
+            "outcome",
+        ],
     )
     def test_no_go_names_the_failed_measure(self, expect: Expectations, story, failing: str) -> None:
-        """Each limit, when exceeded, makes the verdict NO-GO with that measure failed and named in the reasons."""
+        """Each exceeded limit makes the verdict NO-GO, with that measure failed and named in the reasons."""
         verdict = evaluate(expect, POLICY, story.evidence())
         assert verdict.decision == Decision.NO_GO
         assert measure(verdict, failing).passed is False
         assert any(reason.startswith(failing) for reason in verdict.reasons)
 
     def test_inconclusive_when_canary_errors_never_appear(self) -> None:
-        """A configured 100 % error fault but a clean canary means the fault never reached traffic: never GO."""
+        """A configured 100 % error fault but a clean canary: the fault never reached traffic, never GO."""
         verdict = evaluate(ROLLED_BACK, POLICY, rolled_back_story(canary_bad=0.0).evidence())
         assert verdict.decision == Decision.INCONCLUSIVE
         assert measure(verdict, "fault_reached_traffic").measured == "no"
@@ -104,10 +119,20 @@ class TestDecisions:
 
     def test_readiness_fault_reaches_through_not_ready_events(self) -> None:
         """A never-ready canary 'reaches' when Flagger reports it not ready; the deadline cause is judged."""
-        story = rolled_back_story(fault=FaultExpectation(blocks_readiness=True, from_start=True), weight=0, cause_event=None)
-        story.events.append(replace(story.events[0], at=200.0, type="Warning",
-                                    message=f"canary deployment {REF} not ready: waiting for rollout to finish"))  # fmt: skip
-        expect = replace(ROLLED_BACK, max_canary_weight=0, max_users_hurt=None, rollback_cause="progress-deadline")
+        story = rolled_back_story(
+            fault=FaultExpectation(blocks_readiness=True, from_start=True), weight=0, cause_event=None
+        )
+        story.events.append(
+            replace(
+                story.events[0],
+                at=200.0,
+                type="Warning",
+                message=f"canary deployment {REF} not ready: waiting for rollout to finish",
+            )
+        )
+        expect = replace(
+            ROLLED_BACK, max_canary_weight=0, max_users_hurt=None, rollback_cause="progress-deadline"
+        )
         verdict = evaluate(expect, POLICY, story.evidence(progress_deadline_seconds=240.0))
         assert verdict.decision == Decision.GO, verdict.reasons
         assert measure(verdict, "rollback_cause").measured == "progress-deadline"
@@ -115,6 +140,16 @@ class TestDecisions:
         late = evaluate(expect, POLICY, story.evidence(progress_deadline_seconds=120.0))
         assert late.decision == Decision.NO_GO
         assert measure(late, "progress_deadline").measured == 300.0  # > 120 + 2 × 60
+
+    def test_primary_not_ready_is_not_the_canary_fault(self) -> None:
+        """Only 'canary deployment … not ready' shows a readiness fault; the primary's message does not."""
+        story = rolled_back_story(fault=FaultExpectation(blocks_readiness=True, from_start=True), weight=0)
+        message = "faulty-app-primary.canary-chaos not ready: waiting for rollout to finish"
+        story.events.append(replace(story.events[0], at=200.0, type="Warning", message=message))
+        expect = replace(ROLLED_BACK, max_canary_weight=0, max_users_hurt=None)
+        verdict = evaluate(expect, POLICY, story.evidence())
+        assert verdict.decision == Decision.INCONCLUSIVE
+        assert measure(verdict, "fault_reached_traffic").measured == "no"
 
     @pytest.mark.parametrize(
         ("changes", "decision"),
@@ -142,7 +177,7 @@ class TestDecisions:
 
 class TestRollbackTime:
     def test_rollback_time_is_condition_last_update_not_transition(self) -> None:
-        """The Failed sample seen late uses conditions[Promoted].lastUpdateTime (420), not lastTransitionTime."""
+        """A late Failed sample uses conditions[Promoted].lastUpdateTime (420), not lastTransitionTime."""
         story = rolled_back_story()
         late = []
         for sample in story.samples:
@@ -157,14 +192,16 @@ class TestRollbackTime:
         """Without a condition the first Failed sample's time is the rollback time."""
         story = rolled_back_story()
         bare = tuple(
-            StatusSample(s.at + 15, replace(s.status, condition=None)) if s.status.phase == Phase.FAILED else s
+            StatusSample(s.at + 15, replace(s.status, condition=None))
+            if s.status.phase == Phase.FAILED
+            else s
             for s in story.samples
         )
         verdict = evaluate(ROLLED_BACK, POLICY, story.evidence(samples=bare))
         assert measure(verdict, "abort_within").measured == 315.0
 
     def test_stale_terminal_phase_before_the_run_is_ignored(self) -> None:
-        """A Succeeded left over from an earlier run (condition older than the trigger) is not this run's outcome."""
+        """A Succeeded from an earlier run (condition older than the trigger) is not this run's outcome."""
         story = rolled_back_story()
         stale = StatusSample(120.0, status(Phase.SUCCEEDED, updated=10.0, transition=10.0))
         samples = tuple(sorted((*(s for s in story.samples if s.at != 120.0), stale), key=lambda s: s.at))
@@ -193,7 +230,9 @@ class TestLowSamples:
         story = rolled_back_story()
         warnings = low_sample_intervals(story.load, story.samples, INTERVAL, 100, canary_version=CANARY)
         assert len(warnings) == 3
-        assert warnings[0].startswith("check interval 3:00–4:00 (canary weight 10%): 60 canary requests < 100")
+        assert warnings[0].startswith(
+            "check interval 3:00–4:00 (canary weight 10%): 60 canary requests < 100"
+        )
         assert "no sample, no signal" in warnings[0]
 
     def test_no_warning_when_enough(self) -> None:
@@ -212,8 +251,11 @@ class TestLowSamples:
 class TestRepeats:
     def test_spread_of_abort_time_and_users(self) -> None:
         """min/median/max come from the runs' measures; decisions are counted."""
+
         def verdict(abort: float, users: int, decision: str) -> Verdict:
-            return Verdict(decision, (Measure("abort_within", abort, 400, "s"), Measure("max_users_hurt", users, 10)))
+            return Verdict(
+                decision, (Measure("abort_within", abort, 400, "s"), Measure("max_users_hurt", users, 10))
+            )
 
         summary = summarize_repeats([verdict(300, 4, "GO"), verdict(360, 7, "GO"), verdict(330, 5, "NO-GO")])
         abort, users = summary.spreads

@@ -1,0 +1,191 @@
+"""``canary-chaos``: run scenarios, list and validate the catalog, plan a guardrail, re-render reports.
+
+Exit codes: 0 all GO; 1 any NO-GO (or a guardrail left unproven: INCONCLUSIVE); 2 bad input;
+3 infrastructure failure; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from harness.errors import EXIT_BAD_INPUT, EXIT_INFRASTRUCTURE, HarnessError, InputError
+
+CATALOG_DIR = Path("scenarios")
+
+
+class _HarnessGroup(click.Group):
+    """Turns our exception tree into one clear line and the right exit code (no traceback)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except HarnessError as exc:
+            click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+            sys.exit(exc.exit_code or EXIT_INFRASTRUCTURE)
+
+
+@click.group(cls=_HarnessGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="canary-chaos")
+def main() -> None:
+    """Prove that Flagger canary guardrails (Traefik provider) abort within their blast limits."""
+
+
+@main.command()
+@click.argument("scenario_files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--backend", type=click.Choice(["local", "kubernetes"]), default="local", show_default=True)
+@click.option(
+    "--time-scale",
+    type=click.FloatRange(min=0.1, max=600),
+    default=60.0,
+    show_default=True,
+    help="Emulated seconds per real second (local backend): 60 runs a 1m interval in 1 s.",
+)
+@click.option("--report-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
+@click.option("--repeat", type=click.IntRange(min=1, max=100), default=1, show_default=True)
+@click.option("--load-workers", type=click.IntRange(min=0, max=32), default=None, help="Locust worker processes.")
+@click.option(
+    "--prometheus",
+    type=click.Choice(["auto", "server", "embedded"]),
+    default="auto",
+    show_default=True,
+    help="Local backend: a real Prometheus server when installed (auto), always, or the embedded evaluator.",
+)
+@click.option("--context-allow", multiple=True, help="Kubernetes contexts the harness may act in.")
+@click.option("--keep", is_flag=True, help="Kubernetes: keep the namespace for debugging.")
+@click.option("--canary-spec", type=click.Path(exists=True, path_type=Path), default=None)
+@click.option("--no-progress", is_flag=True, help="No live progress display.")
+def run(
+    scenario_files: tuple[Path, ...],
+    backend: str,
+    time_scale: float,
+    report_dir: Path,
+    repeat: int,
+    load_workers: int | None,
+    prometheus: str,
+    context_allow: tuple[str, ...],
+    keep: bool,
+    canary_spec: Path | None,
+    no_progress: bool,
+) -> None:
+    """Run SCENARIO_FILES and write the evidence (journal, HTML, JUnit, CSV) under --report-dir."""
+    from harness.execute import RunOptions, run_scenarios
+    from harness.local.procs import install_signal_handlers
+    from harness.scenario import load_scenario
+
+    scenarios = [load_scenario(path) for path in scenario_files]  # all input is checked before anything runs
+    options = RunOptions(
+        backend=backend,
+        time_scale=time_scale if backend == "local" else 1.0,
+        report_dir=report_dir,
+        repeat=repeat,
+        load_workers=load_workers,
+        prometheus=prometheus,
+        keep=keep,
+        context_allow=context_allow,
+        canary_spec=canary_spec,
+        progress=not no_progress,
+    )
+    install_signal_handlers()
+    batch = run_scenarios(scenarios, options)
+    _print_summary(batch)
+    sys.exit(batch.exit_code)
+
+
+@main.command("list")
+@click.argument("directory", type=click.Path(path_type=Path), default=CATALOG_DIR)
+def list_(directory: Path) -> None:
+    """List the scenarios of DIRECTORY with their fault, expected outcome and limits."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from harness.durations import format_duration
+    from harness.scenario import load_catalog
+
+    table = Table(title=f"scenarios in {directory}")
+    for column in ("id", "fault", "expect", "abort within", "max weight", "max users hurt", "requires"):
+        table.add_column(column)
+    for s in load_catalog(directory):
+        faults = [f.get("kind", "?") for f in (s.revision.faults or (s.fault.spec if s.fault else ()))]
+        table.add_row(
+            s.id,
+            ", ".join(str(k) for k in faults) or "none (control)",
+            s.expect.outcome,
+            format_duration(s.expect.abort_within_seconds) if s.expect.abort_within_seconds else "-",
+            f"{s.expect.max_canary_weight}%" if s.expect.max_canary_weight is not None else "-",
+            str(s.expect.max_users_hurt) if s.expect.max_users_hurt is not None else "-",
+            ", ".join(s.requires) or "-",
+        )
+    Console().print(table)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def validate(paths: tuple[Path, ...]) -> None:
+    """Validate scenario files (or every scenario under directories); exit 2 with located errors."""
+    from harness.errors import LocatedInputError
+    from harness.scenario import discover, load_scenario
+
+    files: list[Path] = []
+    for path in paths or (CATALOG_DIR,):
+        files.extend(discover(path) if path.is_dir() else [path])
+    failures = 0
+    for file in files:
+        try:
+            load_scenario(file)
+            click.echo(f"ok      {file}")
+        except LocatedInputError as exc:
+            failures += 1
+            click.echo(f"invalid {file}\n" + "\n".join(f"  {p.render()}" for p in exc.problems), err=True)
+    if failures:
+        click.echo(f"{failures} of {len(files)} scenario files are invalid", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+@main.command()
+@click.argument("journals", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="HTML file (default: next to the first).")
+def report(journals: tuple[Path, ...], out: Path | None) -> None:
+    """Re-render the HTML report (and JUnit) from JOURNALS alone; partial journals render as INCOMPLETE."""
+    from harness.journal import read_journal, recover
+    from harness.report.junit import write_junit
+    from harness.report.render_html import render_html
+
+    records = [recover(p) if p.name.endswith(".partial.jsonl") else read_journal(p) for p in journals]
+    target = out or journals[0].with_suffix(".html")
+    html = render_html(records, target)
+    junit = write_junit(records, target.with_suffix(".junit.xml"))
+    click.echo(f"report: {html}\njunit:  {junit}")
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def app(ctx: click.Context) -> None:
+    """Serve the faulty demo app (same as ``python -m faulty_app``; see faulty_app/README.md)."""
+    from faulty_app.__main__ import main as app_main
+
+    sys.exit(app_main(list(ctx.args)))
+
+
+def _print_summary(batch: object) -> None:
+    from harness.execute import BatchResult
+
+    assert isinstance(batch, BatchResult)
+    for record in batch.records:
+        click.echo(f"{record.decision:<13} {record.scenario_id}")
+        if record.verdict:
+            for reason in record.verdict.reasons:
+                click.echo(f"              {reason}")
+    for scenario_id, why in batch.skipped:
+        click.echo(f"{'SKIPPED':<13} {scenario_id}: {why}")
+    if batch.html:
+        click.echo(f"report: {batch.html}")
+    if batch.junit:
+        click.echo(f"junit:  {batch.junit}")
+    if batch.interrupted:
+        click.echo(f"interrupted: {batch.interrupted}; the partial report is marked INCOMPLETE", err=True)

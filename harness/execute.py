@@ -1,0 +1,248 @@
+"""Run scenarios end to end: backend + load + runner → verdict → journal, HTML, JUnit and CSV evidence."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.backends.base import Backend, Ingress
+from harness.errors import (
+    EXIT_INFRASTRUCTURE,
+    EXIT_INTERRUPTED,
+    EXIT_NO_GO,
+    EXIT_OK,
+    Interrupted,
+    ReportError,
+)
+from harness.journal import JournalWriter, RunRecord, canary_hash, utc_now_iso
+from harness.model import Decision
+from harness.progress import ProgressView, make_progress
+from harness.report.conditions import rollback_conditions
+from harness.report.csv_export import export_csv
+from harness.report.junit import write_junit
+from harness.report.provenance import git_commit, tool_versions
+from harness.report.render_html import render_html
+from harness.runner import LoadDriver, RunOutcome, ScenarioRun
+from harness.scenario import load_scenario
+from harness.scenario_model import Scenario
+from harness.verdict import evaluate, evidence_for
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    backend: str = "local"
+    time_scale: float = 60.0
+    report_dir: Path = Path("reports")
+    repeat: int = 1
+    load_workers: int | None = None  # overrides the scenario's load.workers
+    prometheus: str = "auto"  # auto | server | embedded (local backend)
+    keep: bool = False  # kubernetes: keep the namespace for debugging
+    context_allow: tuple[str, ...] = ()
+    canary_spec: Path | None = None  # kubernetes: copy the analysis of a team's real Canary
+    progress: bool = True
+
+
+@dataclass
+class BatchResult:
+    out_dir: Path
+    records: list[RunRecord] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (scenario id, why)
+    html: Path | None = None
+    junit: Path | None = None
+    interrupted: Interrupted | None = None
+    infrastructure_failures: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted is not None:
+            return EXIT_INTERRUPTED
+        decisions = [r.decision for r in self.records]
+        if Decision.NO_GO in decisions:
+            return EXIT_NO_GO
+        if self.infrastructure_failures or Decision.INCOMPLETE in decisions:
+            return EXIT_INFRASTRUCTURE
+        if Decision.INCONCLUSIVE in decisions:
+            return EXIT_NO_GO  # the guardrail was not proven: never a pass
+        return EXIT_OK
+
+
+BackendFactory = Callable[[Scenario, RunOptions, Path], Backend]
+LoadFactoryMaker = Callable[[RunOptions, Path, Backend], Callable[[Scenario, Ingress], LoadDriver]]
+
+
+def run_scenarios(
+    scenarios: Sequence[Scenario],
+    options: RunOptions,
+    *,
+    backend_factory: BackendFactory | None = None,
+    load_factory: LoadFactoryMaker | None = None,
+    progress: ProgressView | None = None,
+) -> BatchResult:
+    """Run every scenario ``options.repeat`` times; evidence is rendered after each run."""
+    from harness.backends.factory import default_load_factory, make_backend, unmet_requirements
+
+    backend_factory = backend_factory or make_backend
+    load_factory = load_factory or default_load_factory
+    progress = progress or make_progress(options.progress)
+    batch = BatchResult(out_dir=_batch_dir(options.report_dir))
+    try:
+        for scenario in scenarios:
+            unmet = unmet_requirements(scenario, options)
+            if unmet:
+                batch.skipped.append((scenario.id, unmet))
+                progress.message(f"[{scenario.id}] SKIPPED: {unmet}")
+                continue
+            for attempt in range(options.repeat):
+                run_dir = batch.out_dir / "runs" / f"{scenario.id}-{attempt + 1}"
+                record, outcome = _run_once(scenario, options, run_dir, backend_factory, load_factory, progress)
+                batch.records.append(record)
+                _render(batch)
+                if isinstance(outcome.error, Interrupted):
+                    batch.interrupted = outcome.error
+                    return batch
+                if outcome.error is not None and not outcome.complete:
+                    batch.infrastructure_failures.append(f"{scenario.id}: {outcome.incomplete_reason}")
+    finally:
+        progress.close()
+        _render(batch)
+    return batch
+
+
+def run_scenario_file(
+    path: Path, *, backend: str = "local", time_scale: float = 60.0, report_dir: Path = Path("reports")
+) -> RunRecord:
+    """Entry point of the pytest plugin: one scenario file → one record (raises Interrupted on Ctrl-C)."""
+    scenario = load_scenario(path)
+    options = RunOptions(backend=backend, time_scale=time_scale, report_dir=report_dir, progress=False)
+    batch = run_scenarios([scenario], options)
+    if batch.interrupted is not None:
+        raise batch.interrupted
+    if not batch.records:
+        reason = batch.skipped[0][1] if batch.skipped else "not run"
+        raise ReportError(f"{path}: {reason}")
+    return batch.records[-1]
+
+
+def _run_once(
+    scenario: Scenario,
+    options: RunOptions,
+    run_dir: Path,
+    backend_factory: BackendFactory,
+    load_factory: LoadFactoryMaker,
+    progress: ProgressView,
+) -> tuple[RunRecord, RunOutcome]:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    header = _header(scenario, options, run_dir)
+    writer = _open_writer(run_dir / "journal.json", progress)
+    writer.begin(header)
+    backend = backend_factory(scenario, options, run_dir)
+    run = ScenarioRun(
+        scenario,
+        backend=backend,
+        load_factory=load_factory(options, run_dir, backend),
+        listeners=[writer],
+        progress=progress,
+    )
+    outcome = run.execute()
+    record = _record(header, scenario, outcome, backend)
+    writer.finalize(record)
+    try:
+        export_csv(record, run_dir / "csv")
+    except ReportError as exc:
+        progress.message(f"[{scenario.id}] CSV export failed: {exc}")
+    progress.message(f"[{scenario.id}] {record.decision}: journal {writer.path}")
+    return record, outcome
+
+
+def _header(scenario: Scenario, options: RunOptions, run_dir: Path) -> RunRecord:
+    manifest = dict(scenario.canary_manifest)
+    return RunRecord(
+        run_id=f"{scenario.id}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{run_dir.name}",
+        scenario_id=scenario.id,
+        scenario_file=str(scenario.file),
+        scenario=_scenario_data(scenario.file),
+        description=scenario.description,
+        canary_manifest=manifest,
+        canary_hash=canary_hash(manifest),
+        rollback_conditions=rollback_conditions(manifest),
+        backend=options.backend,
+        time_scale=options.time_scale,
+        started_at=utc_now_iso(),
+        tool_versions=tool_versions(),
+        git_commit=git_commit(),
+        primary_version=scenario.stable.version,
+        canary_version=scenario.revision.version,
+    )
+
+
+def _record(header: RunRecord, scenario: Scenario, outcome: RunOutcome, backend: Backend) -> RunRecord:
+    t = outcome.recorder.timeline
+    evidence = evidence_for(
+        scenario,
+        samples=tuple(t.samples),
+        events=tuple(t.events),
+        checks=tuple(t.checks),
+        load=tuple(t.load),
+        marks=tuple(t.marks),
+        complete=outcome.complete,
+        missing=tuple(outcome.missing) + ((outcome.incomplete_reason,) if outcome.incomplete_reason else ()),
+    )
+    verdict = evaluate(scenario.expect, scenario.policy, evidence)
+    from dataclasses import replace
+
+    return replace(
+        header,
+        finished_at=utc_now_iso(),
+        complete=outcome.complete,
+        incomplete_reason=outcome.incomplete_reason,
+        verdict=verdict,
+        warnings=tuple(t.warnings) + tuple(verdict.warnings),
+        diagnostics=dict(outcome.diagnostics),
+        marks=tuple(t.marks),
+        events=tuple(t.events),
+        checks=tuple(t.checks),
+        samples=tuple(t.samples),
+        queries=tuple(t.queries),
+        load=tuple(t.load),
+    )
+
+
+def _open_writer(path: Path, progress: ProgressView) -> JournalWriter:
+    """The journal goes to the report dir; if that is unwritable, to a temp dir (and we say where)."""
+    try:
+        return JournalWriter(path)
+    except ReportError as exc:
+        fallback = Path(tempfile.mkdtemp(prefix="canary-chaos-journal-")) / path.name
+        progress.message(f"cannot write the journal to {path} ({exc}); keeping it at {fallback}")
+        return JournalWriter(fallback)
+
+
+def _render(batch: BatchResult) -> None:
+    if not batch.records:
+        return
+    batch.html = render_html(batch.records, batch.out_dir / "report.html")
+    batch.junit = write_junit(batch.records, batch.out_dir / "junit.xml")
+
+
+def _batch_dir(report_dir: Path) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    out = Path(report_dir) / stamp
+    try:
+        out.mkdir(parents=True, exist_ok=False)
+    except OSError as exc:
+        raise ReportError(f"cannot create the report directory {out}: {exc.strerror or exc}") from exc
+    return out
+
+
+def _scenario_data(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}

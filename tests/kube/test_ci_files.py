@@ -1,0 +1,70 @@
+"""The nightly kind workflow and the bootstrap script keep their safety properties."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+WORKFLOW = REPO / ".github" / "workflows" / "nightly-kind.yaml"
+BOOTSTRAP = REPO / "cluster" / "bootstrap.sh"
+
+
+def workflow() -> dict:
+    return yaml.safe_load(WORKFLOW.read_text())
+
+
+class TestNightlyWorkflow:
+    def test_least_privilege(self):
+        """No token permissions at the top; the job only reads contents."""
+        data = workflow()
+        assert data["permissions"] == {}
+        assert data["jobs"]["kind"]["permissions"] == {"contents": "read"}
+
+    def test_actions_pinned_by_full_sha(self):
+        """Every `uses:` names a 40-hex commit, never a movable tag."""
+        uses = [step["uses"] for step in workflow()["jobs"]["kind"]["steps"] if "uses" in step]
+        assert len(uses) == 4
+        assert all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", u) for u in uses), uses
+
+    def test_triggers_and_command(self):
+        """Nightly and on demand; runs the scenarios on the kubernetes backend, kind context only."""
+        data = workflow()
+        assert set(data[True]) == {"schedule", "workflow_dispatch"}  # YAML 1.1 reads the key `on` as True
+        runs = " ".join(step.get("run", "") for step in data["jobs"]["kind"]["steps"])
+        assert "cluster/bootstrap.sh" in runs
+        assert re.search(
+            r"canary-chaos run scenarios/\*\.yaml\s+--backend kubernetes\s+"
+            r"--context-allow kind-canary-chaos\s+--report-dir reports/",
+            runs,
+        )
+        upload = next(s for s in data["jobs"]["kind"]["steps"] if "upload-artifact" in s.get("uses", ""))
+        assert (upload["if"], upload["with"]["path"]) == ("always()", "reports/")
+
+
+class TestBootstrap:
+    def test_strict_mode_and_pinned_charts(self):
+        """bootstrap.sh is strict and pins Traefik chart 37.4.0 and Flagger chart 1.44.0."""
+        text = BOOTSTRAP.read_text()
+        assert "set -euo pipefail" in text
+        assert 'TRAEFIK_CHART_VERSION="37.4.0"' in text
+        assert 'FLAGGER_CHART_VERSION="1.44.0"' in text
+        assert text.count("--version") == 2
+        assert 'docker build -f "${REPO_ROOT}/faulty_app/Dockerfile"' in text
+        assert "kind load docker-image" in text
+
+    def test_values_match_flaggers_traefik_e2e(self):
+        """Traefik metrics on entrypoint `metrics`, scraped on 9100; Flagger traefik + bundled Prometheus."""
+        traefik = yaml.safe_load((REPO / "cluster" / "traefik-values.yaml").read_text())
+        flagger = yaml.safe_load((REPO / "cluster" / "flagger-values.yaml").read_text())
+        assert traefik["metrics"]["prometheus"]["entryPoint"] == "metrics"
+        assert traefik["deployment"]["podAnnotations"]["prometheus.io/port"] == "9100"
+        assert traefik["ports"]["web"]["nodePort"] == 30080
+        assert flagger["meshProvider"] == "traefik"
+        assert flagger["prometheus"]["install"] is True
+        assert flagger["eventWebhook"].startswith("http://event-receiver.flagger-system:8080")
+        kind = yaml.safe_load((REPO / "cluster" / "kind" / "kind-config.yaml").read_text())
+        assert [n["role"] for n in kind["nodes"]] == ["control-plane", "worker"]
+        assert kind["nodes"][0]["extraPortMappings"][0]["containerPort"] == 30080

@@ -1,0 +1,153 @@
+"""KubeGateway against a tiny fake API server on 127.0.0.1: vendor errors never leak."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from kubernetes.client.exceptions import ApiException
+
+from harness.backends.kube_api import GoneError
+from harness.errors import ClusterError, HarnessError
+from harness.kube import KubeGateway
+
+CANARY = {
+    "apiVersion": "flagger.app/v1beta1",
+    "kind": "Canary",
+    "metadata": {"name": "faulty-app", "namespace": "ns", "resourceVersion": "7"},
+    "spec": {},
+    "status": {"phase": "Initialized", "canaryWeight": 0, "failedChecks": 0},
+}
+
+
+REASONS = {404: "NotFound", 410: "Expired", 500: "InternalError"}
+
+
+def status(code: int, message: str) -> dict:
+    """A metav1.Status as the API server sends it."""
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "message": message,
+        "reason": REASONS[code],
+        "code": code,
+    }
+
+
+class FakeApiServer(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        if url.path == "/api/v1/namespaces/missing":
+            self._send(404, status(404, 'namespaces "missing" not found'))
+        elif url.path == "/api/v1/namespaces":
+            self._send(500, status(500, "etcd is unhappy"))
+        elif url.path == "/apis/flagger.app/v1beta1/namespaces/ns/canaries/faulty-app":
+            self._send(200, CANARY)
+        elif url.path == "/apis/flagger.app/v1beta1/namespaces/ns/canaries" and "watch=true" in url.query:
+            line = json.dumps({"type": "ERROR", "object": status(410, "too old resource version: 7 (9)")})
+            self._send(200, None, raw=(line + "\n").encode())
+        elif url.path == "/api/v1/namespaces/ns/services/event-receiver:8080/proxy/events":
+            self._send(200, [{"query": url.query}])
+        else:
+            self._send(404, status(404, "not found"))
+
+    def _send(self, code: int, payload: object, raw: bytes | None = None) -> None:
+        body = raw if raw is not None else json.dumps(payload).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        del format, args
+
+
+def kubeconfig(tmp_path: Path, server: str) -> str:
+    path = tmp_path / "kubeconfig"
+    path.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "c", "cluster": {"server": server}}],
+                "users": [{"name": "u", "user": {"token": "t"}}],
+                "contexts": [{"name": "kind-test", "context": {"cluster": "c", "user": "u"}}],
+                "current-context": "kind-test",
+            }
+        )
+    )
+    return str(path)
+
+
+@pytest.fixture
+def gateway(tmp_path) -> Iterator[KubeGateway]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeApiServer)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield KubeGateway(kubeconfig=kubeconfig(tmp_path, f"http://127.0.0.1:{server.server_address[1]}"))
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+class TestErrorTree:
+    def test_cluster_error_is_not_a_vendor_exception(self):
+        """ClusterError and GoneError belong to our tree, never to the kubernetes client's."""
+        assert not issubclass(ClusterError, ApiException)
+        assert not issubclass(GoneError, ApiException)
+        assert issubclass(GoneError, ClusterError)
+        assert issubclass(ClusterError, HarnessError)
+
+
+class TestGateway:
+    def test_current_context(self, gateway):
+        """The gateway reports the kubeconfig context it is bound to."""
+        assert gateway.current_context() == "kind-test"
+
+    def test_get_canary_returns_the_raw_object(self, gateway):
+        """get_canary returns the API JSON as is."""
+        assert gateway.get_canary("ns", "faulty-app") == CANARY
+
+    def test_404_namespace_is_none(self, gateway):
+        """A missing namespace reads as None, not an error."""
+        assert gateway.get_namespace("missing") is None
+
+    def test_500_is_wrapped(self, gateway):
+        """An API error becomes ClusterError with the status and message, chained to the vendor exception."""
+        with pytest.raises(ClusterError, match=r"HTTP 500 .*etcd is unhappy") as caught:
+            gateway.list_namespaces("app.kubernetes.io/managed-by=canary-chaos")
+        assert isinstance(caught.value.__cause__, ApiException)
+
+    def test_watch_410_is_gone_error(self, gateway):
+        """An ERROR event with code 410 on a watch raises GoneError so the caller re-lists."""
+        with pytest.raises(GoneError, match="410"):
+            list(gateway.watch_canary("ns", "faulty-app", "7", timeout_seconds=2))
+
+    def test_service_proxy_get_returns_body(self, gateway):
+        """GET through the service proxy returns the body text, query parameters passed on."""
+        body = gateway.service_proxy_get("ns", "event-receiver", 8080, "events", {"since": "3"})
+        assert json.loads(body) == [{"query": "since=3"}]
+
+    def test_unreachable_server_is_wrapped(self, tmp_path):
+        """A refused connection becomes ClusterError('cannot reach the API server')."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        gateway = KubeGateway(kubeconfig=kubeconfig(tmp_path, f"http://127.0.0.1:{port}"))
+        with pytest.raises(ClusterError, match="cannot reach the API server"):
+            gateway.get_canary("ns", "faulty-app")
+
+    def test_unknown_context_is_cluster_error(self, tmp_path):
+        """Asking for a context the kubeconfig lacks is a ClusterError, not a ConfigException."""
+        with pytest.raises(ClusterError, match="'prod' not found"):
+            KubeGateway("prod", kubeconfig=kubeconfig(tmp_path, "http://127.0.0.1:1"))

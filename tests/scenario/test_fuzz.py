@@ -1,0 +1,99 @@
+"""Property tests: the scenario loader returns a Scenario or raises ScenarioError naming the file."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from harness.errors import ScenarioError
+from harness.scenario import load_scenario
+from harness.scenario_model import Scenario
+
+from .conftest import CATALOG
+
+SEEDS = [
+    yaml.safe_load((CATALOG / name).read_text())
+    for name in ("http-5xx-spike.yaml", "fault-at-high-weight.yaml", "cohort-only.yaml", "crash-loop.yaml")
+]
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from(["5m", "1m30s", "-1s", "rolled-back", "promoted", "http_errors", "/x"]),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def _paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found += _paths(value, (*prefix, index))
+    return found
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> Any:
+    data = copy.deepcopy(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(1, 4))):
+        path = draw(st.sampled_from(_paths(data)))
+        if not path:
+            continue
+        parent = data
+        for key in path[:-1]:
+            parent = parent[key]
+        action = draw(st.sampled_from(["replace", "delete", "add"]))
+        if action == "replace":
+            parent[path[-1]] = draw(values)
+        elif action == "delete":
+            del parent[path[-1]]
+        elif isinstance(parent, dict):
+            parent[draw(st.text(max_size=10))] = draw(values)
+    return data
+
+
+def _check(path: Path) -> None:
+    try:
+        result: Scenario | ScenarioError = load_scenario(path)
+    except ScenarioError as exc:
+        result = exc
+    if isinstance(result, ScenarioError):
+        assert path.name in str(result)
+        assert all(p.file for p in result.problems)
+    else:
+        assert isinstance(result, Scenario)
+
+
+class TestLoaderNeverLeaks:
+    @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(mutated())
+    def test_mutated_scenarios(self, scratch: Path, data: Any) -> None:
+        """Random edits of shipped scenarios load or raise ScenarioError with the file name, nothing else."""
+        path = scratch / "mutant.yaml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True))
+        _check(path)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.text(max_size=200))
+    def test_arbitrary_text(self, scratch: Path, text: str) -> None:
+        """Arbitrary file content never produces anything but a Scenario or ScenarioError."""
+        path = scratch / "noise.yaml"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        _check(path)
