@@ -65,8 +65,7 @@ def _ms(text: str) -> float:
 
 
 def run_wrk(target: str, url: str, connections: int, duration: float) -> Run:
-    threads = str(min(2, connections))
-    argv = ["wrk", "-t", threads, "-c", str(connections), "-d", f"{duration:g}s", "--latency", url + PATH]
+    argv = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{duration:g}s", "--latency", url + PATH]
     out = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=duration + 30).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M)[1])  # type: ignore[index]

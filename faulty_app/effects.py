@@ -33,13 +33,18 @@ class CpuBudget:
         return granted
 
 
-def burn_cpu(seconds: float, clock: Clock = time.perf_counter) -> float:
-    """Busy-loop for ``seconds`` (hard-capped at 200 ms); return the time actually burnt."""
-    start = clock()
-    deadline = start + min(seconds, CAPS.cpu_burn_ms / 1000)
-    while clock() < deadline:
+def burn_cpu(
+    seconds: float, cpu_clock: Clock = time.thread_time, wall_clock: Clock = time.perf_counter
+) -> float:
+    """Busy-loop until ``seconds`` of CPU time (hard-capped at 200 ms) are used; return CPU used.
+
+    A starved process stops after 1 s of wall time whatever it burnt, so a request is never held long.
+    """
+    cpu_start, wall_deadline = cpu_clock(), wall_clock() + 1.0
+    target = cpu_start + min(seconds, CAPS.cpu_burn_ms / 1000)
+    while cpu_clock() < target and wall_clock() < wall_deadline:
         pass
-    return clock() - start
+    return cpu_clock() - cpu_start
 
 
 class LeakStore:

@@ -8,25 +8,21 @@ overrides are merged onto the base Canary mapping before it is parsed. Schema: `
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
 from faulty_app.config import FaultConfigError, dump_faults, parse_faults
-from harness.errors import CanarySpecError, Problem, ScenarioError
-from harness.flagger import spec_loader
+from harness.errors import Problem, ScenarioError
 from harness.flagger.model import CanarySpec
 from harness.model import ScenarioId
 from harness.policy import DEFAULT_POLICY, Policy, find_policy, load_policy, read_policy
+from harness.scenario_canary import read_canary
 from harness.scenario_fields import Fields, any_text, choice, duration, integer, text
 from harness.scenario_load import read_expectations, read_load, read_timing
 from harness.scenario_model import REQUIREMENTS, FaultPlan, FaultTrigger, Requirement, RevisionSpec, Scenario
-from harness.yamlloc import FieldPath, join_path, load_located, parse_path, render_path
+from harness.yamlloc import FieldPath, join_path, load_located, render_path
 
-CANARY_DIR = "canaries"
-DEFAULT_CANARY = f"{CANARY_DIR}/faulty-app.yaml"
 ID_PATTERN = r"[a-z0-9][a-z0-9-]*"
 
 TOP_KEYS = (
@@ -44,24 +40,6 @@ TOP_KEYS = (
     "load",
     "timing",
     "expect",
-)
-ANALYSIS_KEYS = (
-    "interval",
-    "threshold",
-    "maxWeight",
-    "stepWeight",
-    "stepWeights",
-    "stepWeightPromotion",
-    "iterations",
-    "match",
-    "mirror",
-    "mirrorWeight",
-    "primaryReadyThreshold",
-    "canaryReadyThreshold",
-    "metrics",
-    "webhooks",
-    "alerts",
-    "sessionAffinity",
 )
 
 
@@ -111,7 +89,7 @@ def load_scenario(path: str | Path, *, policy: Policy | None = None) -> Scenario
         if reader.present(("policy_overrides",))
         else base_policy
     )
-    canary, manifest = _read_canary(reader, file)
+    canary, manifest = read_canary(reader, file)
     stable = _read_revision(reader, ("stable",), "1.0.0")
     revision = _read_revision(reader, ("revision",), "1.1.0")
     if stable.version == revision.version:
@@ -177,98 +155,6 @@ def _read_policy_file(reader: Fields, file: Path, given: Policy | None) -> Polic
     except ScenarioError as exc:
         reader.problems.extend(exc.problems)
         return DEFAULT_POLICY
-
-
-def _read_canary(reader: Fields, file: Path) -> tuple[CanarySpec | None, dict[str, Any]]:
-    """Load the Canary (file or default), merge ``analysis`` and ``progress_deadline_seconds``, parse."""
-    name = reader.get(("canary",), text(), None)
-    base = file.parent / name if name else _find_default_canary(file.parent)
-    if base is None or not base.is_file():
-        shown = str(base) if base is not None else f"{DEFAULT_CANARY} next to the scenario or its parents"
-        reader.add(
-            ("canary",),
-            "a Canary YAML file relative to the scenario",
-            f"{shown!r}, which is not an existing file",
-        )
-        return None, {}
-    overrides = _analysis_overrides(reader)
-    deadline = reader.get(("progress_deadline_seconds",), integer(1), None)
-    try:
-        raw = load_located(base, error=CanarySpecError).data
-        manifest = _merged(raw, overrides, deadline)
-        spec = spec_loader.parse_canary(manifest, source=str(base))
-    except CanarySpecError as exc:
-        reader.problems.extend(_relocate(reader, exc.problems, overrides, deadline, base))
-        return None, {}
-    return spec, manifest
-
-
-def _find_default_canary(directory: Path, levels: int = 2) -> Path | None:
-    for _ in range(levels + 1):
-        if (directory / DEFAULT_CANARY).is_file():
-            return directory / DEFAULT_CANARY
-        directory = directory.parent
-    return None
-
-
-def _analysis_overrides(reader: Fields) -> dict[str, Any]:
-    if not reader.present(("analysis",)):
-        return {}
-    return dict(reader.mapping(("analysis",), ANALYSIS_KEYS) or {})
-
-
-def _merged(raw: object, overrides: Mapping[str, Any], deadline: int | None) -> dict[str, Any]:
-    """Deep-copy the Canary mapping; replace analysis keys and progressDeadlineSeconds."""
-    if not isinstance(raw, dict):
-        raise CanarySpecError([Problem("", "a Canary mapping", type(raw).__name__)])
-    manifest = copy.deepcopy(raw)
-    spec = manifest.setdefault("spec", {})
-    if not isinstance(spec, dict):
-        return manifest  # parse_canary reports it
-    if overrides:
-        analysis = spec.setdefault("analysis", {})
-        if isinstance(analysis, dict):
-            for key in ("stepWeight", "stepWeights", "iterations"):  # Flagger's oneOf: keep the override's
-                if key not in overrides and any(
-                    k in overrides for k in ("stepWeight", "stepWeights", "iterations")
-                ):
-                    analysis.pop(key, None)
-            analysis.update(copy.deepcopy(dict(overrides)))
-    if deadline is not None:
-        spec["progressDeadlineSeconds"] = deadline
-    return manifest
-
-
-def _relocate(
-    reader: Fields,
-    problems: tuple[Problem, ...],
-    overrides: Mapping[str, Any],
-    deadline: int | None,
-    base: Path,
-) -> list[Problem]:
-    """Point Canary problems caused by the scenario's overrides at the scenario file's lines."""
-    moved: list[Problem] = []
-    for problem in problems:
-        path = parse_path(problem.path)
-        if path[:2] == ("spec", "analysis") and len(path) > 2 and path[2] in overrides:
-            where: FieldPath = ("analysis", *path[2:])
-        elif path[:2] == ("spec", "progressDeadlineSeconds") and deadline is not None:
-            where = ("progress_deadline_seconds",)
-        else:
-            moved.append(replace(problem, file=problem.file or str(base)))
-            continue
-        located = reader.located
-        moved.append(
-            Problem(
-                render_path(where),
-                problem.expected,
-                problem.found,
-                located.file,
-                located.line_of(where),
-                problem.hint,
-            )
-        )
-    return moved
 
 
 def _read_revision(reader: Fields, at: FieldPath, default_version: str) -> RevisionSpec:

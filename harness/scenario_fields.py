@@ -247,8 +247,11 @@ class Fields:
         return tuple(pairs)
 
     def raise_if_problems(self) -> None:
+        """Raise one ``ScenarioError`` with every problem, this file's in line order, others after."""
         if self.problems:
-            raise ScenarioError(self.problems)
+            own = self.located.file
+            order = sorted(self.problems, key=lambda p: (p.file != own, p.file or "", p.line or 0))
+            raise ScenarioError(order)
 
 
 def _did_you_mean(key: object, allowed: Collection[str]) -> str:

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from harness.model import Revision
 from harness.flagger.model import CanarySpec
-from harness.model import ScenarioId
+from harness.model import Revision, ScenarioId
 from harness.policy import Policy
 
 Outcome = Literal["rolled-back", "promoted"]

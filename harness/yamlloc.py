@@ -88,53 +88,83 @@ class _Loader(yaml.SafeLoader):
 
 
 def load_located(path: str | Path, *, error: type[LocatedInputError] = ScenarioError) -> Located:
-    """Read and parse one YAML file; raise ``error`` (default ``ScenarioError``) with located problems."""
+    """Read and parse a one-document YAML file; raise ``error`` (default ``ScenarioError``) when invalid."""
+    return parse_located(_read_text(path, error), str(path), error=error)
+
+
+def load_located_all(path: str | Path, *, error: type[LocatedInputError] = ScenarioError) -> list[Located]:
+    """Every document of a multi-document YAML file (e.g. a Canary plus its MetricTemplates)."""
+    return parse_located_all(_read_text(path, error), str(path), error=error)
+
+
+def parse_located(text: str, source: str, *, error: type[LocatedInputError] = ScenarioError) -> Located:
+    """Parse one YAML document (named ``source`` in messages); raise ``error`` on any problem."""
+    return _parse(text, source, error, single=True)[0]
+
+
+def parse_located_all(
+    text: str, source: str, *, error: type[LocatedInputError] = ScenarioError
+) -> list[Located]:
+    """Parse every document of a YAML stream, each with the same protections as ``parse_located``."""
+    return _parse(text, source, error, single=False)
+
+
+def _read_text(path: str | Path, error: type[LocatedInputError]) -> str:
     source = str(path)
     try:
         with open(path, "rb") as stream:
             raw = stream.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise error(
-            [Problem("", "a readable YAML file", f"{type(exc).__name__}: {exc.strerror or exc}", source)]
-        ) from exc
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise error([Problem("", "a readable YAML file", f"{type(exc).__name__}: {reason}", source)]) from exc
     if len(raw) > MAX_BYTES:
         raise error([Problem("", f"a file of at most {MAX_BYTES} bytes", "a larger file", source)])
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise error(
-            [Problem("", "UTF-8 text", f"undecodable byte at offset {exc.start}", source, line)]
-        ) from exc
-    return parse_located(text, source, error=error)
+        found = f"undecodable byte at offset {exc.start}"
+        raise error([Problem("", "UTF-8 text", found, source, line)]) from exc
 
 
-def parse_located(text: str, source: str, *, error: type[LocatedInputError] = ScenarioError) -> Located:
-    """Parse YAML text (named ``source`` in messages) into ``Located``; raise ``error`` on any problem."""
+def _parse(text: str, source: str, error: type[LocatedInputError], *, single: bool) -> list[Located]:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise error([Problem("", f"a document of at most {MAX_BYTES} bytes", "a larger document", source)])
     loader: _Loader | None = None
+    documents: list[Located] = []
+    problems: list[Problem] = []
     try:
         loader = _Loader(text)
-        node = loader.get_single_node()
-        builder = _Builder(loader)
-        data = None if node is None else builder.build(node, ())
+        nodes = [loader.get_single_node()] if single else _all_nodes(loader)
+        for node in nodes:
+            builder = _Builder(loader)
+            data = None if node is None else builder.build(node, ())
+            problems += [
+                Problem(p.path, p.expected, p.found, source, p.line, p.hint) for p in builder.problems
+            ]
+            documents.append(Located(data, source, builder.lines))
     except _Refused as exc:
         raise error([Problem("", exc.expected, exc.found, source, exc.line)]) from None
     except yaml.MarkedYAMLError as exc:
         raise error([_syntax_problem(exc, source)]) from exc
     except yaml.YAMLError as exc:
-        raise error(
-            [Problem("", "valid YAML", _one_line(str(exc)), source, _reader_line(exc, text))]
-        ) from exc
+        found = _one_line(str(exc))
+        raise error([Problem("", "valid YAML", found, source, _reader_line(exc, text))]) from exc
     except RecursionError:
         raise error([Problem("", "a less deeply nested document", "nesting too deep", source)]) from None
     finally:
         if loader is not None:
             loader.dispose()
-    if builder.problems:
-        raise error([Problem(p.path, p.expected, p.found, source, p.line, p.hint) for p in builder.problems])
-    return Located(data, source, builder.lines)
+    if problems:
+        raise error(problems)
+    return documents
+
+
+def _all_nodes(loader: _Loader) -> list[yaml.Node | None]:
+    nodes: list[yaml.Node | None] = []
+    while loader.check_node():
+        nodes.append(loader.get_node())
+    return nodes
 
 
 class _Builder:

@@ -71,6 +71,17 @@ class WebhookSpec:
     retries: int = 0
     metadata: tuple[tuple[str, str], ...] = ()
     mute_alert: bool = False
+    disable_tls: bool = False
+
+
+@dataclass(frozen=True)
+class AlertSpec:
+    """``analysis.alerts[]`` (kept for completeness; the emulation sends no alerts)."""
+
+    name: str
+    provider_name: str
+    provider_namespace: str | None = None
+    severity: Literal["", "info", "warn", "error"] = ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +103,7 @@ class AnalysisSpec:
     canary_ready_threshold: int = 100
     metrics: tuple[MetricSpec, ...] = ()
     webhooks: tuple[WebhookSpec, ...] = ()
+    alerts: tuple[AlertSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +122,11 @@ class CanarySpec:
     skip_analysis: bool = False
     suspend: bool = False
     analysis: AnalysisSpec = field(default_factory=AnalysisSpec)
+    metrics_server: str = ""  # spec.metricsServer ("" = Flagger's global -metrics-server)
+    ingress_ref_name: str | None = None  # spec.ingressRef.name, for {{ ingress }}
+    route_ref_name: str | None = None  # spec.routeRef.name, for {{ route }}
+    autoscaler_ref: tuple[str, str] | None = None  # (kind, name) of spec.autoscalerRef
+    revert_on_deletion: bool = False
     manifest: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     source: str | None = None  # file path it came from, for messages
 

@@ -15,6 +15,7 @@ import logging
 import secrets
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -242,16 +243,12 @@ class LocalWorkloads:
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float, interval: float = 0.02) -> bool:
         """Poll ``predicate`` for up to ``timeout`` real seconds."""
-        deadline = threading.Event()
-        timer = threading.Timer(timeout, deadline.set)
-        timer.start()
-        try:
-            while not predicate():
-                if deadline.wait(interval):
-                    return predicate()
-            return True
-        finally:
-            timer.cancel()
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(interval)
+        return True
 
     # ---- reconcile loop
 
@@ -284,12 +281,13 @@ class LocalWorkloads:
                 deployment.observe(now)
             primary = self._primary.ready_urls() if self._primary is not None else ()
             endpoints = Endpoints(primary=primary, canary=self._target.ready_urls())
-            changed = endpoints != self._published
-            self._published = endpoints
-        if changed and self.on_endpoints_changed is not None:
-            self.on_endpoints_changed(endpoints)  # before stopping: the router stops sending first
-        for proc in stopping:
-            self._group.stop(proc, self._stop_timeout)
+        try:
+            if endpoints != self._published and self.on_endpoints_changed is not None:
+                self.on_endpoints_changed(endpoints)  # before stopping: the router stops sending first
+            self._published = endpoints  # a failed publication is retried on the next pass
+        finally:
+            for proc in stopping:
+                self._group.stop(proc, self._stop_timeout)
 
     def _probe(self, pod: Pod) -> bool:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -128,6 +129,14 @@ class TestParseFaults:
         """The source names the origin (a scenario file, say) in the rendered message."""
         with pytest.raises(FaultConfigError, match=r"^scenarios/x\.yaml:faults\[0\]\.rate: expected"):
             parse_faults([{"kind": "http_errors", "rate": "high"}], source="scenarios/x.yaml:faults")
+
+
+class TestReadme:
+    def test_examples_per_kind_parse(self):
+        """The README's "one example per kind" block parses and covers every kind."""
+        readme = (Path(__file__).resolve().parents[2] / "faulty_app" / "README.md").read_text()
+        block = readme.split("One example per kind:", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+        assert {fault.kind for fault in load_faults_text(block)} == set(KINDS)
 
 
 class TestLoadFaultsText:

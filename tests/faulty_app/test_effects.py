@@ -38,8 +38,8 @@ class TestCpuBudget:
         assert CpuBudget(FakeClock()).grant(5.0, 1.0) <= 0.2
 
     def test_burn_cpu_is_capped(self):
-        """burn_cpu(5 s) returns after about 200 ms."""
-        assert 0.19 <= burn_cpu(5.0) < 0.3
+        """burn_cpu(5 s) uses about 200 ms of CPU and returns."""
+        assert 0.19 <= burn_cpu(5.0) < 0.21
 
 
 class TestLeakStore:

@@ -7,7 +7,9 @@ import pytest
 from harness.local.deployment import ConditionTracker, ReplicaCounts, backoff_expired, crashloop_delay
 
 
-def counts(spec: int, total: int, updated: int, available: int, updated_available: int | None = None):
+def counts(
+    spec: int, total: int, updated: int, available: int, updated_available: int | None = None
+) -> ReplicaCounts:
     return ReplicaCounts(
         spec, total, updated, available, available if updated_available is None else updated_available
     )

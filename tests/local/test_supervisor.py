@@ -17,6 +17,8 @@ from harness.local.procs import ProcessGroup, pid_alive
 from harness.local.supervisor import Endpoints, LocalWorkloads, PodTemplate
 
 SCALE = 20.0  # 10 s emulated = 0.5 s real
+MakeWorkloads = Callable[..., LocalWorkloads]
+Poll = Callable[..., bool]
 
 
 def condition(state: DeploymentState, kind: str) -> tuple[str, str, float]:
@@ -63,7 +65,7 @@ def make_workloads(
 
 
 class TestReadiness:
-    def test_replica_becomes_ready_from_readyz(self, make_workloads, poll) -> None:
+    def test_replica_becomes_ready_from_readyz(self, make_workloads: MakeWorkloads, poll: Poll) -> None:
         """A replica is an endpoint only after /readyz answers 200; then the Deployment is complete."""
         recorder = Recorder()
         workloads = make_workloads(
@@ -85,7 +87,19 @@ class TestReadiness:
         assert poll(lambda: recorder.seen and recorder.seen[-1] == Endpoints((), (url,)), 2.0)
         assert httpx.get(f"{url}/version").headers["X-App-Version"] == "v1"
 
-    def test_primary_needs_ensure_primary(self, make_workloads) -> None:
+    def test_failed_endpoint_publication_is_retried(self, make_workloads: MakeWorkloads, poll: Poll) -> None:
+        """When the endpoints callback raises (router briefly down), the next pass publishes again."""
+        calls: list[Endpoints] = []
+
+        def flaky(endpoints: Endpoints) -> None:
+            calls.append(endpoints)
+            if len(calls) <= 2:
+                raise ProcessError("router unreachable")
+
+        workloads = make_workloads(on_endpoints_changed=flaky)
+        assert poll(lambda: len(calls) >= 3 and calls[-1].canary == workloads.endpoints("canary") != (), 5.0)
+
+    def test_primary_needs_ensure_primary(self, make_workloads: MakeWorkloads) -> None:
         """primary_state raises until ensure_primary creates <target>-primary from the target template."""
         workloads = make_workloads()
         with pytest.raises(ProcessError, match="podinfo-primary not found"):
@@ -95,7 +109,7 @@ class TestReadiness:
 
 
 class TestCrashLoop:
-    def test_backoff_doubles_in_emulated_seconds(self, make_workloads) -> None:
+    def test_backoff_doubles_in_emulated_seconds(self, make_workloads: MakeWorkloads) -> None:
         """A replica that crashes at startup is scheduled for restart exactly 10 s, then 20 s, then 40 s
         (emulated) after each crash, and is not restarted before that."""
         workloads = make_workloads(PodTemplate.of("v1", env={"STANDIN_MODE": "crash"}))
@@ -122,7 +136,9 @@ class TestCrashLoop:
 
 
 class TestProgressDeadline:
-    def test_never_ready_canary_exceeds_its_progress_deadline(self, make_workloads, poll) -> None:
+    def test_never_ready_canary_exceeds_its_progress_deadline(
+        self, make_workloads: MakeWorkloads, poll: Poll
+    ) -> None:
         """A never-ready replica: Available=False/MinimumReplicasUnavailable at once, and
         Progressing=False/ProgressDeadlineExceeded once progressDeadlineSeconds (30 s) pass."""
         workloads = make_workloads(
@@ -143,7 +159,9 @@ class TestProgressDeadline:
 
 
 class TestScaling:
-    def test_scale_to_zero_stops_processes_and_frees_ports(self, make_workloads, poll) -> None:
+    def test_scale_to_zero_stops_processes_and_frees_ports(
+        self, make_workloads: MakeWorkloads, poll: Poll
+    ) -> None:
         """scale_canary(0) stops every replica process, frees its port and empties the endpoints."""
         recorder = Recorder()
         workloads = make_workloads(replicas=2, on_endpoints_changed=recorder)
@@ -161,7 +179,7 @@ class TestScaling:
         assert (state.replicas, state.generation, state.observed_generation) == (0, 2, 2)
         assert workloads.target_replicas() == 2
 
-    def test_new_revision_waits_for_scale_up(self, make_workloads, poll) -> None:
+    def test_new_revision_waits_for_scale_up(self, make_workloads: MakeWorkloads, poll: Poll) -> None:
         """A template change at 0 replicas bumps generation and hash; pods start only on scale-up."""
         workloads = make_workloads()
         workloads.scale_canary(0)
@@ -177,7 +195,9 @@ class TestScaling:
 
 
 class TestPromotion:
-    def test_promote_is_a_rolling_update_without_unavailability(self, make_workloads, poll) -> None:
+    def test_promote_is_a_rolling_update_without_unavailability(
+        self, make_workloads: MakeWorkloads, poll: Poll
+    ) -> None:
         """promote() starts the new template beside the old one and retires the old replica only when the
         new one is ready, so the primary always has an endpoint."""
         recorder = Recorder()
@@ -205,7 +225,7 @@ class TestPromotion:
 
 
 class TestRuntimeFaults:
-    def test_faults_reach_running_canary_replicas(self, make_workloads, poll) -> None:
+    def test_faults_reach_running_canary_replicas(self, make_workloads: MakeWorkloads, poll: Poll) -> None:
         """set_canary_faults_runtime PUTs the list to /admin/faults with the Bearer token."""
         workloads = make_workloads()
         assert poll(lambda: workloads.canary_state().available_replicas == 1, 5.0)
@@ -215,7 +235,7 @@ class TestRuntimeFaults:
         seen = httpx.get(f"{url}/admin/faults", headers={"Authorization": f"Bearer {workloads.admin_token}"})
         assert seen.json() == {"faults": faults}
 
-    def test_no_running_canary_is_a_process_error(self, make_workloads) -> None:
+    def test_no_running_canary_is_a_process_error(self, make_workloads: MakeWorkloads) -> None:
         """Injecting faults into a canary scaled to zero fails loudly."""
         workloads = make_workloads(replicas=0)
         with pytest.raises(ProcessError, match="no running replica"):

@@ -18,7 +18,13 @@ from .conftest import CATALOG
 
 SEEDS = [
     yaml.safe_load((CATALOG / name).read_text())
-    for name in ("http-5xx-spike.yaml", "fault-at-high-weight.yaml", "cohort-only.yaml", "crash-loop.yaml")
+    for name in (
+        "http-5xx-spike.yaml",
+        "fault-at-high-weight.yaml",
+        "cohort-only.yaml",
+        "crash-loop.yaml",
+        "negative/too-lax.yaml",
+    )
 ]
 
 scalars = st.one_of(
@@ -52,6 +58,12 @@ def _paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 @st.composite
 def mutated(draw: st.DrawFn) -> Any:
     data = copy.deepcopy(draw(st.sampled_from(SEEDS)))
+    if draw(st.booleans()):  # also stress the Canary parser through inline overrides
+        data["analysis"] = {
+            "threshold": 5,
+            "stepWeights": [5, 10],
+            "metrics": [{"name": "request-success-rate"}],
+        }
     for _ in range(draw(st.integers(1, 4))):
         path = draw(st.sampled_from(_paths(data)))
         if not path:

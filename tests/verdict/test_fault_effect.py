@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from faulty_app.config import parse_faults
-from harness.fault_effect import combine
+from harness.fault_effect import FaultExpectation, combine
 from harness.scenario_model import Cohort, LoadProfile, Route
 
 LOAD = LoadProfile(
@@ -17,7 +17,7 @@ LOAD = LoadProfile(
 BETA = {"name": "x-cohort", "value": "beta"}
 
 
-def effect(*faults: dict[str, object], from_start: bool = True):
+def effect(*faults: dict[str, object], from_start: bool = True) -> FaultExpectation:
     return combine(parse_faults(list(faults)), LOAD, from_start=from_start)
 
 

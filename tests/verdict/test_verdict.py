@@ -14,7 +14,7 @@ from harness.policy import Policy
 from harness.scenario_model import Expectations
 from harness.verdict import evaluate, summarize_repeats
 
-from .timeline import CANARY, INTERVAL, REF, promoted_story, rolled_back_story, status
+from .timeline import CANARY, INTERVAL, REF, Story, promoted_story, rolled_back_story, status
 
 POLICY = Policy()
 ROLLED_BACK = Expectations(
@@ -87,7 +87,7 @@ class TestDecisions:
             "outcome",
         ],
     )
-    def test_no_go_names_the_failed_measure(self, expect: Expectations, story, failing: str) -> None:
+    def test_no_go_names_the_failed_measure(self, expect: Expectations, story: Story, failing: str) -> None:
         """Each exceeded limit makes the verdict NO-GO, with that measure failed and named in the reasons."""
         verdict = evaluate(expect, POLICY, story.evidence())
         assert verdict.decision == Decision.NO_GO

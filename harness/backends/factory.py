@@ -1,0 +1,66 @@
+"""Builds the backend and the load driver a run asks for (the only place that knows them all)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harness.backends.base import Backend, Ingress
+from harness.clock import ScaledClock
+from harness.errors import InputError
+from harness.scenario_model import Scenario
+
+if TYPE_CHECKING:
+    from harness.execute import RunOptions
+    from harness.runner import LoadDriver
+
+
+def make_backend(scenario: Scenario, options: RunOptions, run_dir: Path) -> Backend:
+    if options.backend == "local":
+        from harness.backends.local import LocalBackend
+
+        return LocalBackend(clock=ScaledClock(options.time_scale), run_dir=run_dir, prometheus=options.prometheus)
+    if options.backend == "kubernetes":
+        from harness.backends.kubernetes import KubernetesOptions
+        from harness.kube import connect_backend
+        from harness.safety import load_allowed_contexts, merge_allowlists
+
+        analysis_from = None
+        if options.canary_spec is not None:
+            from harness.flagger.spec_loader import load_canary
+
+            analysis_from = load_canary(options.canary_spec)
+        allowed = merge_allowlists(options.context_allow, load_allowed_contexts(None))
+        return connect_backend(
+            KubernetesOptions(context_allow=tuple(allowed), keep=options.keep, analysis_from=analysis_from),
+            clock=ScaledClock(1.0),
+        )
+    raise InputError(f"--backend: expected local or kubernetes, found {options.backend!r}")
+
+
+def default_load_factory(
+    options: RunOptions, run_dir: Path, backend: Backend
+) -> Callable[[Scenario, Ingress], LoadDriver]:
+    """Locust in its own process(es), pointed at the ingress the backend returned."""
+    from harness.load import locust_driver
+
+    def factory(scenario: Scenario, ingress: Ingress) -> LoadDriver:
+        workers = options.load_workers if options.load_workers is not None else scenario.load.workers
+        return locust_driver(
+            scenario, ingress, clock=backend.clock, run_dir=run_dir / "load", workers=workers
+        )
+
+    return factory
+
+
+def unmet_requirements(scenario: Scenario, options: RunOptions) -> str | None:
+    """Why this scenario cannot run with these options (it is then skipped, not failed), or None."""
+    if "kubernetes" in scenario.requires and options.backend != "kubernetes":
+        return "requires the kubernetes backend"
+    if "prometheus" in scenario.requires and options.backend == "local":
+        from harness.backends.local_metrics import prometheus_available
+
+        if options.prometheus == "embedded" or not prometheus_available():
+            return "requires a real Prometheus server (Debian package 'prometheus'); custom PromQL"
+    return None
