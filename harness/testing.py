@@ -68,7 +68,9 @@ class FakeDeployment:
     exists: bool = True
 
     def state(self, now: float) -> DeploymentState:
-        done = self.replicas == 0 or (self.ready_after is not None and now >= self.changed_at + self.ready_after)
+        done = self.replicas == 0 or (
+            self.ready_after is not None and now >= self.changed_at + self.ready_after
+        )
         available = self.replicas if done else 0
         if done:
             conditions = (
@@ -119,10 +121,18 @@ class FakeWorkloads:
     ) -> None:
         self._clock = clock
         self.user_replicas = replicas
-        self.canary = FakeDeployment(target, template_hash, replicas, canary_ready_after, deployment_deadline,
-                                     clock.now())  # fmt: skip
-        self.primary = FakeDeployment(f"{target}-primary", template_hash, 0, primary_ready_after, deployment_deadline,
-                                      clock.now(), exists=False)  # fmt: skip
+        self.canary = FakeDeployment(
+            target, template_hash, replicas, canary_ready_after, deployment_deadline, clock.now()
+        )
+        self.primary = FakeDeployment(
+            f"{target}-primary",
+            template_hash,
+            0,
+            primary_ready_after,
+            deployment_deadline,
+            clock.now(),
+            exists=False,
+        )
         self.calls: list[tuple[float, str, Any]] = []
 
     # ---- test controls ---------------------------------------------------------------------------------
@@ -168,18 +178,15 @@ class FakeWorkloads:
 
 MetricValue = float | BaseException | Callable[[float], "float | BaseException"] | Sequence[Any]
 
-SUCCESS_RATE_MARK = 'code!~"5.."'
-DURATION_MARK = "histogram_quantile(0.99,"
-
 
 def builtin_metric_of(promql: str) -> str | None:
     """Which Traefik builtin a rendered query is, recognised by its shape."""
-    if SUCCESS_RATE_MARK in promql and "traefik_service_request_duration_seconds_bucket" in promql:
+    if "traefik_service_request_duration_seconds_bucket" not in promql:
+        return None
+    if "histogram_quantile(" in promql:
+        return "request-duration"
+    if 'code!~"5.."' in promql:
         return "request-success-rate"
-    if DURATION_MARK in promql.replace(" ", "").replace("(0.99,", "(0.99,") and "traefik_service" in promql:
-        return "request-duration"
-    if "histogram_quantile(" in promql and "traefik_service" in promql:
-        return "request-duration"
     return None
 
 

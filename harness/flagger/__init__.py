@@ -1,1 +1,1 @@
-"""Pure emulation of Flagger's canary analysis (Traefik provider), per shared/reference/flagger-semantics.md."""
+"""Pure emulation of Flagger's canary analysis (Traefik provider); see flagger-semantics.md."""

@@ -13,7 +13,7 @@ from harness.errors import MetricsError, NoValuesFound
 from harness.flagger import events as msg
 from harness.flagger import hooks
 from harness.flagger.gofmt import millis_duration_ns
-from harness.flagger.model import CanarySpec, MetricResult, MetricSpec
+from harness.flagger.model import MetricResult, MetricSpec
 from harness.flagger.ports import MetricsProvider
 from harness.flagger.queries import (
     DEFAULT_METRIC_INTERVAL,
@@ -74,7 +74,9 @@ def _success_rate(host: AnalysisHost, metric: MetricSpec, interval: str) -> bool
     try:
         value = _query(host, metric.name, promql)
     except NoValuesFound as exc:
-        host.emit("Warning", msg.no_values_builtin(spec, PROVIDER_NAME, metric.name, f"running query failed: {exc}"))
+        host.emit(
+            "Warning", msg.no_values_builtin(spec, PROVIDER_NAME, metric.name, f"running query failed: {exc}")
+        )
         return False
     except MetricsError as exc:
         host.emit("Warning", msg.prometheus_failed(f"running query failed: {exc}"))
@@ -174,7 +176,9 @@ def _template_metric(host: AnalysisHost, metric: MetricSpec, ref: tuple[str, str
         return _fail(host, metric.name, msg.template_error(name, namespace, not_found))
     if not is_prometheus_compatible(template.provider_type):
         reason = "provider type not supported by the emulation (Prometheus-compatible templates only)"
-        return _fail(host, metric.name, msg.template_provider_error(name, namespace, template.provider_type, reason))
+        return _fail(
+            host, metric.name, msg.template_provider_error(name, namespace, template.provider_type, reason)
+        )
     # §5.4: template metrics get the raw interval; without one {{ interval }} renders "" [inferred].
     model = model_for(spec, metric.interval or "", dict(metric.template_variables))
     try:
@@ -198,3 +202,41 @@ def _judge(host: AnalysisHost, metric: str, promql: str, value: float, failure: 
         host.emit("Warning", failure)
         return False
     return True
+
+
+# ---- step 4: checkMetricProviderAvailability (phase ""/Initializing only; events, never blocks) --------
+def check_providers(host: AnalysisHost) -> None:
+    for metric in host.spec.analysis.metrics:
+        if metric.name in BUILTIN:
+            error = _online_error(host)
+            if error is not None:
+                host.emit("Warning", msg.providers_error(f"prometheus not avaiable: {error}"))
+                return
+            continue
+        if metric.template_ref is not None:
+            error = _template_online_error(host, *metric.template_ref)
+            if error is not None:
+                host.emit("Warning", msg.providers_error(error))
+                return
+    host.emit("Normal", msg.providers_available())
+
+
+def _online_error(host: AnalysisHost) -> str | None:
+    try:
+        online = host.metrics.is_online()
+    except MetricsError as exc:
+        return f"running query failed: {exc}"
+    return None if online else "value is not 1 for query: vector(1)"
+
+
+def _template_online_error(host: AnalysisHost, name: str, ref_namespace: str | None) -> str | None:
+    namespace = ref_namespace or host.spec.namespace
+    template = host.templates.get((name, namespace))
+    if template is None:
+        return f'metric template {name}.{namespace} error: metrictemplate.flagger.app "{name}" not found'
+    if not is_prometheus_compatible(template.provider_type):
+        return f"metric template {name}.{namespace} provider {template.provider_type} error: not emulated"
+    error = _online_error(host)
+    if error is not None:
+        return f"{template.provider_type} in metric template {name}.{namespace} not avaiable: {error}"
+    return None

@@ -11,14 +11,15 @@ providers other than Traefik and targets other than Deployments.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from harness.clock import Clock
-from harness.errors import CanarySpecError, HarnessError, MetricsError, Problem
+from harness.errors import CanarySpecError, HarnessError, Problem
 from harness.flagger import events as msg
 from harness.flagger import hooks
-from harness.flagger.analysis import BUILTIN, run_analysis
+from harness.flagger.analysis import check_providers, run_analysis
 from harness.flagger.hooks import EventType
 from harness.flagger.model import (
     CanaryEvent,
@@ -29,15 +30,24 @@ from harness.flagger.model import (
     TickRecord,
     WebhookSpec,
 )
-from harness.flagger.ports import EventSink, MetricsProvider, TrafficRouter, WebhookCaller, WebhookResult, Workloads
-from harness.flagger.queries import MetricTemplate, is_prometheus_compatible
+from harness.flagger.ports import (
+    EventSink,
+    MetricsProvider,
+    TrafficRouter,
+    WebhookCaller,
+    WebhookResult,
+    Workloads,
+)
+from harness.flagger.queries import MetricTemplate
 from harness.flagger.readiness import canary_readiness, primary_readiness
 from harness.flagger.status import has_spec_changed, set_failed_checks, set_initializing, sync_status
 from harness.flagger.strategies import StatusWrite, StrategyRunner
 from harness.flagger.timing import delay_until, next_index, tick_time
 from harness.flagger.weights import next_step_weight
 
-ADVANCING = frozenset({Phase.PROGRESSING, Phase.WAITING, Phase.WAITING_PROMOTION, Phase.PROMOTING, Phase.FINALISING})
+ADVANCING = frozenset(
+    {Phase.PROGRESSING, Phase.WAITING, Phase.WAITING_PROMOTION, Phase.PROMOTING, Phase.FINALISING}
+)
 ANALYSING = frozenset({Phase.PROGRESSING, Phase.WAITING_PROMOTION, Phase.PROMOTING, Phase.FINALISING})
 INITIALIZING = frozenset({Phase.NONE, Phase.INITIALIZING})
 NO_TRAFFIC_GATE = frozenset({Phase.PROMOTING, Phase.WAITING_PROMOTION, Phase.FINALISING})
@@ -127,7 +137,9 @@ class FlaggerController(StrategyRunner):
                 self._clock.sleep(delay)
             record = self.tick()
             records.append(record)
-            self._grid_index = next_index(self._grid_index, self._grid_start, self._clock.now(), self.interval)
+            self._grid_index = next_index(
+                self._grid_index, self._grid_start, self._clock.now(), self.interval
+            )
             if until(record):
                 break
         return records
@@ -158,7 +170,9 @@ class FlaggerController(StrategyRunner):
     def emit(self, kind: EventType, message: str, phase: Phase | None = None) -> None:
         """Record an event (phase = the in-memory Canary's unless given) and send it to event hooks."""
         at = self._clock.now()
-        event = CanaryEvent(at=at, type=kind, message=message, phase=phase if phase is not None else self._cd.phase)
+        event = CanaryEvent(
+            at=at, type=kind, message=message, phase=phase if phase is not None else self._cd.phase
+        )
         self._events.append(event)
         self._log.events.append(event)
         if self._sink is not None:
@@ -166,10 +180,8 @@ class FlaggerController(StrategyRunner):
         epoch_ms = int(self._clock.wall(at).timestamp() * 1000)
         for hook in hooks.of_type(self._spec, "event"):
             body = hooks.event_payload(self._spec, self._cd, event.phase, hook, message, kind, epoch_ms)
-            try:
-                self._webhooks.call(hook, body)  # failures are only logged by Flagger
-            except HarnessError:
-                pass
+            with contextlib.suppress(HarnessError):  # Flagger only logs event-hook failures
+                self._webhooks.call(hook, body)
 
     def call_hook(self, hook: WebhookSpec, phase: Phase, status: CanaryStatus | None = None) -> WebhookResult:
         body = hooks.payload(self._spec, status or self._cd, phase, hook)
@@ -189,7 +201,7 @@ class FlaggerController(StrategyRunner):
             return
         initializing = self._cd.phase in INITIALIZING
         if initializing and not spec.skip_analysis:
-            self._check_providers()
+            check_providers(self)
         if not self._initialize(initializing):
             return
         if not self._should_advance():
@@ -218,9 +230,11 @@ class FlaggerController(StrategyRunner):
     def _analyse(self, primary_weight: int, canary_weight: int, mirrored: bool) -> None:
         """Steps 18–26: rollback hooks, Promoting/Finalising, threshold, start or analysis, strategy."""
         spec, cd = self._spec, self._cd
-        if cd.phase in (Phase.PROGRESSING, Phase.WAITING, Phase.WAITING_PROMOTION) and hooks.rollback_requested(
-            self, cd.phase
-        ):
+        if cd.phase in (
+            Phase.PROGRESSING,
+            Phase.WAITING,
+            Phase.WAITING_PROMOTION,
+        ) and hooks.rollback_requested(self, cd.phase):
             self.emit("Warning", msg.manual_rollback(spec))
             self._rollback()
             return
@@ -230,7 +244,10 @@ class FlaggerController(StrategyRunner):
         if cd.phase == Phase.FINALISING:
             self._finalise()
             return
-        if cd.phase in (Phase.PROGRESSING, Phase.WAITING_PROMOTION) and cd.failed_checks >= spec.analysis.threshold:
+        if (
+            cd.phase in (Phase.PROGRESSING, Phase.WAITING_PROMOTION)
+            and cd.failed_checks >= spec.analysis.threshold
+        ):
             self._rollback()
             return
         if canary_weight == 0 and cd.iterations == 0 and not (spec.analysis.mirror and mirrored):
@@ -251,41 +268,6 @@ class FlaggerController(StrategyRunner):
             if not mirrored and cd.phase not in NO_TRAFFIC_GATE and not hooks.confirm_traffic_increase(self):
                 return
             self._run_canary(primary_weight, canary_weight, mirrored)
-
-    def _check_providers(self) -> None:
-        """Step 4 (``checkMetricProviderAvailability``): events only, never blocks."""
-        for metric in self._spec.analysis.metrics:
-            if metric.name in BUILTIN:
-                error = self._online_error()
-                if error is not None:
-                    self.emit("Warning", msg.providers_error(f"prometheus not avaiable: {error}"))
-                    return
-                continue
-            if metric.template_ref is not None:
-                error = self._template_online_error(*metric.template_ref)
-                if error is not None:
-                    self.emit("Warning", msg.providers_error(error))
-                    return
-        self.emit("Normal", msg.providers_available())
-
-    def _online_error(self) -> str | None:
-        try:
-            online = self._metrics.is_online()
-        except MetricsError as exc:
-            return f"running query failed: {exc}"
-        return None if online else "value is not 1 for query: vector(1)"
-
-    def _template_online_error(self, name: str, ref_namespace: str | None) -> str | None:
-        namespace = ref_namespace or self._spec.namespace
-        template = self._templates.get((name, namespace))
-        if template is None:
-            return f'metric template {name}.{namespace} error: metrictemplate.flagger.app "{name}" not found'
-        if not is_prometheus_compatible(template.provider_type):
-            return f"metric template {name}.{namespace} provider {template.provider_type} error: not emulated"
-        error = self._online_error()
-        if error is not None:
-            return f"{template.provider_type} in metric template {name}.{namespace} not avaiable: {error}"
-        return None
 
     def _initialize(self, initializing: bool) -> bool:
         """Steps 5–10: primary, primary readiness while initializing, scale target to 0, Initialized."""
@@ -310,7 +292,9 @@ class FlaggerController(StrategyRunner):
             self.emit("Warning", f"scaling down canary {spec.target_kind} {spec.target_ref} failed: {exc}")
             return False
         self._write(self._sync(Phase.INITIALIZED))
-        self._cd = replace(self._cd, phase=Phase.INITIALIZED, last_applied_spec=self._status.last_applied_spec)
+        self._cd = replace(
+            self._cd, phase=Phase.INITIALIZED, last_applied_spec=self._status.last_applied_spec
+        )
         self.emit("Normal", msg.initialized(spec))
         return True
 
@@ -323,14 +307,21 @@ class FlaggerController(StrategyRunner):
         if cd.phase == Phase.FAILED:
             spec, now = self._spec, self._clock.now()
             self._write(
-                lambda s: sync_status(s, phase=cd.phase, template_hash=template, target_kind=spec.target_kind,
-                                      now=now, canary_weight=cd.canary_weight, failed_checks=cd.failed_checks,
-                                      iterations=cd.iterations)  # fmt: skip
+                lambda s: sync_status(
+                    s,
+                    phase=cd.phase,
+                    template_hash=template,
+                    target_kind=spec.target_kind,
+                    now=now,
+                    canary_weight=cd.canary_weight,
+                    failed_checks=cd.failed_checks,
+                    iterations=cd.iterations,
+                )
             )
         return has_spec_changed(cd, template)
 
     def _primary_ready(self) -> bool:
-        """Step 12: not ready → Warning; non-retriable → failed promotion (Promoting/Finalising) or rollback."""
+        """Step 12: not ready → Warning; non-retriable → failed promotion or rollback."""
         readiness = primary_readiness(self._spec, self._workloads.primary_state(), self._clock.now())
         if readiness.ready:
             return True
@@ -388,10 +379,19 @@ class FlaggerController(StrategyRunner):
 def _check_supported(spec: CanarySpec) -> None:
     problems = []
     if spec.provider != "traefik":
-        problems.append(Problem("spec.provider", "'traefik' (the only provider emulated)", repr(spec.provider),
-                                spec.source))  # fmt: skip
+        problems.append(
+            Problem(
+                "spec.provider", "'traefik' (the only provider emulated)", repr(spec.provider), spec.source
+            )
+        )
     if spec.target_kind != "Deployment":
-        problems.append(Problem("spec.targetRef.kind", "'Deployment' (the only target kind emulated)",
-                                repr(spec.target_kind), spec.source))  # fmt: skip
+        problems.append(
+            Problem(
+                "spec.targetRef.kind",
+                "'Deployment' (the only target kind emulated)",
+                repr(spec.target_kind),
+                spec.source,
+            )
+        )
     if problems:
         raise CanarySpecError(problems)

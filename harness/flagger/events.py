@@ -132,11 +132,13 @@ def success_rate_above(spec: CanarySpec, value: float, bound: float) -> str:
 
 
 def duration_below(spec: CanarySpec, value_ns: int, bound_ns: int) -> str:
-    return f"Halt {spec.ref} advancement request duration {go_duration_string(value_ns)} < {go_duration_string(bound_ns)}"
+    value, bound = go_duration_string(value_ns), go_duration_string(bound_ns)
+    return f"Halt {spec.ref} advancement request duration {value} < {bound}"
 
 
 def duration_above(spec: CanarySpec, value_ns: int, bound_ns: int) -> str:
-    return f"Halt {spec.ref} advancement request duration {go_duration_string(value_ns)} > {go_duration_string(bound_ns)}"
+    value, bound = go_duration_string(value_ns), go_duration_string(bound_ns)
+    return f"Halt {spec.ref} advancement request duration {value} > {bound}"
 
 
 def custom_below(spec: CanarySpec, metric: str, value: float, bound: float) -> str:
@@ -149,7 +151,10 @@ def custom_above(spec: CanarySpec, metric: str, value: float, bound: float) -> s
 
 def no_values_builtin(spec: CanarySpec, provider: str, metric: str, err: str | None) -> str:
     """request-success-rate carries ``: <err>``; request-duration has no suffix (err None)."""
-    text = f"Halt advancement no values found for {provider} metric {metric} probably {spec.target_ref} is not receiving traffic"
+    text = (
+        f"Halt advancement no values found for {provider} metric {metric} "
+        f"probably {spec.target_ref} is not receiving traffic"
+    )
     return f"{text}: {err}" if err is not None else text
 
 

@@ -43,7 +43,13 @@ def payload(spec: CanarySpec, status: CanaryStatus, phase: Phase, hook: WebhookS
 
 
 def event_payload(
-    spec: CanarySpec, status: CanaryStatus, phase: Phase, hook: WebhookSpec, message: str, kind: str, epoch_ms: int
+    spec: CanarySpec,
+    status: CanaryStatus,
+    phase: Phase,
+    hook: WebhookSpec,
+    message: str,
+    kind: str,
+    epoch_ms: int,
 ) -> dict[str, Any]:
     """``CallEventWebhook``: eventMessage/eventType/timestamp win over the hook's own metadata."""
     metadata: dict[str, str] = {"eventMessage": message, "eventType": kind, "timestamp": str(epoch_ms)}

@@ -132,7 +132,9 @@ def _evaluate(template: str, start: int, body: str, model: TemplateModel) -> str
         return ""
     head, _, key = stripped.partition(".")
     if not _IDENT.fullmatch(head or "-"):
-        raise TemplateError(f"template parsing failed: template: tmpl:{line}: unexpected {stripped!r} in command")
+        raise TemplateError(
+            f"template parsing failed: template: tmpl:{line}: unexpected {stripped!r} in command"
+        )
     if head not in _FUNCTIONS:
         raise TemplateError(f'template parsing failed: template: tmpl:{line}: function "{head}" not defined')
     value = model.function(head)
@@ -166,7 +168,9 @@ def render_query(template: str, model: TemplateModel) -> str:
         head = match.group(2).strip().partition(".")[0]
         if head and not head.startswith("/*") and _IDENT.fullmatch(head) and head not in _FUNCTIONS:
             line, _ = _location(template, match.start())
-            raise TemplateError(f'template parsing failed: template: tmpl:{line}: function "{head}" not defined')
+            raise TemplateError(
+                f'template parsing failed: template: tmpl:{line}: function "{head}" not defined'
+            )
     out: list[str] = []
     pos = 0
     for match in actions:

@@ -42,45 +42,72 @@ def is_deployment_ready(
 ) -> Readiness:
     """``isDeploymentReady``: not-ready states are retriable unless the deadline has passed."""
     if state.generation > state.observed_generation:
-        return Readiness(False, "waiting for rollout to finish: observed deployment generation less than "
-                                "desired generation", True)  # fmt: skip
+        return Readiness(
+            False,
+            "waiting for rollout to finish: observed deployment generation less than desired generation",
+            True,
+        )
     retriable = True
     progress = _condition(state, "Progressing")
     if progress is not None:
         available = _condition(state, "Available")
-        if available is not None and available.status == "False" and available.reason == "MinimumReplicasUnavailable":
+        if (
+            available is not None
+            and available.status == "False"
+            and available.reason == "MinimumReplicasUnavailable"
+        ):
             retriable = not (available.last_update_time + progress_deadline_seconds < now)
     needed = ready_threshold_replicas(state.updated_replicas, ready_threshold)
     if progress is not None and progress.reason == "ProgressDeadlineExceeded":
         return Readiness(False, f'deployment "{state.name}" exceeded its progress deadline', False)
     if state.updated_replicas < state.replicas:
-        return Readiness(False, f"waiting for rollout to finish: {state.updated_replicas} out of {state.replicas} "
-                                "new replicas have been updated", retriable)  # fmt: skip
+        return Readiness(
+            False,
+            f"waiting for rollout to finish: {state.updated_replicas} out of {state.replicas} "
+            "new replicas have been updated",
+            retriable,
+        )
     if state.status_replicas > state.updated_replicas:
         pending = state.status_replicas - state.updated_replicas
-        return Readiness(False, f"waiting for rollout to finish: {pending} old replicas are pending termination",
-                         retriable)  # fmt: skip
+        return Readiness(
+            False, f"waiting for rollout to finish: {pending} old replicas are pending termination", retriable
+        )
     if state.available_replicas < needed:
-        return Readiness(False, f"waiting for rollout to finish: {state.available_replicas} of {needed} "
-                                f"(readyThreshold {ready_threshold}%) updated replicas are available",
-                         retriable)  # fmt: skip
+        return Readiness(
+            False,
+            f"waiting for rollout to finish: {state.available_replicas} of {needed} "
+            f"(readyThreshold {ready_threshold}%) updated replicas are available",
+            retriable,
+        )
     return READY
 
 
 def primary_readiness(spec: CanarySpec, state: DeploymentState, now: float) -> Readiness:
     """``IsPrimaryReady``: message prefixed ``<target>-primary.<ns> not ready: ``."""
-    result = is_deployment_ready(state, ready_threshold=spec.analysis.primary_ready_threshold,
-                                 progress_deadline_seconds=spec.progress_deadline_seconds, now=now)  # fmt: skip
+    result = is_deployment_ready(
+        state,
+        ready_threshold=spec.analysis.primary_ready_threshold,
+        progress_deadline_seconds=spec.progress_deadline_seconds,
+        now=now,
+    )
     if result.ready:
         # [inferred] IsPrimaryReady's "scaled to zero" check compares pointers and never fires (§2.7).
         return result
-    return Readiness(False, f"{spec.target_name}-primary.{spec.namespace} not ready: {result.message}", result.retriable)
+    return Readiness(
+        False, f"{spec.target_name}-primary.{spec.namespace} not ready: {result.message}", result.retriable
+    )
 
 
 def canary_readiness(spec: CanarySpec, state: DeploymentState, now: float) -> Readiness:
     """``IsCanaryReady``: message prefixed ``canary deployment <target>.<ns> not ready: ``."""
-    result = is_deployment_ready(state, ready_threshold=spec.analysis.canary_ready_threshold,
-                                 progress_deadline_seconds=spec.progress_deadline_seconds, now=now)  # fmt: skip
+    result = is_deployment_ready(
+        state,
+        ready_threshold=spec.analysis.canary_ready_threshold,
+        progress_deadline_seconds=spec.progress_deadline_seconds,
+        now=now,
+    )
     if result.ready:
         return result
-    return Readiness(False, f"canary deployment {spec.target_ref} not ready: {result.message}", result.retriable)
+    return Readiness(
+        False, f"canary deployment {spec.target_ref} not ready: {result.message}", result.retriable
+    )

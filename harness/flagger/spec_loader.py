@@ -71,7 +71,9 @@ def load_canary(path: str | Path, *, default_namespace: str = "default") -> Cana
     return parse_canary(Path(path), default_namespace=default_namespace)
 
 
-def parse_canary(document: Source, source: str | None = None, *, default_namespace: str = "default") -> CanarySpec:
+def parse_canary(
+    document: Source, source: str | None = None, *, default_namespace: str = "default"
+) -> CanarySpec:
     """A Canary from YAML text, a file path, or an already-parsed mapping; raises ``CanarySpecError``."""
     docs, file = _documents(document, source)
     canaries = [d for d in docs if isinstance(d.data, Mapping) and d.data.get("kind") == "Canary"]
@@ -80,7 +82,9 @@ def parse_canary(document: Source, source: str | None = None, *, default_namespa
         raise CanarySpecError([Problem("kind", "a document with kind: Canary", f"kinds {kinds}", file, None)])
     if len(canaries) > 1:
         where = canaries[1].lines.get(("kind",))
-        raise CanarySpecError([Problem("kind", "exactly one Canary document", f"{len(canaries)}", file, where)])
+        raise CanarySpecError(
+            [Problem("kind", "exactly one Canary document", f"{len(canaries)}", file, where)]
+        )
     return _CanaryParser(canaries[0], file, default_namespace).parse()
 
 
@@ -121,7 +125,7 @@ def _parse_template(doc: Document, file: str | None, default_namespace: str) -> 
     name = r.get(metadata, ("metadata", "name"), as_str, "a string", required=True) or ""
     namespace = r.get(metadata, ("metadata", "namespace"), as_str, "a string", default=default_namespace)
     spec = r.get(data, ("spec",), as_mapping, "a mapping", required=True) or {}
-    provider = r.get(spec, ("spec", "provider"), as_mapping, "a mapping", default={}) or {}
+    provider = r.get(spec, ("spec", "provider"), as_mapping, "a mapping") or {}
     provider_type = r.get(provider, ("spec", "provider", "type"), as_str, "a string", default="")
     address = r.get(provider, ("spec", "provider", "address"), as_str, "a string", default="")
     query = r.get(spec, ("spec", "query"), as_str, "a string", default="")
@@ -190,13 +194,20 @@ class _CanaryParser:
 
     def _target_ref(self, spec: Mapping[str, Any]) -> tuple[str, str]:
         r = self.r
-        ref = r.get(spec, ("spec", "targetRef"), as_mapping, "a mapping {apiVersion, kind, name}", required=True)
+        ref = r.get(
+            spec, ("spec", "targetRef"), as_mapping, "a mapping {apiVersion, kind, name}", required=True
+        )
         if ref is None:
             return "Deployment", ""
         path: FieldPath = ("spec", "targetRef")
         r.get(ref, (*path, "apiVersion"), as_str, "a string", required=True)
-        kind = r.get(ref, (*path, "kind"), one_of("DaemonSet", "Deployment", "Service"),
-                     "one of ['DaemonSet', 'Deployment', 'Service']", required=True)  # fmt: skip
+        kind = r.get(
+            ref,
+            (*path, "kind"),
+            one_of("DaemonSet", "Deployment", "Service"),
+            "one of ['DaemonSet', 'Deployment', 'Service']",
+            required=True,
+        )
         name = r.get(ref, (*path, "name"), as_str, "a string", required=True)
         return kind or "Deployment", name or ""
 
@@ -235,8 +246,12 @@ class _CanaryParser:
         if a is None:
             return AnalysisSpec()
         self._one_of(a, path)
-        interval_raw = r.get(a, (*path, "interval"), matching(DURATION_PATTERN),
-                             "a duration matching ^[0-9]+(m|s), e.g. '1m' or '30s'")  # fmt: skip
+        interval_raw = r.get(
+            a,
+            (*path, "interval"),
+            matching(DURATION_PATTERN),
+            "a duration matching ^[0-9]+(m|s), e.g. '1m' or '30s'",
+        )
         threshold = r.get(a, (*path, "threshold"), as_int, "an integer", default=0) or 0
 
         def integer(key: str, default: int) -> int:
@@ -280,8 +295,12 @@ class _CanaryParser:
         if not present:
             self.r.add(path, expected, "none of iterations, stepWeight, stepWeights")
         elif len(present) > 1:
-            self.r.add((*path, present[1]), expected, f"both {' and '.join(present)}",
-                       hint="the API server rejects a Canary matching more than one oneOf branch")  # fmt: skip
+            self.r.add(
+                (*path, present[1]),
+                expected,
+                f"both {' and '.join(present)}",
+                hint="the API server rejects a Canary matching more than one oneOf branch",
+            )
 
     def _items(self, a: Mapping[str, Any], path: FieldPath, parse: Any) -> list[Any]:
         items = self.r.get(a, path, as_list, "a list") or []
@@ -298,7 +317,9 @@ class _CanaryParser:
     def _metric(self, m: Mapping[str, Any], path: FieldPath) -> MetricSpec | None:
         r = self.r
         name = r.get(m, (*path, "name"), as_str, "a string", required=True)
-        interval = r.get(m, (*path, "interval"), matching(DURATION_PATTERN), "a duration matching ^[0-9]+(m|s)")
+        interval = r.get(
+            m, (*path, "interval"), matching(DURATION_PATTERN), "a duration matching ^[0-9]+(m|s)"
+        )
         bounds = r.get(m, (*path, "thresholdRange"), as_mapping, "a mapping {min, max}")
         threshold_range = None
         if bounds is not None:
@@ -320,7 +341,9 @@ class _CanaryParser:
             threshold=r.get(m, (*path, "threshold"), as_number, "a number"),
             query=r.get(m, (*path, "query"), as_str, "a string") or None,
             template_ref=template_ref,
-            template_variables=r.get(m, (*path, "templateVariables"), as_str_map, "a map of strings", default=())
+            template_variables=r.get(
+                m, (*path, "templateVariables"), as_str_map, "a map of strings", default=()
+            )
             or (),
         )
 
@@ -329,14 +352,20 @@ class _CanaryParser:
         name = r.get(w, (*path, "name"), as_str, "a string", required=True)
         url = r.get(w, (*path, "url"), as_str, "a URL string", required=True)
         hook_type = r.get(w, (*path, "type"), one_of(*HOOK_TYPES), f"one of {list(HOOK_TYPES)}", default="")
-        timeout_raw = r.get(w, (*path, "timeout"), matching(DURATION_PATTERN), "a duration matching ^[0-9]+(m|s)")
+        timeout_raw = r.get(
+            w, (*path, "timeout"), matching(DURATION_PATTERN), "a duration matching ^[0-9]+(m|s)"
+        )
         timeout = DEFAULT_WEBHOOK_TIMEOUT_SECONDS
         if timeout_raw is not None and len(timeout_raw) >= 2:  # CallWebhook: len(timeout) < 2 → "10s"
             try:
                 timeout = parse_go_duration(timeout_raw)
             except ValueError as exc:
-                r.add((*path, "timeout"), "a Go duration", repr(timeout_raw),
-                      hint=f"Flagger would fail every call of this hook: {exc}")  # fmt: skip
+                r.add(
+                    (*path, "timeout"),
+                    "a Go duration",
+                    repr(timeout_raw),
+                    hint=f"Flagger would fail every call of this hook: {exc}",
+                )
         retries = r.get(w, (*path, "retries"), as_int, "an integer", default=0)
         if name is None or url is None:
             return None
@@ -354,8 +383,13 @@ class _CanaryParser:
     def _alert(self, a: Mapping[str, Any], path: FieldPath) -> AlertSpec | None:
         r = self.r
         name = r.get(a, (*path, "name"), as_str, "a string", required=True)
-        severity = r.get(a, (*path, "severity"), one_of("", "info", "warn", "error"),
-                         "one of ['', 'info', 'warn', 'error']", default="")  # fmt: skip
+        severity = r.get(
+            a,
+            (*path, "severity"),
+            one_of("", "info", "warn", "error"),
+            "one of ['', 'info', 'warn', 'error']",
+            default="",
+        )
         ref = r.get(a, (*path, "providerRef"), as_mapping, "a mapping {name, namespace}", required=True)
         if ref is None or name is None:
             return None

@@ -56,13 +56,20 @@ class StrategyRunner:
 
     def _phase(self, phase: Phase) -> StatusWrite:
         spec, now = self._spec, self._now()
-        return lambda s: set_phase(s, phase, analysis_iterations=spec.analysis.iterations,
-                                   target_kind=spec.target_kind, now=now)  # fmt: skip
+        return lambda s: set_phase(
+            s, phase, analysis_iterations=spec.analysis.iterations, target_kind=spec.target_kind, now=now
+        )
 
     def _sync(self, phase: Phase, *, canary_weight: int = 0) -> StatusWrite:
         spec, now, template = self._spec, self._now(), self._workloads.target_template_hash()
-        return lambda s: sync_status(s, phase=phase, template_hash=template, target_kind=spec.target_kind,
-                                     now=now, canary_weight=canary_weight)  # fmt: skip
+        return lambda s: sync_status(
+            s,
+            phase=phase,
+            template_hash=template,
+            target_kind=spec.target_kind,
+            now=now,
+            canary_weight=canary_weight,
+        )
 
     # ---- strategies ----------------------------------------------------------------------------------
     def _promotion_gate(self) -> bool:
