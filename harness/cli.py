@@ -48,7 +48,9 @@ def main() -> None:
 )
 @click.option("--report-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
 @click.option("--repeat", type=click.IntRange(min=1, max=100), default=1, show_default=True)
-@click.option("--load-workers", type=click.IntRange(min=0, max=32), default=None, help="Locust worker processes.")
+@click.option(
+    "--load-workers", type=click.IntRange(min=0, max=32), default=None, help="Locust worker processes."
+)
 @click.option(
     "--prometheus",
     type=click.Choice(["auto", "server", "embedded"]),
@@ -149,7 +151,9 @@ def validate(paths: tuple[Path, ...]) -> None:
 
 @main.command()
 @click.argument("journals", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="HTML file (default: next to the first).")
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="HTML file (default: next to the first)."
+)
 def report(journals: tuple[Path, ...], out: Path | None) -> None:
     """Re-render the HTML report (and JUnit) from JOURNALS alone; partial journals render as INCOMPLETE."""
     from harness.journal import read_journal, recover

@@ -100,7 +100,9 @@ def run_scenarios(
                 continue
             for attempt in range(options.repeat):
                 run_dir = batch.out_dir / "runs" / f"{scenario.id}-{attempt + 1}"
-                record, outcome = _run_once(scenario, options, run_dir, backend_factory, load_factory, progress)
+                record, outcome = _run_once(
+                    scenario, options, run_dir, backend_factory, load_factory, progress
+                )
                 batch.records.append(record)
                 _render(batch)
                 if isinstance(outcome.error, Interrupted):

@@ -308,5 +308,3 @@ def _rates(load: Sequence[LoadBucket], scale: float) -> dict[str, dict[str, floa
 def _describe_fault(spec: Sequence[object]) -> str:
     kinds = [str(f.get("kind", "?")) if isinstance(f, dict) else "?" for f in spec]
     return "runtime fault: " + ", ".join(kinds)
-
-

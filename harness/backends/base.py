@@ -38,7 +38,9 @@ class Observation:
 
 class Backend(Protocol):
     name: str
-    clock: Clock
+
+    @property
+    def clock(self) -> Clock: ...
 
     def preflight(self) -> Sequence[PreflightCheck]: ...
 

@@ -20,7 +20,8 @@ def make_backend(scenario: Scenario, options: RunOptions, run_dir: Path) -> Back
     if options.backend == "local":
         from harness.backends.local import LocalBackend
 
-        return LocalBackend(clock=ScaledClock(options.time_scale), run_dir=run_dir, prometheus=options.prometheus)
+        clock = ScaledClock(options.time_scale)
+        return LocalBackend(clock=clock, run_dir=run_dir, prometheus=options.prometheus)
     if options.backend == "kubernetes":
         from harness.backends.kubernetes import KubernetesOptions
         from harness.kube import connect_backend
@@ -31,7 +32,7 @@ def make_backend(scenario: Scenario, options: RunOptions, run_dir: Path) -> Back
             from harness.flagger.spec_loader import load_canary
 
             analysis_from = load_canary(options.canary_spec)
-        allowed = merge_allowlists(options.context_allow, load_allowed_contexts(None))
+        allowed = merge_allowlists(options.context_allow, load_allowed_contexts())
         return connect_backend(
             KubernetesOptions(context_allow=tuple(allowed), keep=options.keep, analysis_from=analysis_from),
             clock=ScaledClock(1.0),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.util
 import queue
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -92,7 +92,6 @@ class LocalBackend:
             service_port=canary.service_port,
             backend_timeout=30.0,
         )
-        router = self._router
         self._workloads = LocalWorkloads(
             target=canary.target_name,
             template=PodTemplate.of(stable.version, stable.faults, dict(stable.env)),
@@ -102,18 +101,19 @@ class LocalBackend:
             # The Deployment's own spec.progressDeadlineSeconds; the manifests in cluster/ set it equal
             # to the Canary's, so both of Flagger's deadline paths (§2.7 a and b) fire together.
             progress_deadline_seconds=canary.progress_deadline_seconds,
-            on_endpoints_changed=lambda e: _publish(router, e),
+            on_endpoints_changed=self._publish_endpoints,
         ).start()
         self._metrics = start_metrics(
             self._prometheus_mode,
-            router=router,
+            router=self._router,
             workloads=self._workloads,
+            group=self._group,
             clock=self.clock,
             work_dir=self._run_dir / "prometheus",
         )
         self._controller = FlaggerController(
             canary,
-            router=router.client,
+            router=self._router.client,
             workloads=self._workloads,
             metrics=self._metrics.provider,
             webhooks=HttpWebhookCaller(self.clock),
@@ -129,7 +129,7 @@ class LocalBackend:
         )
         self._ticker.start()
         self._wait_initialized(canary)
-        return Ingress(url=router.url)
+        return Ingress(url=self._router.url)
 
     def trigger(self, revision: Revision) -> float:
         workloads = self._require(self._workloads)
@@ -176,15 +176,17 @@ class LocalBackend:
         if self._torn_down:
             return
         self._torn_down = True
-        steps = (
-            ("ticker", lambda: self._ticker and self._ticker.stop()),
-            ("metrics", lambda: self._metrics and self._metrics.stop()),
-            ("workloads", lambda: self._workloads and self._workloads.stop()),
-            ("router client", lambda: self._router and self._router.client.close()),
-            ("processes", lambda: self._group and self._group.stop_all()),
-        )
+        steps: list[tuple[str, Callable[[], None] | None]] = [
+            ("ticker", self._ticker.stop if self._ticker else None),
+            ("metrics", self._metrics.stop if self._metrics else None),
+            ("workloads", self._workloads.stop if self._workloads else None),
+            ("router client", self._router.client.close if self._router else None),
+            ("processes", self._group.stop_all if self._group else None),
+        ]
         errors = []
         for name, step in steps:
+            if step is None:
+                continue
             try:
                 step()
             except Exception as exc:  # every step runs; report them together
@@ -194,11 +196,19 @@ class LocalBackend:
 
     # internals -----------------------------------------------------------------------------------
 
+    def _publish_endpoints(self, endpoints: Endpoints) -> None:
+        """Ready replicas become the router's (and Prometheus') backends, like a Service's endpoints."""
+        self._require(self._router).client.set_endpoints(endpoints.primary, endpoints.canary)
+        if self._metrics is not None:
+            self._metrics.update_targets([*endpoints.primary, *endpoints.canary])
+
     def _tick(self) -> None:
         controller = self._require(self._controller)
         with self._tick_lock:
             record = controller.tick()
-        self._samples.put(StatusSample(at=record.at, status=record.status, router_weights=record.router_weights))
+        self._samples.put(
+            StatusSample(at=record.at, status=record.status, router_weights=record.router_weights)
+        )
         for check in record.checks:
             self._checks.put(check)
 
@@ -224,10 +234,6 @@ class LocalBackend:
         if part is None:
             raise InfrastructureError("the local backend is not deployed")
         return part
-
-
-def _publish(router: RouterProcess, endpoints: Endpoints) -> None:
-    router.client.set_endpoints(endpoints.primary, endpoints.canary)
 
 
 def _drain(source: queue.SimpleQueue[T]) -> tuple[T, ...]:

@@ -1,0 +1,78 @@
+"""Choose and run the local backend's metrics provider: a real Prometheus server or the embedded one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from harness.clock import Clock
+from harness.errors import InputError
+from harness.flagger.ports import MetricsProvider
+from harness.local.evaluator import EmbeddedPrometheus
+from harness.local.procs import ProcessGroup
+from harness.local.router_client import RouterProcess
+from harness.local.supervisor import LocalWorkloads
+from harness.prometheus import PrometheusQueryClient, PrometheusServer, prometheus_available
+
+__all__ = ["MetricsStack", "prometheus_available", "start_metrics"]
+
+
+class _Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+@dataclass
+class MetricsStack:
+    provider: MetricsProvider
+    kind: str  # "prometheus-server" | "embedded"
+    parts: list[_Stoppable] = field(default_factory=list)
+    server: PrometheusServer | None = None
+    router_target: str = ""
+
+    def update_targets(self, app_urls: list[str]) -> None:
+        """Keep the server's scrape targets in step with the app replicas (for business metrics)."""
+        if self.server is not None:
+            self.server.set_targets([self.router_target, *(u.removeprefix("http://") for u in app_urls)])
+
+    def stop(self) -> None:
+        for part in reversed(self.parts):
+            part.stop()
+
+
+def start_metrics(
+    mode: str,
+    *,
+    router: RouterProcess,
+    workloads: LocalWorkloads,
+    group: ProcessGroup,
+    clock: Clock,
+    work_dir: Path,
+    scrape_interval: float = 5.0,
+) -> MetricsStack:
+    """``auto`` uses the real server when installed; ``server`` insists on it; ``embedded`` never uses it.
+
+    The scrape interval is 5 s emulated, like Flagger's bundled Prometheus (spec §0).
+    """
+    if mode not in ("auto", "server", "embedded"):
+        raise InputError(f"--prometheus: expected auto, server or embedded, found {mode!r}")
+    if mode == "server" or (mode == "auto" and prometheus_available()):
+        server = PrometheusServer(group, work_dir=work_dir, clock=clock, scrape_interval=scrape_interval)
+        router_target = router.admin_url.removeprefix("http://")
+        server.start([router_target, *_app_targets(workloads)])
+        client = PrometheusQueryClient(server.url, clock=clock)
+        return MetricsStack(
+            provider=client,
+            kind="prometheus-server",
+            parts=[server],
+            server=server,
+            router_target=router_target,
+        )
+    embedded = EmbeddedPrometheus(router.client.metrics_text, clock=clock, scrape_interval=scrape_interval)
+    return MetricsStack(provider=embedded.start(), kind="embedded", parts=[embedded])
+
+
+def _app_targets(workloads: LocalWorkloads) -> list[str]:
+    return [
+        url.removeprefix("http://") for which in ("primary", "canary") for url in workloads.endpoints(which)
+    ]
