@@ -6,7 +6,6 @@ Backend-agnostic: it talks only to ``harness.backends.base.Backend`` and a ``Loa
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -193,7 +192,7 @@ class ScenarioRun:
                 kind = "rollback" if phase is Phase.FAILED else "promotion"
                 self._mark(self._last_sample.at if self._last_sample else self.clock.now(), kind, phase.value)
                 return True
-            time.sleep(self._poll)
+            self.clock.sleep(self._poll * self.clock.scale)  # poll every `_poll` real seconds
         return False
 
     def _poll_once(self, trigger_at: float | None) -> None:
