@@ -11,6 +11,7 @@ from harness.flagger.model import CanaryStatus
 ScenarioId = NewType("ScenarioId", str)
 Namespace = NewType("Namespace", str)
 
+
 @dataclass(frozen=True)
 class Revision:
     """One pod-template revision of the faulty app: its version label and fault configuration."""

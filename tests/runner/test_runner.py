@@ -67,8 +67,10 @@ class TestLifecycle:
             "teardown",
             "done",
         ]
-        assert outcome.complete and outcome.error is None
-        assert backend.calls[-1] == "teardown" and load.stopped
+        assert outcome.complete
+        assert outcome.error is None
+        assert backend.calls[-1] == "teardown"
+        assert load.stopped
 
     def test_rollback_is_marked_at_the_failed_sample(self) -> None:
         """The terminal phase ends observation and the rollback mark carries the Failed sample's time."""
@@ -78,7 +80,8 @@ class TestLifecycle:
         timeline = runner.recorder.timeline
         trigger = timeline.first_mark("trigger")
         rollback = timeline.first_mark("rollback")
-        assert trigger is not None and rollback is not None
+        assert trigger is not None
+        assert rollback is not None
         assert rollback.at - trigger.at == 330
         assert timeline.first_mark("fault_on") is not None  # the fault is in the revision: onset = trigger
         assert [e.message for e in timeline.events][-2:] == list(ROLLBACK_EVENTS)
@@ -97,7 +100,8 @@ class TestLifecycle:
         assert trigger is not None
         assert len(backend.faults_set) == 1
         at, faults = backend.faults_set[0]
-        assert 90 <= at - trigger.at < 92 and faults[0]["kind"] == "http_errors"
+        assert 90 <= at - trigger.at < 92
+        assert faults[0]["kind"] == "http_errors"
 
     def test_infrastructure_failure_is_recorded_and_cleaned_up(self) -> None:
         """A deploy failure makes the run incomplete with the reason, and teardown still runs."""
@@ -107,7 +111,8 @@ class TestLifecycle:
         _, outcome = run(spike(), backend, load)
         assert not outcome.complete
         assert "InfrastructureError during deploy" in (outcome.incomplete_reason or "")
-        assert backend.calls[-1] == "teardown" and not load.started
+        assert backend.calls[-1] == "teardown"
+        assert not load.started
 
     def test_dead_load_generator_makes_the_evidence_missing(self) -> None:
         """When the load generator dies mid-run, the run ends incomplete and says why."""
@@ -165,8 +170,10 @@ class TestExecute:
         assert record.decision == Decision.GO
         journal = next(tmp_path.glob("*/runs/*/journal.json"))
         assert read_journal(journal).decision == Decision.GO
-        assert batch.html is not None and batch.html.exists()
-        assert batch.junit is not None and "testcase" in batch.junit.read_text()
+        assert batch.html is not None
+        assert batch.html.exists()
+        assert batch.junit is not None
+        assert "testcase" in batch.junit.read_text()
 
     def test_infrastructure_failure_exits_3_with_an_incomplete_report(self, tmp_path: Path) -> None:
         """A broken backend gives exit code 3 and a report marked INCOMPLETE."""
