@@ -1,197 +1,192 @@
-"""A real Prometheus server (Debian's ``prometheus``) for the local backend, and its HTTP query client.
+"""Flagger's Prometheus provider as an HTTP client, plus the server gateway re-exported.
 
-Time scaling: the server scrapes every ``scrape_interval / scale`` real seconds, and the client rewrites
-every range-selector and ``offset`` duration of Flagger's verbatim PromQL by ``1 / scale`` before sending,
-so ``[1m]`` keeps meaning "one emulated minute". The journal keeps Flagger's original string.
+``PrometheusQueryClient`` behaves like ``pkg/metrics/providers/prometheus.go`` (spec §5.3): instant query
+``GET /api/v1/query`` without ``time``, whitespace runs collapsed to one space, HTTP ≥ 400 → error,
+matrix → "query returned multiple values", over a vector the last value wins, empty or NaN →
+``NoValuesFound``, +Inf is a number.
+
+Time scaling. With ``clock.scale != 1`` Prometheus scrapes on a sped-up grid, so the client rewrites
+every range selector (``[1m]``, and both parts of a subquery ``[5m:30s]``) and every ``offset`` of the
+verbatim query into real milliseconds (``[1m]`` → ``[1000ms]`` at scale 60) before sending it. The
+journal keeps Flagger's string; ``render_sent`` / ``last_sent_query`` give what went over the wire.
+Known limit: ``rate()`` and friends return per-*real*-second values; Flagger's builtin queries are ratios
+and quantiles, so the factor cancels, but a custom template comparing a raw rate to a threshold sees it
+multiplied by the scale. Durations inside string literals are never touched.
+
+Timeout: Flagger's 5 s is a network timeout; on a scaled clock it shrinks to ``5 / scale`` real seconds,
+with a floor of 0.25 s so a loaded CI machine does not turn into spurious query errors.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
-import shutil
-import time
-from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import httpx
-import yaml
 
 from harness.clock import Clock
-from harness.errors import MetricsError, NoValuesFound, ProcessError
-from harness.flagger.gofmt import parse_go_duration
-from harness.local.ports import free_port
-from harness.local.procs import ManagedProcess, ProcessGroup
+from harness.errors import MetricsError, NoValuesFound
+from harness.local.scrape import STRING_LITERAL, parse_prom_duration
+from harness.prometheus_server import PrometheusServer, prometheus_available
 
-BINARY = "prometheus"
-MIN_REAL_SCRAPE_SECONDS = 0.05
-_RANGE = re.compile(r"\[(?P<d>[0-9][0-9a-zµ.]*)\]")
-_OFFSET = re.compile(r"\boffset\s+(?P<d>[0-9][0-9a-zµ.]*)")
+__all__ = [
+    "MIN_TIMEOUT_SECONDS",
+    "PrometheusQueryClient",
+    "PrometheusServer",
+    "decode_query_response",
+    "parse_prom_duration",
+    "prometheus_available",
+    "render_sent",
+    "scale_promql",
+]
+
+MIN_TIMEOUT_SECONDS = 0.25
+ONLINE_QUERY = "vector(1)"
+
 _WS = re.compile(r"\s+")
+_LITERAL = re.compile(STRING_LITERAL, re.DOTALL)
+_RANGE = re.compile(r"\[\s*([0-9a-z]+)\s*(?::\s*([0-9a-z]*)\s*)?\]")
+_OFFSET = re.compile(r"\boffset(\s+)(-?)([0-9a-z]+)")
 
 
-def prometheus_available() -> bool:
-    return shutil.which(BINARY) is not None
+def _real_ms(text: str, scale: float) -> str:
+    """``text`` (emulated) as whole real milliseconds; unparsable text is kept for Prometheus to reject."""
+    try:
+        seconds = parse_prom_duration(text)
+    except ValueError:
+        return text
+    if seconds == 0:
+        return text
+    return f"{max(1, round(seconds / scale * 1000))}ms"
 
 
-def real_duration_text(emulated_seconds: float, scale: float) -> str:
-    """A Prometheus duration (whole milliseconds, at least 1 ms) for emulated seconds on a scaled clock."""
-    return f"{max(1, round(emulated_seconds / scale * 1000))}ms"
+def _scale_code(code: str, scale: float) -> str:
+    """Rewrite range, subquery and offset durations in PromQL code that holds no string literal."""
+
+    def range_(match: re.Match[str]) -> str:
+        head = _real_ms(match[1], scale)
+        if match[2] is None:
+            return f"[{head}]"
+        return f"[{head}:{_real_ms(match[2], scale) if match[2] else ''}]"
+
+    def offset(match: re.Match[str]) -> str:
+        return f"offset{match[1]}{match[2]}{_real_ms(match[3], scale)}"
+
+    return _OFFSET.sub(offset, _RANGE.sub(range_, code))
 
 
 def scale_promql(promql: str, scale: float) -> str:
-    """Rewrite range and offset durations for a clock ``scale`` times faster than real time."""
+    """The query with its durations converted for a clock ``scale`` times faster than real time."""
     if scale == 1:
         return promql
-
-    def rewrite(match: re.Match[str], template: str) -> str:
-        try:
-            seconds = parse_go_duration(match["d"])
-        except ValueError:
-            return match.group(0)  # let Prometheus report its own parse error
-        return template.format(real_duration_text(seconds, scale))
-
-    scaled = _RANGE.sub(lambda m: rewrite(m, "[{}]"), promql)
-    return _OFFSET.sub(lambda m: rewrite(m, "offset {}"), scaled)
+    pieces: list[str] = []
+    position = 0
+    for literal in _LITERAL.finditer(promql):
+        pieces.append(_scale_code(promql[position : literal.start()], scale))
+        pieces.append(literal.group(0))
+        position = literal.end()
+    pieces.append(_scale_code(promql[position:], scale))
+    return "".join(pieces)
 
 
-class PrometheusServer:
-    """Runs ``prometheus`` on 127.0.0.1 with a generated config; file_sd targets can change live."""
+def render_sent(promql: str, scale: float = 1.0) -> str:
+    """Exactly what the client sends: Flagger's ``trimQuery`` (whitespace runs → one space), then scaling."""
+    return scale_promql(_WS.sub(" ", promql), scale)
 
-    def __init__(
-        self, group: ProcessGroup, *, work_dir: Path, clock: Clock, scrape_interval: float = 5.0
-    ) -> None:
-        self._group = group
-        self._work_dir = Path(work_dir)
-        self._clock = clock
-        self._scrape_interval = scrape_interval
-        self._process: ManagedProcess | None = None
-        self.port = 0
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, targets: list[str], *, startup_timeout: float = 30.0) -> PrometheusServer:
-        if not prometheus_available():
-            raise ProcessError("the 'prometheus' binary is not installed (Debian package 'prometheus')")
-        self._work_dir.mkdir(parents=True, exist_ok=True)
-        self.set_targets(targets)
-        config = self._work_dir / "prometheus.yml"
-        config.write_text(yaml.safe_dump(self._config()), encoding="utf-8")
-        self.port = free_port()
-        self._process = self._group.start(
-            "prometheus",
-            [
-                BINARY,
-                f"--config.file={config}",
-                f"--storage.tsdb.path={self._work_dir / 'data'}",
-                f"--web.listen-address=127.0.0.1:{self.port}",
-                "--storage.tsdb.retention.time=2h",
-                "--log.level=warn",
-            ],
-        )
-        self._wait_ready(startup_timeout)
-        return self
-
-    def set_targets(self, targets: list[str]) -> None:
-        """Write the file_sd target list atomically (Prometheus picks it up on its own)."""
-        self._work_dir.mkdir(parents=True, exist_ok=True)
-        target_file = self._work_dir / "targets.yml"
-        tmp = target_file.with_suffix(".tmp")
-        tmp.write_text(yaml.safe_dump([{"targets": sorted(set(targets))}]), encoding="utf-8")
-        tmp.replace(target_file)
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._group.stop(self._process)
-            self._process = None
-
-    def _config(self) -> dict[str, Any]:
-        interval = real_duration_text(self._scrape_interval, self._clock.scale)
-        if self._scrape_interval / self._clock.scale < MIN_REAL_SCRAPE_SECONDS:
-            interval = f"{round(MIN_REAL_SCRAPE_SECONDS * 1000)}ms"
-        return {
-            "global": {
-                "scrape_interval": interval,
-                "scrape_timeout": interval,
-                "evaluation_interval": interval,
-            },
-            "scrape_configs": [
-                {
-                    "job_name": "canary-chaos",
-                    "file_sd_configs": [
-                        {"files": [str(self._work_dir / "targets.yml")], "refresh_interval": "1s"}
-                    ],
-                }
-            ],
-        }
-
-    def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        with httpx.Client(timeout=1.0, trust_env=False) as client:
-            while time.monotonic() < deadline:
-                if self._process is None or not self._process.alive:
-                    tail = self._process.log_tail() if self._process else ""
-                    raise ProcessError(f"prometheus exited during startup: {tail}")
-                try:
-                    if client.get(f"{self.url}/-/ready").status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.05)
-        raise ProcessError(f"prometheus was not ready within {timeout:.0f}s")
+def decode_query_response(body: bytes) -> float:
+    """The value Flagger reads from a ``/api/v1/query`` response body (status < 400)."""
+    try:
+        document = json.loads(body)
+    except ValueError as exc:
+        raise MetricsError(f"error unmarshaling result: {exc}, '{_short(body)}'") from exc
+    result = _result_list(document, body)
+    value: float | None = None
+    for entry in result:
+        if not isinstance(entry, dict):
+            raise MetricsError(f"error unmarshaling result: entry is not an object, '{_short(body)}'")
+        if "values" in entry:
+            raise MetricsError("query returned multiple values")
+        sample = entry.get("value")
+        if not isinstance(sample, list) or len(sample) < 2:
+            raise MetricsError(f"query returned no value pair: '{_short(body)}'")
+        if isinstance(sample[1], str):  # Flagger skips non-string values and fails on unparsable ones
+            value = _parse_float(sample[1])
+    if value is None or math.isnan(value):
+        raise NoValuesFound()
+    return value
 
 
 class PrometheusQueryClient:
-    """Flagger's Prometheus provider (§5.3): instant query, 5 s timeout, last series wins."""
+    """A ``MetricsProvider`` talking to a Prometheus HTTP API the way Flagger does."""
 
     def __init__(self, base_url: str, *, clock: Clock, timeout_seconds: float = 5.0) -> None:
         self._url = base_url.rstrip("/") + "/api/v1/query"
-        self._scale = clock.scale
-        # Flagger's 5 s is a network timeout; on a scaled clock it shrinks too, never below 0.25 s.
-        self._http = httpx.Client(timeout=max(0.25, timeout_seconds / clock.scale), trust_env=False)
-        self.last_sent: str | None = None
+        self.scale = clock.scale
+        self.timeout_seconds = max(MIN_TIMEOUT_SECONDS, timeout_seconds / clock.scale)
+        self._http = httpx.Client(timeout=self.timeout_seconds, trust_env=False)
+        self.last_sent_query: str | None = None
+
+    def render_sent(self, promql: str) -> str:
+        """The query string this client would put on the wire for Flagger's ``promql``."""
+        return render_sent(promql, self.scale)
 
     def is_online(self) -> bool:
+        """Flagger's ``IsOnline``: ``vector(1)`` must return exactly 1."""
         try:
-            return self.query("vector(1)") == 1.0
+            return self.query(ONLINE_QUERY) == 1.0
         except MetricsError:
             return False
 
     def query(self, promql: str) -> float:
-        sent = scale_promql(_WS.sub(" ", promql).strip(), self._scale)
-        self.last_sent = sent
+        sent = self.render_sent(promql)
+        self.last_sent_query = sent
         try:
             response = self._http.get(self._url, params={"query": sent})
         except httpx.TimeoutException as exc:
-            raise MetricsError(f"Prometheus query timed out: {exc}") from exc
+            raise MetricsError(f"request failed: timeout after {self.timeout_seconds:g}s: {exc}") from exc
         except httpx.HTTPError as exc:
-            raise MetricsError(f"Prometheus query failed: {exc}") from exc
+            raise MetricsError(f"request failed: {exc}") from exc
         if response.status_code >= 400:
-            raise MetricsError(f"error response: Status {response.status_code} {response.text[:300]}")
-        return _value_of(response)
+            raise MetricsError(f"error response: Status {response.status_code} {_short(response.content)}")
+        return decode_query_response(response.content)
 
     def close(self) -> None:
         self._http.close()
 
+    def __enter__(self) -> Self:
+        return self
 
-def _value_of(response: httpx.Response) -> float:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _result_list(document: Any, body: bytes) -> list[Any]:
+    """``data.result`` as Go's decoder would see it: missing/null → empty; not a list → decode error."""
+    data = document.get("data") if isinstance(document, dict) else None
+    result = data.get("result") if isinstance(data, dict) else None
+    if result is None:
+        return []
+    if not isinstance(result, list) or (result and not isinstance(result[0], dict)):
+        # A scalar/string result is [ts, "v"]: Go cannot decode it into []struct (spec §5.3).
+        raise MetricsError(f"error unmarshaling result: result is not a vector, '{_short(body)}'")
+    return result
+
+
+def _parse_float(text: str) -> float:
+    """Go's ``strconv.ParseFloat`` for what Prometheus emits (``1.5``, ``NaN``, ``+Inf``, ``-Inf``)."""
+    if "_" in text:  # Python accepts digit separators, Go does not
+        raise MetricsError(f'strconv.ParseFloat: parsing "{text}": invalid syntax')
     try:
-        body = response.json()
-        result = body["data"]["result"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise MetricsError(f"error unmarshaling result: {response.text[:200]}") from exc
-    if not isinstance(result, list):
-        raise MetricsError("error unmarshaling result: not a vector")  # scalar/string results (§5.3)
-    value: float | None = None
-    for series in result:
-        if "values" in series:
-            raise MetricsError("query returned multiple values")
-        try:
-            value = float(series["value"][1])  # the last parseable value wins, as in Flagger
-        except (KeyError, IndexError, TypeError, ValueError):
-            continue
-    if value is None or math.isnan(value):
-        raise NoValuesFound()
-    return value
+        return float(text)
+    except ValueError as exc:
+        raise MetricsError(f'strconv.ParseFloat: parsing "{text}": invalid syntax') from exc
+
+
+def _short(body: bytes, limit: int = 300) -> str:
+    return body[:limit].decode(errors="replace")

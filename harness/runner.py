@@ -158,11 +158,10 @@ class ScenarioRun:
         self._progress.close()
 
     def _stop_load(self) -> None:
+        """Stop the load first: the driver's final partial bucket is only collectable after stop()."""
         if self._load is not None:
-            try:
-                self._emit(ObservedBatch(load=tuple(self._load.collect())))
-            finally:
-                self._load.stop()
+            self._load.stop()
+            self._emit(ObservedBatch(load=tuple(self._load.collect())))
 
     # the watch loop ------------------------------------------------------------------------------
 

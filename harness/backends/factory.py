@@ -44,7 +44,7 @@ def default_load_factory(
     options: RunOptions, run_dir: Path, backend: Backend
 ) -> Callable[[Scenario, Ingress], LoadDriver]:
     """Locust in its own process(es), pointed at the ingress the backend returned."""
-    from harness.load import locust_driver
+    from harness.loadgen import locust_driver
 
     def factory(scenario: Scenario, ingress: Ingress) -> LoadDriver:
         workers = options.load_workers if options.load_workers is not None else scenario.load.workers

@@ -20,7 +20,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from harness.clock import Clock
 from harness.errors import MetricsError, NoValuesFound
-from harness.flagger.gofmt import parse_go_duration
 
 BUCKET_METRIC = "traefik_service_request_duration_seconds_bucket"
 _WS = re.compile(r"\s+")
@@ -35,6 +34,9 @@ _DURATION = re.compile(
     r'\{ service=~"(?P<svc>[^"]+)" \}\[(?P<w>[0-9a-z.]+)\] \) \) by \(le\) \) \* 1000$'
 )
 _VECTOR = re.compile(r"^vector\( ?(?P<n>[0-9.]+) ?\)$")
+# Prometheus 2.x range durations (``model.ParseDuration``): integer units in this order, not Go's syntax.
+_PROM_DURATION = re.compile(r"(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?")
+_UNIT_SECONDS = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
 
 Labels = frozenset[tuple[str, str]]
 
@@ -54,9 +56,12 @@ class SampleStore:
         self._lock = threading.Lock()
 
     def add(self, at: float, samples: Iterable[tuple[Labels, float]]) -> None:
+        """Append one scrape; like the TSDB, a sample not later than its series' last one is dropped."""
         with self._lock:
             for labels, value in samples:
-                self._series.setdefault(labels, []).append(Sample(at, value))
+                points = self._series.setdefault(labels, [])
+                if not points or at > points[-1].at:
+                    points.append(Sample(at, value))
             horizon = at - self._retention
             for key, points in self._series.items():
                 if points and points[0].at < horizon:
@@ -258,10 +263,11 @@ def _is_5xx(labels: Labels) -> bool:
 
 
 def _window(text: str) -> float:
-    try:
-        return parse_go_duration(text)
-    except ValueError as exc:
-        raise MetricsError(f"bad range duration {text!r}") from exc
+    """A range duration as Prometheus parses it (``1m``, ``1h30m``, ``2d``; ``1.5m`` is a parse error)."""
+    match = _PROM_DURATION.fullmatch(text)
+    if not text or match is None:
+        raise MetricsError(f'bad range duration {text!r}: not a valid duration string: "{text}"')
+    return float(sum(int(n) * unit for n, unit in zip(match.groups(), _UNIT_SECONDS, strict=True) if n))
 
 
 def _finite(value: float) -> float:
