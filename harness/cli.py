@@ -80,7 +80,7 @@ def run(
     from harness.local.procs import install_signal_handlers
     from harness.scenario import load_scenario
 
-    scenarios = [load_scenario(path) for path in scenario_files]  # all input is checked before anything runs
+    scenarios = [load_scenario(path) for path in _scenario_paths(scenario_files)]  # check all input first
     options = RunOptions(
         backend=backend,
         time_scale=time_scale if backend == "local" else 1.0,
@@ -174,6 +174,21 @@ def app(ctx: click.Context) -> None:
     from faulty_app.__main__ import main as app_main
 
     sys.exit(app_main(list(ctx.args)))
+
+
+def _scenario_paths(paths: tuple[Path, ...]) -> list[Path]:
+    """Directories expand to their catalog; the policy file a shell glob also matches is not a scenario."""
+    from harness.scenario import discover
+
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(discover(path))
+        elif path.name != "policy.yaml":
+            found.append(path)
+    if not found:
+        raise click.UsageError("no scenario files given")
+    return found
 
 
 def _print_summary(batch: object) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any, Literal
 
 from harness.durations import format_duration
@@ -33,6 +33,7 @@ from harness.flagger.queries import MetricTemplate
 from harness.flagger.weights import max_weight
 from harness.plan_core import Core, Params, evaluate
 from harness.plan_limits import limit_checks
+from harness.plan_measures import Onset, predicted_measures
 from harness.plan_model import (
     DEFAULT_DEPLOYMENT_DEADLINE,
     DEFAULT_SCRAPE_INTERVAL,
@@ -45,12 +46,10 @@ from harness.plan_model import (
     Span,
     Trap,
 )
-from harness.plan_timeline import Run, success_rate_minimum, walk, weight_seconds
+from harness.plan_timeline import Run, success_rate_minimum, weight_seconds
 from harness.policy import DEFAULT_POLICY, Policy
 
-Onset = Literal["start"] | float | tuple[Literal["weight"], int]
-
-__all__ = ["Plan", "plan", "plan_to_json", "predicted_measures"]
+__all__ = ["Onset", "Plan", "plan", "plan_to_json", "predicted_measures"]
 
 
 def plan(
@@ -207,7 +206,7 @@ def _at_weight(core: Core, weight: int, onset_at: float, run: Run) -> FaultCase:
     decided = core.decided_at(run)
     latency = None if decided is None else Span(decided - onset_at, decided - onset_at)
     onset = f"right after the tick that set {weight} % ({format_duration(onset_at)} after detection)"
-    return _case(core, run, f"at weight {weight}", onset, onset_at, latency)
+    return replace(_case(core, run, f"at weight {weight}", onset, onset_at, latency), at_weight=weight)
 
 
 def _random(core: Core) -> FaultCase:
@@ -232,7 +231,9 @@ def _random(core: Core) -> FaultCase:
 
 def _blind(core: Core) -> BlindWindow | None:
     run, tl = core.healthy, core.timeline
-    if run.outcome != "promoted" or run.promote_tick is None or run.decided_tick is None:
+    if tl.strategy not in ("canary", "ab-testing", "blue-green") or run.outcome != "promoted":
+        return None
+    if run.promote_tick is None or run.decided_tick is None:
         return None
     promote_at = run.promote_tick * tl.interval
     opens = promote_at - tl.check_delay if math.isfinite(tl.check_delay) else tl.start_at
@@ -259,8 +260,9 @@ def _computed_traps(core: Core, policy: Policy, samples: Sequence[SampleCheck]) 
         traps += _threshold_trap(core, limit)
     low = [s for s in samples if s.low]
     if low:
-        first = low[0]
-        needed = policy.min_samples_per_interval / (max(first.weight, 1) / 100 * tl.window)
+        seen = [s.samples for s in low if s.samples > 0]
+        needed = tl.rps * policy.min_samples_per_interval / min(seen) if seen else math.inf
+        load = f"≥ {math.ceil(needed)} req/s" if math.isfinite(needed) else "canary traffic at every check"
         listed = ", ".join(dict.fromkeys(f"{s.weight} %: {s.samples:.0f}" for s in low))
         traps.append(
             Trap(
@@ -268,7 +270,7 @@ def _computed_traps(core: Core, policy: Policy, samples: Sequence[SampleCheck]) 
                 "warning",
                 f"checks see fewer than {policy.min_samples_per_interval} canary requests per "
                 f"{format_duration(tl.window)} window at {listed} (at {tl.rps:g} req/s)",
-                f"raise the load to ≥ {math.ceil(needed)} req/s, a larger first weight or a longer window",
+                f"raise the load ({load}), a larger first weight or a longer window",
             )
         )
     if not math.isfinite(tl.check_delay) and core.spec.analysis.metrics:
@@ -319,54 +321,6 @@ def _threshold_trap(core: Core, limit: float) -> list[Trap]:
     ]
 
 
-# ---- predicted measures (for the verdict's "predicted" column) ------------------------------------------
-def predicted_measures(plan: Plan, scenario_fault_onset: Onset) -> dict[str, float]:
-    """Predicted values of the verdict's measures for a fault starting at ``scenario_fault_onset``.
-
-    ``"start"``: the revision is faulty (onset = trigger); a float: seconds after the trigger; or
-    ``("weight", w)``: switched on right after the tick that sets a weight ≥ w. With the detection
-    delay unknown, values are the worst over D ∈ [0, I] (I = the supremum) and ``abort_within_best``
-    the best. Omitted: what cannot be predicted (``max_users_hurt``) or does not happen
-    (``abort_within`` without a rollback, ``decision_within`` without a decision).
-    """
-    interval, detection = plan.timeline.interval, plan.assumptions.detection_delay
-    delays = [detection] if detection is not None else [interval * i / 120 for i in range(121)]
-    results = [_measures_for(plan, scenario_fault_onset, d) for d in delays]
-    merged: dict[str, float] = {}
-    for key in results[0]:
-        values = [r[key] for r in results if key in r]
-        merged[key] = max(values)
-    if "abort_within" in merged:
-        merged["abort_within_best"] = min(r["abort_within"] for r in results if "abort_within" in r)
-    return merged
-
-
-def _measures_for(plan: Plan, onset: Onset, detection: float) -> dict[str, float]:
-    """Measures for one detection delay D (onsets converted to seconds after the detection tick)."""
-    tl, rps = plan.timeline, plan.assumptions.rps
-    if onset == "start":
-        onset_at, onset_from_trigger = tl.start_at, 0.0
-        run = walk(tl, onset_at)
-    elif isinstance(onset, tuple):
-        index = next((i for i, w in enumerate(tl.weights) if w >= onset[1]), None)
-        onset_at = math.inf if index is None else tl.start_at + index * tl.interval
-        onset_from_trigger = detection + onset_at
-        run = walk(tl) if index is None else walk(tl, onset_at, strict=True)
-    else:
-        onset_at, onset_from_trigger = float(onset) - detection, float(onset)
-        run = walk(tl, onset_at)
-    end = math.inf if run.decided_tick is None else run.decided_tick * tl.interval
-    bad = tl.error_rate * rps / 100 * weight_seconds(run.segments, onset_at, end)
-    out = {"max_canary_weight": float(run.max_weight), "max_failed_requests": bad}
-    if math.isfinite(end):
-        out["decision_within"] = end + detection
-        if rps > 0:
-            out["max_failed_fraction"] = bad / (rps * max(plan.assumptions.run_seconds, end + detection))
-        if run.outcome == "rolled-back" and onset_at < end:  # a fault after the decision never happens
-            out["abort_within"] = end + detection - onset_from_trigger
-    return out
-
-
 # ---- JSON ------------------------------------------------------------------------------------------------
 def plan_to_json(plan: Plan) -> dict[str, Any]:
     """The plan as JSON-safe data (non-finite numbers → null, tuples → lists)."""
@@ -390,4 +344,4 @@ def _show(value: float | None, unit: str) -> str:
         return "never"
     if unit == "s":
         return format_duration(round(value, 3))
-    return f"{value:g}{' ' + unit if unit else ''}"
+    return f"{value:.2%}" if unit == "" else f"{value:g} {unit}"

@@ -122,8 +122,11 @@ class Core:
             fractions.append(
                 self.bad_requests(run, onset) / (self.params.rps * max(self.params.run_seconds, seconds))
             )
-        if self.random.latency is not None:
-            fractions.append(self.random.worst_bad_requests / (self.params.rps * self.params.run_seconds))
+        if self.random.latency is not None:  # latest rollback of a random onset: A_n + T·I
+            tl = self.timeline
+            latest = tl.start_at + (len(tl.weights) + tl.threshold) * tl.interval + self.detection.worst
+            seconds = max(self.params.run_seconds, latest)
+            fractions.append(self.random.worst_bad_requests / (self.params.rps * seconds))
         return max(fractions)
 
     def worst_decision(self) -> float | None:

@@ -4,7 +4,8 @@ Each remedy search re-evaluates the Canary with one field changed and keeps the 
 the current value: threshold down to the largest k that meets the limit, interval down to the largest
 whole number of seconds ≥ 10 s (a value the CRD pattern ``^[0-9]+(m|s)`` accepts), stepWeight or
 maxWeight to values that neither overshoot nor exceed the limit, progressDeadlineSeconds down.
-Every figure here is monotone in the changed field, so searches bisect.
+Threshold and deadline searches bisect (the figures are monotone in them); interval and weight
+searches scan from the current value down.
 """
 
 from __future__ import annotations
@@ -109,7 +110,15 @@ def _timing_remedies(core: Core, figure: Figure, limit: float, *, deadline: bool
         remedies.append(f"threshold {threshold} → {best}")
     interval = spec.analysis.interval_seconds
     top = math.ceil(interval) - 1
-    seconds = _largest(int(MIN_INTERVAL_SECONDS), top, lambda s: meets(_eval(core, with_interval(spec, s))))
+    # Not monotone: below δ a fault at the last weight escapes to promotion, so scan down from the top.
+    seconds = next(
+        (
+            s
+            for s in range(top, int(MIN_INTERVAL_SECONDS) - 1, -1)
+            if meets(_eval(core, with_interval(spec, s)))
+        ),
+        None,
+    )
     if seconds is not None:
         remedies.append(f"interval {format_duration(interval)} → {interval_text(seconds)}")
     if deadline:
@@ -126,14 +135,19 @@ def _timing_remedies(core: Core, figure: Figure, limit: float, *, deadline: bool
 
 
 def _step_remedies(core: Core, figure: Figure, limit: float, *, smaller: bool) -> tuple[str, ...]:
-    """stepWeight changes (canary strategy, linear steps) that meet the limit without overshoot."""
+    """Linear canary steps: a lower maxWeight (``smaller``, keeping stepWeight) or a larger stepWeight
+    dividing maxWeight (fewer steps), the closest one meeting the limit."""
     spec, meets = core.spec, _meets(figure, limit)
     analysis = spec.analysis
     if core.timeline.strategy != "canary" or analysis.step_weights or analysis.step_weight <= 0:
         return ()
     cap, step = max_weight(analysis), analysis.step_weight
-    candidates = range(step - 1, 0, -1) if smaller else range(step + 1, cap + 1)
-    for candidate in candidates:
+    if smaller:
+        for lower in range((cap - 1) // step * step, 0, -step):
+            if meets(_eval(core, replace(spec, analysis=replace(analysis, max_weight=lower)))):
+                return (f"maxWeight {cap} → {lower} (keeps stepWeight {step})",)
+        return ()
+    for candidate in range(step + 1, cap + 1):
         if cap % candidate == 0 and meets(_eval(core, with_step(spec, candidate))):
             return (f"stepWeight {step} → {candidate} (divides maxWeight {cap})",)
     return ()
@@ -152,7 +166,12 @@ def _weight_remedies(spec: CanarySpec, limit: int) -> tuple[str, ...]:
         remedies.append(f"maxWeight {cap} → {(limit // step) * step} (keeps stepWeight {step})")
     if step > 0:
         divisor = max(d for d in range(1, min(step, limit) + 1) if limit % d == 0)
-        remedies.append(f"maxWeight {cap} → {limit} with stepWeight {step} → {divisor}")
+        if divisor == step and remedies:
+            pass  # the maxWeight change above already keeps this step
+        elif cap == limit:
+            remedies.append(f"stepWeight {step} → {divisor} (divides maxWeight {cap})")
+        else:
+            remedies.append(f"maxWeight {cap} → {limit} with stepWeight {step} → {divisor}")
     return tuple(remedies)
 
 

@@ -111,6 +111,7 @@ class FaultCase:
     mean_latency: float | None = None  # random case only
     mean_bad_requests: float | None = None  # random case only
     escape_share: float = 0.0  # random case: share of onsets that can no longer roll back
+    at_weight: int | None = None  # weight cases: the weight whose tick switches the fault on
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,13 @@ def _summary(plan: Plan) -> Table:
 
 
 def _cases(plan: Plan) -> Table:
-    table = Table(title="Faults: onset → rollback", title_justify="left")
+    table = Table(
+        title="Faults: onset → rollback",
+        title_justify="left",
+        caption="latency from the onset (from start: from the trigger); '<x' is a bound never reached; "
+        "ticks count from the detection tick",
+        caption_justify="left",
+    )
     for column in ("fault", "outcome", "rollback", "latency", "weight", "canary req", "bad req"):
         table.add_column(column, justify="left" if column in ("fault", "outcome") else "right")
     for case in (plan.from_start, *plan.at_weights, plan.random):
@@ -84,10 +90,8 @@ def _case_row(case: FaultCase) -> list[str]:
 
 
 def _samples(plan: Plan) -> Table:
-    table = Table(
-        title=f"Canary requests per check ({_dur(plan.assumptions.window)} window)", title_justify="left"
-    )
-    for column in ("check", "weight", "samples", ""):
+    table = Table(title="Canary requests per check", title_justify="left")
+    for column in ("check", "weight", f"in {_dur(plan.assumptions.window)} window", ""):
         table.add_column(column, justify="right")
     for check in plan.samples:
         flag = Text("LOW", style="yellow") if check.low else Text("")

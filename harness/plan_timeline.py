@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from harness.flagger.gofmt import parse_go_duration
 from harness.flagger.model import CanarySpec, MetricSpec
@@ -147,11 +148,11 @@ class RandomOnset:
     escape_share: float
 
 
-def random_onset(tl: Timeline, healthy: Run, samples_per_interval: int = 64) -> RandomOnset:
+def random_onset(tl: Timeline, healthy: Run) -> RandomOnset:
     """Onset uniform over [S, A_n] of a healthy run; first failing tick A_j = first tick ≥ onset + δ.
 
     Latency = A_j + T·I − onset ∈ [T·I + δ, (T+1)·I + δ); onsets after A_n − δ escape (promotion).
-    Means are midpoint sums over ``samples_per_interval`` onsets per interval.
+    Means are exact integrals over the onset.
     """
     interval, delta = tl.interval, tl.check_delay
     start, count = tl.start_at, len(tl.weights)
@@ -170,26 +171,33 @@ def random_onset(tl: Timeline, healthy: Run, samples_per_interval: int = 64) -> 
         highs.append(tick_at - low + tl.threshold * interval)
         worst_bad = max(worst_bad, exposure.bad(low, j))
         weights.append(tl.weights[j - 1])
-    steps = samples_per_interval * count
-    onsets = [start + (i + 0.5) * (end - start) / steps for i in range(steps)]
-    hits = [(f, j) for f in onsets if (j := _first_tick(tl, f)) <= count]
-    escape = 1 - len(hits) / steps
-    if not hits:
+    # Exact means: between these breaks the first failing tick and the weight at the onset are constant,
+    # so latency and exposure are linear in the onset and their mean is their value at the midpoint.
+    breaks = {start, end, *(t for a, b, _ in healthy.segments for t in (a, b))}
+    breaks |= {start + j * interval - delta for j in range(1, count + 1)}
+    points = sorted(t for t in breaks if start <= t <= end)
+    detected = latency_sum = canary_sum = bad_sum = 0.0
+    for low, high in pairwise(points):
+        middle, length = (low + high) / 2, high - low
+        j = _first_tick(tl, middle)
+        if length <= 0 or j > count:
+            continue
+        detected += length
+        latency_sum += length * (start + j * interval + tl.threshold * interval - middle)
+        canary_sum += length * exposure.canary(j)
+        bad_sum += length * exposure.bad(middle, j)
+    escape = 1 - detected / (end - start)
+    if detected <= 0:
         return RandomOnset(None, None, None, 0.0, 0.0, 0.0, escape)
-    latencies = [start + j * interval + tl.threshold * interval - f for f, j in hits]
     return RandomOnset(
         latency=Span(min(lows), max(highs)),
-        mean_latency=_mean(latencies),
+        mean_latency=latency_sum / detected,
         weight_at_abort=max(weights),
-        mean_canary_requests=_mean([exposure.canary(j) for _, j in hits]),
+        mean_canary_requests=canary_sum / detected,
         worst_bad_requests=worst_bad,
-        mean_bad_requests=_mean([exposure.bad(f, j) for f, j in hits]),
+        mean_bad_requests=bad_sum / detected,
         escape_share=escape,
     )
-
-
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values)
 
 
 def _first_tick(tl: Timeline, onset: float) -> int:

@@ -119,7 +119,11 @@ class PrometheusServer:
                 if attempt == _START_ATTEMPTS or time.monotonic() >= deadline:
                     raise
         if wait_for_scrape:
-            self.wait_for_scrape(max(0.0, deadline - time.monotonic()))
+            try:
+                self.wait_for_scrape(max(0.0, deadline - time.monotonic()))
+            except ProcessError:
+                self.stop()
+                raise
         return self
 
     def set_targets(self, targets: Sequence[str]) -> None:
@@ -131,20 +135,19 @@ class PrometheusServer:
         tmp.write_text(yaml.safe_dump([{"targets": list(self._targets)}]), encoding="utf-8")
         tmp.replace(target_file)
 
-    def wait_for_scrape(self, timeout: float) -> None:
-        """Wait until every configured target has been scraped at least once (up or down)."""
-        if not self._targets:
+    def wait_for_scrape(self, timeout: float, targets: Sequence[str] | None = None) -> None:
+        """Wait until ``targets`` (default: every configured one) were scraped at least once (up or down)."""
+        wanted = set(self._targets if targets is None else targets)
+        if not wanted:
             return
         deadline = time.monotonic() + timeout
         with httpx.Client(timeout=1.0, trust_env=False) as client:
             while True:
                 self._check_alive("while waiting for the first scrape")
-                if self._scraped_targets(client) >= set(self._targets):
+                if self._scraped_targets(client) >= wanted:
                     return
                 if time.monotonic() >= deadline:
-                    raise ProcessError(
-                        f"prometheus did not scrape {list(self._targets)} within {timeout:.1f}s"
-                    )
+                    raise ProcessError(f"prometheus did not scrape {sorted(wanted)} within {timeout:.1f}s")
                 time.sleep(_POLL_SECONDS)
 
     def stop(self) -> None:

@@ -22,7 +22,7 @@ from harness.scenario_model import Scenario
 
 
 class LoadDriver(Protocol):
-    """What the runner needs from a load generator (``harness.load`` adapts Locust to this)."""
+    """What the runner needs from a load generator (``harness.loadgen`` adapts Locust to this)."""
 
     def start(self) -> None: ...
 

@@ -92,6 +92,13 @@ class LocalBackend:
             service_port=canary.service_port,
             backend_timeout=30.0,
         )
+        self._metrics = start_metrics(
+            self._prometheus_mode,
+            router=self._router,
+            group=self._group,
+            clock=self.clock,
+            work_dir=self._run_dir / "prometheus",
+        )
         self._workloads = LocalWorkloads(
             target=canary.target_name,
             template=PodTemplate.of(stable.version, stable.faults, dict(stable.env)),
@@ -103,14 +110,6 @@ class LocalBackend:
             progress_deadline_seconds=canary.progress_deadline_seconds,
             on_endpoints_changed=self._publish_endpoints,
         ).start()
-        self._metrics = start_metrics(
-            self._prometheus_mode,
-            router=self._router,
-            workloads=self._workloads,
-            group=self._group,
-            clock=self.clock,
-            work_dir=self._run_dir / "prometheus",
-        )
         self._controller = FlaggerController(
             canary,
             router=self._router.client,
@@ -129,6 +128,7 @@ class LocalBackend:
         )
         self._ticker.start()
         self._wait_initialized(canary)
+        self._metrics.wait_until_scraping()
         return Ingress(url=self._router.url)
 
     def trigger(self, revision: Revision) -> float:

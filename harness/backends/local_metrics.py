@@ -9,10 +9,9 @@ from typing import Protocol
 from harness.clock import Clock
 from harness.errors import InputError
 from harness.flagger.ports import MetricsProvider
-from harness.local.evaluator import EmbeddedPrometheus
+from harness.local.promql_eval import EmbeddedPrometheus
 from harness.local.procs import ProcessGroup
 from harness.local.router_client import RouterProcess
-from harness.local.supervisor import LocalWorkloads
 from harness.prometheus import PrometheusQueryClient, PrometheusServer, prometheus_available
 
 __all__ = ["MetricsStack", "prometheus_available", "start_metrics"]
@@ -35,6 +34,12 @@ class MetricsStack:
         if self.server is not None:
             self.server.set_targets([self.router_target, *(u.removeprefix("http://") for u in app_urls)])
 
+    def wait_until_scraping(self, timeout: float = 30.0) -> None:
+        """Block until the server has scraped the router once (Prometheus 2.x applies new targets on a
+        5 s real-time tick, so this overlaps with deployment rather than adding to it)."""
+        if self.server is not None:
+            self.server.wait_for_scrape(timeout, [self.router_target])
+
     def stop(self) -> None:
         for part in reversed(self.parts):
             part.stop()
@@ -44,7 +49,6 @@ def start_metrics(
     mode: str,
     *,
     router: RouterProcess,
-    workloads: LocalWorkloads,
     group: ProcessGroup,
     clock: Clock,
     work_dir: Path,
@@ -59,7 +63,7 @@ def start_metrics(
     if mode == "server" or (mode == "auto" and prometheus_available()):
         server = PrometheusServer(group, work_dir=work_dir, clock=clock, scrape_interval=scrape_interval)
         router_target = router.admin_url.removeprefix("http://")
-        server.start([router_target, *_app_targets(workloads)])
+        server.start([router_target], wait_for_scrape=False)
         client = PrometheusQueryClient(server.url, clock=clock)
         return MetricsStack(
             provider=client,
@@ -68,11 +72,7 @@ def start_metrics(
             server=server,
             router_target=router_target,
         )
-    embedded = EmbeddedPrometheus(router.client.metrics_text, clock=clock, scrape_interval=scrape_interval)
+    embedded = EmbeddedPrometheus(
+        router.client.metrics_text, clock=clock, scrape_interval_seconds=scrape_interval
+    )
     return MetricsStack(provider=embedded.start(), kind="embedded", parts=[embedded])
-
-
-def _app_targets(workloads: LocalWorkloads) -> list[str]:
-    return [
-        url.removeprefix("http://") for which in ("primary", "canary") for url in workloads.endpoints(which)
-    ]

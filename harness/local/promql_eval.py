@@ -245,15 +245,9 @@ class EmbeddedPrometheus:
                 raise NoValuesFound()
             return _result(divide(numerator, denominator) * _factor(match["k"]))
         if match := _QUANTILE.fullmatch(text):
-            selector, window = (
-                (match["sel1"], match["w1"])
-                if match["sel1"] is not None
-                else (
-                    match["sel2"],
-                    match["w2"],
-                )
-            )
-            value = self._quantile(float(match["q"]), self._term(selector, window), at)
+            tag = "1" if match["sel1"] is not None else "2"  # sum(...) by (le) | sum by (le) (...)
+            term = self._term(match[f"sel{tag}"], match[f"w{tag}"])
+            value = self._quantile(float(match["q"]), term, at)
             return _result(value * _factor(match["k"]))
         raise MetricsError(
             "custom PromQL needs a real Prometheus server (install Debian's 'prometheus'): "

@@ -11,8 +11,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import ThreadingHTTPServer
 from typing import Any
+from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, generate_latest, start_http_server
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
@@ -50,8 +50,8 @@ class SyntheticTraefik:
         self._flows = list(flows)
         self._lock = threading.Lock()
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(self)  # type: ignore[arg-type]
-        self._server: ThreadingHTTPServer | None = None
+        self.registry.register(self)
+        self._server: WSGIServer | None = None
         self._thread: threading.Thread | None = None
 
     def add(self, *flows: Flow) -> None:

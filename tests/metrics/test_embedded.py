@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 
@@ -11,6 +12,7 @@ from harness.clock import FakeClock, ScaledClock
 from harness.errors import MetricsError, NoValuesFound
 from harness.flagger.queries import request_duration, request_success_rate
 from harness.local.promql_eval import EmbeddedPrometheus, compact
+from harness.local.router import TraefikMetrics
 from harness.local.scrape import labels_of, parse_prom_duration, parse_selector, unquote
 
 from .synthetic_traefik import CANARY, CANARY_2, PRIMARY, Flow, SyntheticTraefik
@@ -235,6 +237,21 @@ class TestSelectors:
 
 
 class TestScraping:
+    def test_reads_the_router_stand_ins_exposition(self):
+        """The local router's Traefik metrics (le="5", no *_created) evaluate like the synthetic ones."""
+        clock = FakeClock()
+        metrics = TraefikMetrics()
+        prom = EmbeddedPrometheus(lambda: metrics.render().decode(), clock=clock)
+        for second in range(61):
+            for _ in range(9):
+                metrics.observe(CANARY, "GET", 200, 0.05)
+            metrics.observe(CANARY, "GET", 503, 0.05)
+            if second % 5 == 0:
+                prom.scrape_once()
+            clock.advance(1)
+        assert prom.query(SUCCESS) == pytest.approx(90.0, rel=1e-12)
+        assert prom.query(DURATION) == pytest.approx(99.0, rel=1e-12)
+
     def test_failed_scrape_leaves_a_gap_and_is_counted(self):
         """A scrape that raises stores nothing and is counted with its error text."""
         clock = FakeClock()
@@ -280,5 +297,5 @@ class TestScraping:
         times = sorted(
             {p.at for pts in prom.store.window(0, math.inf, prom.store.series_labels()).values() for p in pts}
         )
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
         assert all(4.0 <= gap <= 10.0 for gap in gaps)

@@ -1,4 +1,4 @@
-"""Prometheus' ``rate()`` extrapolation and ``histogram_quantile`` interpolation, against hand-computed values."""
+"""Prometheus' ``rate()`` extrapolation and ``histogram_quantile`` interpolation vs hand-computed values."""
 
 from __future__ import annotations
 
