@@ -9,8 +9,8 @@ from typing import Protocol
 from harness.clock import Clock
 from harness.errors import InputError
 from harness.flagger.ports import MetricsProvider
-from harness.local.promql_eval import EmbeddedPrometheus
 from harness.local.procs import ProcessGroup
+from harness.local.promql_eval import EmbeddedPrometheus
 from harness.local.router_client import RouterProcess
 from harness.prometheus import PrometheusQueryClient, PrometheusServer, prometheus_available
 
