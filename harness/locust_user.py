@@ -196,7 +196,7 @@ class SyntheticUser(FastHttpUser):
                 status = int(response.status_code or 0)
                 headers = getattr(response, "headers", None) or {}
                 version = (headers.get(VERSION_HEADER) if status else None) or NO_VERSION
-                valid = not (status == 200 and route.validate_checksum) or _valid_body(response.content)
+                valid = not (200 <= status < 300 and route.validate_checksum) or _valid_body(response.content)
                 bad = is_bad(status, valid)
                 AGGREGATOR.record(version, status, latency_ms, bad, self.user_id)
                 if bad:

@@ -11,7 +11,7 @@ import statistics
 from typing import TYPE_CHECKING
 
 from harness.measure import Terminal, baseline_window, first_mark, tally, within
-from harness.model import LoadBucket
+from harness.model import NO_VERSION, LoadBucket
 
 if TYPE_CHECKING:
     from harness.verdict import Evidence
@@ -50,7 +50,7 @@ def fault_reached(ev: Evidence, trigger: float | None, end: Terminal | None) -> 
     if window is None:
         return False, "the fault was never switched on (no fault_on mark)"
     lo, hi = window
-    canary = within(ev.load, lo, hi, ev.canary_version)
+    canary = within(ev.load, lo, hi, ev.canary_version) + _unattributed(ev, trigger, lo, hi)
     counted = tally(canary)
     if fault.blocks_readiness:
         not_ready = [e for e in ev.events if e.at >= lo and _canary_not_ready(e.message)]
@@ -92,6 +92,15 @@ def _latency_reached(
     worst = max((b.latency_p99_ms for b in canary if b.requests), default=0.0)
     ok = worst >= baseline + LATENCY_RATIO * added_ms
     return ok, f"canary p99 up to {worst:.0f} ms vs baseline {baseline:.0f} ms + configured {added_ms:.0f} ms"
+
+
+def _unattributed(ev: Evidence, trigger: float, lo: float, hi: float) -> list[LoadBucket]:
+    """Failures with no X-App-Version (client timeouts, router 502/504) while the fault was on, counted
+    for the canary only when the baseline had none: a hung canary answers nothing, so no header."""
+    base_lo, base_hi = baseline_window(ev.marks, trigger)
+    if any(b.bad for b in within(ev.load, base_lo, base_hi, NO_VERSION)):
+        return []
+    return [b for b in within(ev.load, lo, hi, NO_VERSION) if b.bad]
 
 
 def _canary_not_ready(message: str) -> bool:

@@ -28,11 +28,15 @@ class MetricsStack:
     parts: list[_Stoppable] = field(default_factory=list)
     server: PrometheusServer | None = None
     router_target: str = ""
+    known_targets: set[str] = field(default_factory=set)
 
     def update_targets(self, app_urls: list[str]) -> None:
-        """Keep the server's scrape targets in step with the app replicas (for business metrics)."""
+        """Add app replicas to the scrape targets (for business metrics). Targets are never removed: pods
+        reuse their ports, and Prometheus applies new targets only on its 5 s tick, so keeping a scaled-down
+        canary's address means its next pod is scraped from its first second."""
         if self.server is not None:
-            self.server.set_targets([self.router_target, *(u.removeprefix("http://") for u in app_urls)])
+            self.known_targets.update(u.removeprefix("http://") for u in app_urls)
+            self.server.set_targets([self.router_target, *sorted(self.known_targets)])
 
     def wait_until_scraping(self, timeout: float = 30.0) -> None:
         """Block until the server has scraped the router once (Prometheus 2.x applies new targets on a

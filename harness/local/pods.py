@@ -100,6 +100,7 @@ class Deployment:
         self.generation = 1
         self.observed_generation = 0
         self.pods: list[Pod] = []
+        self.free_ports: list[int] = []  # ports of retired pods, reused first
         self.max_unavailable = max_unavailable
         self.tracker = ConditionTracker(
             progress_deadline_seconds=progress_deadline_seconds, max_unavailable=max_unavailable
@@ -172,6 +173,7 @@ class Deployment:
         stopping: list[ManagedProcess] = []
         for pod in doomed:
             self.pods.remove(pod)
+            self.free_ports.append(pod.port)  # a later pod reuses it, like a stable scrape target
             pod.ready = False
             if pod.process is not None:
                 stopping.append(pod.process)

@@ -166,7 +166,14 @@ class Router:
         if endpoint is None:
             response = _error(503, "no available server")
         else:
-            response = await self._forward(request, endpoint)
+            try:
+                response = await self._forward(request, endpoint)
+            except asyncio.CancelledError:
+                # The client gave up (its own timeout): Traefik records 499 "client closed request" with
+                # the time until then. Without this a hung canary stays invisible to Flagger's metrics.
+                elapsed = time.perf_counter() - started
+                self.metrics.observe(child.label, request.method, CLIENT_CLOSED_REQUEST, elapsed)
+                raise
         self.metrics.observe(child.label, request.method, response.status, time.perf_counter() - started)
         return response
 
@@ -221,6 +228,9 @@ class Router:
         return web.Response(text="ok")
 
 
+CLIENT_CLOSED_REQUEST = 499
+
+
 def _error(status: int, text: str) -> web.Response:
     return web.Response(status=status, text=text)
 
@@ -238,7 +248,8 @@ async def serve(args: argparse.Namespace) -> None:
     """Run until SIGTERM/SIGINT, then stop accepting and let in-flight requests finish."""
     router = Router(ServiceIds(args.namespace, args.service, args.service_port), args.backend_timeout)
     await router.start()
-    proxy_runner = web.ServerRunner(web.Server(router.proxy, access_log=None), handle_signals=False)
+    proxy_server = web.Server(router.proxy, access_log=None, handler_cancellation=True)
+    proxy_runner = web.ServerRunner(proxy_server, handle_signals=False)
     admin_runner = web.AppRunner(admin_app(router), access_log=None, handle_signals=False)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -32,7 +32,7 @@ from harness.local.deployment import (
     DEFAULT_PROGRESS_DEADLINE_SECONDS,
 )
 from harness.local.pods import Deployment, Pod, PodTemplate
-from harness.local.ports import LOOPBACK, free_port
+from harness.local.ports import LOOPBACK, free_port, is_port_free
 from harness.local.procs import ManagedProcess, ProcessGroup
 
 log = logging.getLogger(__name__)
@@ -311,7 +311,8 @@ class LocalWorkloads:
         )
 
     def _make_pod(self, deployment: Deployment) -> Pod:
-        pod = Pod(deployment.next_pod_name(), deployment.template, free_port(), started_at=self.clock.now())
+        port = _reuse_port(deployment.free_ports)
+        pod = Pod(deployment.next_pod_name(), deployment.template, port, started_at=self.clock.now())
         self._spawn(pod)
         return pod
 
@@ -333,3 +334,12 @@ class LocalWorkloads:
 
 
 __all__ = ["AppCommand", "Endpoints", "LocalWorkloads", "PodStatus", "PodTemplate", "faulty_app_command"]
+
+
+def _reuse_port(free_ports: list[int]) -> int:
+    """A port this Deployment used before (so scrape targets stay stable), else a fresh one."""
+    while free_ports:
+        port = free_ports.pop(0)
+        if is_port_free(port):
+            return port
+    return free_port()
