@@ -150,6 +150,41 @@ def validate(paths: tuple[Path, ...]) -> None:
 
 
 @main.command()
+@click.argument("canary_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--rps", type=click.FloatRange(min=0), default=100.0, show_default=True, help="Load through the ingress."
+)
+@click.option(
+    "--policy", "policy_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+def plan(canary_file: Path, rps: float, policy_file: Path | None, as_json: bool) -> None:
+    """Predict abort time, blast radius and traps of CANARY_FILE from Flagger's timing model (no run).
+
+    Exit 0 when the plan meets the policy's blast limits (GO), 1 when it does not (NO-GO).
+    """
+    import json
+
+    from rich.console import Console
+
+    from harness.flagger.spec_loader import load_canary, load_metric_templates
+    from harness.plan import plan as make_plan
+    from harness.plan import plan_to_json
+    from harness.plan_render import render_plan
+    from harness.policy import DEFAULT_POLICY, find_policy, load_policy
+
+    canary = load_canary(canary_file)
+    policy_path = policy_file or find_policy(canary_file.parent)
+    policy = load_policy(policy_path) if policy_path else DEFAULT_POLICY
+    planned = make_plan(canary, rps=rps, policy=policy, templates=load_metric_templates(canary_file))
+    if as_json:
+        click.echo(json.dumps(plan_to_json(planned), indent=2, allow_nan=False))
+    else:
+        render_plan(planned, Console())
+    sys.exit(0 if planned.verdict == "GO" else 1)
+
+
+@main.command()
 @click.argument("journals", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None, help="HTML file (default: next to the first)."

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +23,10 @@ from harness.errors import (
     Interrupted,
     ReportError,
 )
-from harness.journal import JournalWriter, RunRecord, canary_hash, utc_now_iso
+from harness.journal import JournalWriter, RunRecord, canary_hash, utc_now_iso, write_journal
 from harness.model import Decision
-from harness.progress import ProgressView, make_progress
+from harness.predict import plan_for, with_predictions
+from harness.progress import NullProgress, ProgressView, make_progress
 from harness.report.conditions import rollback_conditions
 from harness.report.csv_export import export_csv
 from harness.report.junit import write_junit
@@ -85,12 +89,19 @@ def run_scenarios(
     progress: ProgressView | None = None,
 ) -> BatchResult:
     """Run every scenario ``options.repeat`` times; evidence is rendered after each run."""
-    from harness.backends.factory import default_load_factory, make_backend, unmet_requirements
+    from harness.backends.factory import (
+        default_load_factory,
+        make_backend,
+        shared_prometheus_for,
+        unmet_requirements,
+    )
 
-    backend_factory = backend_factory or make_backend
     load_factory = load_factory or default_load_factory
     progress = progress or make_progress(options.progress)
-    batch = BatchResult(out_dir=_batch_dir(options.report_dir))
+    batch = BatchResult(out_dir=_batch_dir(options.report_dir, progress))
+    shared = shared_prometheus_for(options, batch.out_dir) if backend_factory is None else None
+    if backend_factory is None:
+        backend_factory = partial(make_backend, shared=shared)
     try:
         for scenario in scenarios:
             unmet = unmet_requirements(scenario, options)
@@ -111,6 +122,8 @@ def run_scenarios(
                 if outcome.error is not None and not outcome.complete:
                     batch.infrastructure_failures.append(f"{scenario.id}: {outcome.incomplete_reason}")
     finally:
+        if shared is not None:
+            shared.stop()
         progress.close()
         _render(batch)
     return batch
@@ -140,7 +153,8 @@ def _run_once(
     progress: ProgressView,
 ) -> tuple[RunRecord, RunOutcome]:
     run_dir.mkdir(parents=True, exist_ok=True)
-    header = _header(scenario, options, run_dir)
+    planned, predicted = plan_for(scenario)  # the plan comes first; the report shows predicted vs measured
+    header = _header(scenario, options, run_dir, planned)
     writer = _open_writer(run_dir / "journal.json", progress)
     writer.begin(header)
     backend = backend_factory(scenario, options, run_dir)
@@ -152,8 +166,16 @@ def _run_once(
         progress=progress,
     )
     outcome = run.execute()
-    record = _record(header, scenario, outcome, backend)
-    writer.finalize(record)
+    record = _record(header, scenario, outcome, predicted)
+    try:
+        writer.finalize(record)
+    except ReportError as exc:  # a full disk or a vanished dir: keep the journal elsewhere, say where
+        with contextlib.suppress(OSError):
+            writer.close()
+        fallback = Path(tempfile.mkdtemp(prefix="canary-chaos-journal-")) / writer.path.name
+        _notice(
+            progress, f"cannot write the journal ({exc}); keeping it at {write_journal(record, fallback)}"
+        )
     try:
         export_csv(record, run_dir / "csv")
     except ReportError as exc:
@@ -162,9 +184,12 @@ def _run_once(
     return record, outcome
 
 
-def _header(scenario: Scenario, options: RunOptions, run_dir: Path) -> RunRecord:
+def _header(
+    scenario: Scenario, options: RunOptions, run_dir: Path, planned: dict[str, Any] | None
+) -> RunRecord:
     manifest = dict(scenario.canary_manifest)
     return RunRecord(
+        plan=planned,
         run_id=f"{scenario.id}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{run_dir.name}",
         scenario_id=scenario.id,
         scenario_file=str(scenario.file),
@@ -183,7 +208,9 @@ def _header(scenario: Scenario, options: RunOptions, run_dir: Path) -> RunRecord
     )
 
 
-def _record(header: RunRecord, scenario: Scenario, outcome: RunOutcome, backend: Backend) -> RunRecord:
+def _record(
+    header: RunRecord, scenario: Scenario, outcome: RunOutcome, predicted: dict[str, float]
+) -> RunRecord:
     t = outcome.recorder.timeline
     evidence = evidence_for(
         scenario,
@@ -195,9 +222,7 @@ def _record(header: RunRecord, scenario: Scenario, outcome: RunOutcome, backend:
         complete=outcome.complete,
         missing=tuple(outcome.missing) + ((outcome.incomplete_reason,) if outcome.incomplete_reason else ()),
     )
-    verdict = evaluate(scenario.expect, scenario.policy, evidence)
-    from dataclasses import replace
-
+    verdict = with_predictions(evaluate(scenario.expect, scenario.policy, evidence), predicted)
     return replace(
         header,
         finished_at=utc_now_iso(),
@@ -221,7 +246,7 @@ def _open_writer(path: Path, progress: ProgressView) -> JournalWriter:
         return JournalWriter(path)
     except ReportError as exc:
         fallback = Path(tempfile.mkdtemp(prefix="canary-chaos-journal-")) / path.name
-        progress.message(f"cannot write the journal to {path} ({exc}); keeping it at {fallback}")
+        _notice(progress, f"cannot write the journal to {path} ({exc}); keeping it at {fallback}")
         return JournalWriter(fallback)
 
 
@@ -232,14 +257,31 @@ def _render(batch: BatchResult) -> None:
     batch.junit = write_junit(batch.records, batch.out_dir / "junit.xml")
 
 
-def _batch_dir(report_dir: Path) -> Path:
+def _batch_dir(report_dir: Path, progress: ProgressView) -> Path:
+    """``<report_dir>/<stamp>``; if that cannot be created, a temp dir (and we say where, on stderr)."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     out = Path(report_dir) / stamp
     try:
         out.mkdir(parents=True, exist_ok=False)
     except OSError as exc:
-        raise ReportError(f"cannot create the report directory {out}: {exc.strerror or exc}") from exc
+        try:
+            fallback = Path(tempfile.mkdtemp(prefix=f"canary-chaos-{stamp}-"))
+        except OSError as tmp_exc:
+            raise ReportError(f"cannot create the report directory {out}: {exc.strerror or exc}") from tmp_exc
+        _notice(
+            progress,
+            f"cannot create the report directory {out} ({exc.strerror or exc}); "
+            f"writing the evidence to {fallback}",
+        )
+        return fallback
     return out
+
+
+def _notice(progress: ProgressView, text: str) -> None:
+    """A message that must be seen even with --no-progress (where the progress view drops messages)."""
+    progress.message(text)
+    if isinstance(progress, NullProgress):
+        print(text, file=sys.stderr)
 
 
 def _scenario_data(path: Path) -> dict[str, Any]:

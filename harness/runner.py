@@ -6,6 +6,7 @@ Backend-agnostic: it talks only to ``harness.backends.base.Backend`` and a ``Loa
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -70,6 +71,7 @@ class ScenarioRun:
         self._load: LoadDriver | None = None
         self.recorder = Recorder()
         self._listeners: list[RunListener] = [self.recorder, *listeners]
+        self.listener_failures: list[str] = []  # listeners dropped after raising (see ``_notify``)
         self._progress = progress or NullProgress()
         self._poll = poll_real_seconds
         self._stage: Stage = "preflight"
@@ -155,6 +157,8 @@ class ScenarioRun:
             except Exception as exc:  # teardown must run every step; record, don't mask the run's error
                 outcome.diagnostics[f"teardown {name}"] = f"{type(exc).__name__}: {exc}"
         self._enter("done")
+        if self.listener_failures:
+            outcome.diagnostics["listener failures"] = "\n".join(self.listener_failures)
         self._progress.close()
 
     def _stop_load(self) -> None:
@@ -244,13 +248,28 @@ class ScenarioRun:
     def _enter(self, stage: Stage) -> None:
         self._stage = stage
         at = self.clock.now()
-        for listener in self._listeners:
-            listener.stage(stage, at)
+        self._notify(lambda listener: listener.stage(stage, at))
         self._show(())
 
     def _emit(self, batch: ObservedBatch) -> None:
-        for listener in self._listeners:
-            listener.observed(batch)
+        self._notify(lambda listener: listener.observed(batch))
+
+    def _notify(self, call: Callable[[RunListener], None]) -> None:
+        """A failing listener (journal on a full disk…) is dropped and noted; it never stops the run or its
+        teardown. The in-memory recorder is the evidence of last resort: its failures propagate."""
+        for listener in list(self._listeners):
+            try:
+                call(listener)
+            except Interrupted:
+                raise
+            except Exception as exc:
+                if listener is self.recorder:
+                    raise
+                self._listeners.remove(listener)
+                with contextlib.suppress(Exception):  # release its file; flushing may fail again
+                    getattr(listener, "close", lambda: None)()
+                self.listener_failures.append(f"{type(listener).__name__}: {type(exc).__name__}: {exc}")
+                self.recorder.warning(self.clock.now(), f"listener dropped: {self.listener_failures[-1]}")
 
     def _mark(self, at: float, kind: str, detail: str) -> None:
         self._emit(ObservedBatch(marks=(Mark(at=at, kind=kind, detail=detail),)))  # type: ignore[arg-type]
@@ -258,8 +277,7 @@ class ScenarioRun:
 
     def _warn(self, text: str) -> None:
         at = self.clock.now()
-        for listener in self._listeners:
-            listener.warning(at, text)
+        self._notify(lambda listener: listener.warning(at, text))
         self._progress.message(f"[{self.scenario.id}] warning: {text}")
 
     def _fail(self, outcome: RunOutcome, reason: str, exc: BaseException, kind: str) -> None:

@@ -12,16 +12,23 @@ from harness.errors import InputError
 from harness.scenario_model import Scenario
 
 if TYPE_CHECKING:
+    from harness.backends.local_metrics import SharedPrometheus
     from harness.execute import RunOptions
     from harness.runner import LoadDriver
 
 
-def make_backend(scenario: Scenario, options: RunOptions, run_dir: Path) -> Backend:
+def make_backend(
+    scenario: Scenario, options: RunOptions, run_dir: Path, shared: SharedPrometheus | None = None
+) -> Backend:
     if options.backend == "local":
         from harness.backends.local import LocalBackend
 
         clock = ScaledClock(options.time_scale)
-        return LocalBackend(clock=clock, run_dir=run_dir, prometheus=options.prometheus)
+        if shared is not None and not can_share_prometheus(scenario):
+            shared = None
+        return LocalBackend(
+            clock=clock, run_dir=run_dir, prometheus=options.prometheus, shared_prometheus=shared
+        )
     if options.backend == "kubernetes":
         from harness.backends.kubernetes import KubernetesOptions
         from harness.kube import connect_backend
@@ -38,6 +45,23 @@ def make_backend(scenario: Scenario, options: RunOptions, run_dir: Path) -> Back
             clock=ScaledClock(1.0),
         )
     raise InputError(f"--backend: expected local or kubernetes, found {options.backend!r}")
+
+
+def shared_prometheus_for(options: RunOptions, batch_dir: Path) -> SharedPrometheus | None:
+    """A batch-wide Prometheus server for local runs that would start one anyway (None otherwise)."""
+    from harness.backends.local_metrics import SharedPrometheus, prometheus_available
+
+    if options.backend != "local" or options.prometheus == "embedded" or not prometheus_available():
+        return None
+    return SharedPrometheus(batch_dir / "prometheus", ScaledClock(options.time_scale)).start()
+
+
+def can_share_prometheus(scenario: Scenario) -> bool:
+    """Earlier runs' series must be older than the metric windows when this run's analysis starts."""
+    from harness.flagger.gofmt import parse_go_duration
+
+    windows = [parse_go_duration(m.interval or "1m") for m in scenario.canary.analysis.metrics]
+    return max(windows, default=60.0) <= scenario.timing.warmup_seconds
 
 
 def default_load_factory(

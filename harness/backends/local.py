@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from harness.backends.base import Ingress, Observation, PreflightCheck
-from harness.backends.local_metrics import MetricsStack, start_metrics
+from harness.backends.local_metrics import MetricsStack, SharedPrometheus, start_metrics
 from harness.clock import ScaledClock
 from harness.errors import InfrastructureError, ProcessError
 from harness.flagger.controller import FlaggerController
@@ -43,8 +43,16 @@ class _QueueSink:
 class LocalBackend:
     name = "local"
 
-    def __init__(self, *, clock: ScaledClock, run_dir: Path, prometheus: str = "auto") -> None:
+    def __init__(
+        self,
+        *,
+        clock: ScaledClock,
+        run_dir: Path,
+        prometheus: str = "auto",
+        shared_prometheus: SharedPrometheus | None = None,
+    ) -> None:
         self.clock = clock
+        self._shared_prometheus = shared_prometheus
         self._run_dir = Path(run_dir)
         self._prometheus_mode = prometheus
         self._group: ProcessGroup | None = None
@@ -91,6 +99,7 @@ class LocalBackend:
             service=canary.service_name,
             service_port=canary.service_port,
             backend_timeout=30.0,
+            admin_port=self._shared_prometheus.router_admin_port if self._shared_prometheus else None,
         )
         self._metrics = start_metrics(
             self._prometheus_mode,
@@ -98,6 +107,7 @@ class LocalBackend:
             group=self._group,
             clock=self.clock,
             work_dir=self._run_dir / "prometheus",
+            shared=self._shared_prometheus,
         )
         self._workloads = LocalWorkloads(
             target=canary.target_name,

@@ -9,12 +9,13 @@ from typing import Protocol
 from harness.clock import Clock
 from harness.errors import InputError
 from harness.flagger.ports import MetricsProvider
+from harness.local.ports import free_port
 from harness.local.procs import ProcessGroup
 from harness.local.promql_eval import EmbeddedPrometheus
 from harness.local.router_client import RouterProcess
 from harness.prometheus import PrometheusQueryClient, PrometheusServer, prometheus_available
 
-__all__ = ["MetricsStack", "prometheus_available", "start_metrics"]
+__all__ = ["MetricsStack", "SharedPrometheus", "prometheus_available", "start_metrics"]
 
 
 class _Stoppable(Protocol):
@@ -49,6 +50,55 @@ class MetricsStack:
             part.stop()
 
 
+class SharedPrometheus:
+    """One Prometheus server for a batch of local runs, as a cluster's Prometheus is long-lived too.
+
+    Every run's router binds the same admin port, so the scrape target never changes and Prometheus 2.x's
+    5 s target-discovery tick is paid once per batch, not once per scenario. Series of an earlier run
+    are older than the next run's warm-up, so they fall outside every metric window (the factory only
+    shares the server with scenarios whose warm-up is at least their longest metric window).
+    """
+
+    def __init__(self, work_dir: Path, clock: Clock, *, scrape_interval: float = 5.0) -> None:
+        self.router_admin_port = free_port()
+        self.router_target = f"127.0.0.1:{self.router_admin_port}"
+        self._group = ProcessGroup(work_dir / "processes")
+        self.server = PrometheusServer(
+            self._group, work_dir=work_dir, clock=clock, scrape_interval=scrape_interval
+        )
+
+    def start(self) -> SharedPrometheus:
+        self.server.start([self.router_target], wait_for_scrape=False)
+        return self
+
+    def stack(self, clock: Clock) -> MetricsStack:
+        """A per-run view: its own query client; teardown forgets the run's app targets."""
+        stack = MetricsStack(
+            provider=PrometheusQueryClient(self.server.url, clock=clock),
+            kind="prometheus-server (shared)",
+            server=self.server,
+            router_target=self.router_target,
+        )
+        stack.parts.append(_ForgetTargets(stack))
+        return stack
+
+    def stop(self) -> None:
+        try:
+            self.server.stop()
+        finally:
+            self._group.stop_all()
+
+
+@dataclass
+class _ForgetTargets:
+    stack: MetricsStack
+
+    def stop(self) -> None:
+        self.stack.known_targets.clear()
+        if self.stack.server is not None:
+            self.stack.server.set_targets([self.stack.router_target])
+
+
 def start_metrics(
     mode: str,
     *,
@@ -57,6 +107,7 @@ def start_metrics(
     clock: Clock,
     work_dir: Path,
     scrape_interval: float = 5.0,
+    shared: SharedPrometheus | None = None,
 ) -> MetricsStack:
     """``auto`` uses the real server when installed; ``server`` insists on it; ``embedded`` never uses it.
 
@@ -64,6 +115,8 @@ def start_metrics(
     """
     if mode not in ("auto", "server", "embedded"):
         raise InputError(f"--prometheus: expected auto, server or embedded, found {mode!r}")
+    if shared is not None and mode != "embedded":
+        return shared.stack(clock)
     if mode == "server" or (mode == "auto" and prometheus_available()):
         server = PrometheusServer(group, work_dir=work_dir, clock=clock, scrape_interval=scrape_interval)
         router_target = router.admin_url.removeprefix("http://")

@@ -24,7 +24,7 @@ from typing import Any, Literal, Self
 import httpx
 
 from harness.clock import Clock
-from harness.errors import ProcessError
+from harness.errors import HarnessError, ProcessError
 from harness.flagger.ports import DeploymentState
 from harness.local.deployment import (
     BACKOFF_CAP_SECONDS,
@@ -256,6 +256,8 @@ class LocalWorkloads:
         while not self._stopping.is_set():
             try:
                 self.reconcile()
+            except HarnessError as exc:  # expected failures (router gone…): one line, no traceback spam
+                log.warning("supervisor reconcile failed: %s: %s", type(exc).__name__, exc)
             except Exception:  # a broken tick must not end supervision
                 log.exception("supervisor reconcile failed")
             self._wake.wait(self._poll_interval)
