@@ -146,7 +146,7 @@ def load_json_or_yaml(text: str, source: str) -> object:
     """JSON if it parses, else YAML through the safe loader; errors become a located problem."""
     try:
         return json.loads(text)
-    except json.JSONDecodeError:
+    except ValueError:  # not JSON, or an unreadable value (YAML below then reports it)
         pass
     except RecursionError as exc:
         raise FaultConfigError(
@@ -160,6 +160,11 @@ def load_json_or_yaml(text: str, source: str) -> object:
         reason = getattr(exc, "problem", None) or type(exc).__name__
         problem = FaultProblem("", "a JSON or YAML list of fault objects", f"invalid YAML{where}: {reason}")
         raise FaultConfigError((problem,), source=source) from exc
+    except ValueError as exc:  # a scalar the constructor cannot build, e.g. an int of > 4300 digits
+        found = f"an unreadable value: {show(str(exc))}"
+        raise FaultConfigError(
+            (FaultProblem("", "a JSON or YAML list of fault objects", found),), source=source
+        ) from exc
     except RecursionError as exc:
         raise FaultConfigError(
             (FaultProblem("", "a shallow document", "nesting too deep"),), source=source

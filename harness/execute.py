@@ -31,7 +31,7 @@ from harness.report.conditions import rollback_conditions
 from harness.report.csv_export import export_csv
 from harness.report.junit import write_junit
 from harness.report.provenance import git_commit, tool_versions
-from harness.report.render_html import render_html
+from harness.report.render_html import ViewCache, render_html
 from harness.runner import LoadDriver, RunOutcome, ScenarioRun
 from harness.scenario import load_scenario
 from harness.scenario_model import Scenario
@@ -61,6 +61,7 @@ class BatchResult:
     junit: Path | None = None
     interrupted: Interrupted | None = None
     infrastructure_failures: list[str] = field(default_factory=list)
+    views: ViewCache = field(default_factory=dict, repr=False)  # rendered run sections, reused per render
 
     @property
     def exit_code(self) -> int:
@@ -221,6 +222,7 @@ def _record(
         marks=tuple(t.marks),
         complete=outcome.complete,
         missing=tuple(outcome.missing) + ((outcome.incomplete_reason,) if outcome.incomplete_reason else ()),
+        time_scale=header.time_scale,
     )
     verdict = with_predictions(evaluate(scenario.expect, scenario.policy, evidence), predicted)
     return replace(
@@ -253,7 +255,7 @@ def _open_writer(path: Path, progress: ProgressView) -> JournalWriter:
 def _render(batch: BatchResult) -> None:
     if not batch.records:
         return
-    batch.html = render_html(batch.records, batch.out_dir / "report.html")
+    batch.html = render_html(batch.records, batch.out_dir / "report.html", cache=batch.views)
     batch.junit = write_junit(batch.records, batch.out_dir / "junit.xml")
 
 

@@ -54,6 +54,7 @@ class Evidence:
     progress_deadline_seconds: float = 600.0  # the Canary's
     complete: bool = True
     missing: tuple[str, ...] = ()  # evidence known to be missing, e.g. "load generator died"
+    time_scale: float = 1.0  # emulated seconds per real second (load latencies are real milliseconds)
 
 
 def evidence_for(scenario: Scenario, **observed: object) -> Evidence:
@@ -236,9 +237,18 @@ def _recovery(
     lo, hi = baseline_window(ev.marks, trigger)
     baseline = tally(b for b in ev.load if lo <= b.start + b.duration / 2 < hi).rate or 0.0
     threshold = max(baseline * policy.max_error_rate_ratio, policy.error_rate_floor)
-    after = [b for b in ev.load if b.start + b.duration > end.at]
+    # Failures answered after the rollback by requests that may have been sent before it (a hung request
+    # is only recorded when the client gives up) say nothing about recovery.
+    in_flight = [
+        b for b in ev.load if b.bad and b.start + b.duration > end.at and _may_predate(b, end.at, ev)
+    ]
+    after = [b for b in ev.load if b.start + b.duration > end.at and b not in in_flight]
     ratio, floor = policy.max_error_rate_ratio, policy.error_rate_floor
     note = f"error rate ≤ {threshold:.4f} (baseline {baseline:.4f} × {ratio:g}, floor {floor:g})"
+    if in_flight:
+        note += (
+            f"; {sum(b.bad for b in in_flight)} failures of requests in flight at the rollback not counted"
+        )
     if not after:
         return Measure("recovery_within", None, limit, "s", None, note="no load after the rollback; " + note)
     took = recovery_time(after, end.at, threshold)
@@ -264,12 +274,21 @@ def _primary_untouched(ev: Evidence, trigger: float | None, end: Terminal | None
     if strangers:
         problems.append(f"unknown versions served traffic: {', '.join(strangers)}")
     if end is not None and end.outcome == "rolled-back":
+        # One interval covers the bucket holding the rollback; slow answers sent before it are not late.
         grace = end.at + ev.interval_seconds
-        late = tally(b for b in ev.load if b.version == ev.canary_version and b.start >= grace).requests
+        late = tally(
+            b for b in ev.load if b.version == ev.canary_version and not _may_predate(b, grace, ev)
+        ).requests
         if late:
             problems.append(f"{late} requests answered by the canary version after the rollback")
     measured = "; ".join(problems) or "untouched"
     return Measure("primary_untouched", measured, "untouched", "", not problems)
+
+
+def _may_predate(bucket: LoadBucket, at: float, ev: Evidence) -> bool:
+    """Whether a request answered in ``bucket`` may have been sent before ``at`` (its slowest latency)."""
+    earliest_sent = bucket.start - bucket.latency_max_ms / 1000 * ev.time_scale
+    return earliest_sent < at
 
 
 def _decision_within(policy: Policy, ev: Evidence, trigger: float | None, end: Terminal | None) -> Measure:

@@ -2,8 +2,9 @@
 
 Validation follows ``artifacts/flagger/crd.yaml`` (v1.44): required ``targetRef`` {apiVersion, kind,
 name}, ``service.port``, ``analysis`` with ``oneOf`` {interval, threshold} + exactly one of
-{iterations, stepWeight, stepWeights}, the ``^[0-9]+(m|s)`` duration patterns and the enums. Fields we
-do not model are ignored, never rejected, so Flagger's own example manifests load unchanged.
+{iterations, stepWeight, stepWeights}, the ``^[0-9]+(m|s)`` duration patterns and the enums; integers must
+fit int32, as Flagger's Go types need (``yamldocs.as_int32``). Fields we do not model are ignored, never
+rejected, so Flagger's own example manifests load unchanged.
 
 Defaulting follows ``pkg/apis/flagger/v1beta1/canary.go`` (spec §1.1): effective interval (<10 s → 10 s,
 unparsable → 60 s), threshold ≤ 0 → 1, progressDeadlineSeconds 600, ready thresholds 100, webhook
@@ -30,11 +31,11 @@ from harness.flagger.model import (
 )
 from harness.flagger.queries import MetricTemplate
 from harness.flagger.yamldocs import (
+    INT32,
     Document,
-    FieldPath,
     FieldReader,
     as_bool,
-    as_int,
+    as_int32,
     as_list,
     as_mapping,
     as_number,
@@ -44,7 +45,9 @@ from harness.flagger.yamldocs import (
     matching,
     one_of,
     read_documents,
+    read_file_documents,
 )
+from harness.yamlloc import FieldPath
 
 API_VERSION = "flagger.app/v1beta1"
 DEFAULT_INTERVAL_SECONDS = 60.0
@@ -110,11 +113,7 @@ def _documents(document: Source, source: str | None) -> tuple[list[Document], st
     if isinstance(document, Mapping):
         return [Document(document, {})], source
     if isinstance(document, Path):
-        try:
-            text = document.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CanarySpecError([Problem("", "a readable UTF-8 file", str(exc), str(document))]) from exc
-        return read_documents(text, source or str(document)), source or str(document)
+        return read_file_documents(document), source or str(document)  # reads at most 1 MiB
     return read_documents(document, source), source
 
 
@@ -164,7 +163,7 @@ class _CanaryParser:
         target_kind, target_name = self._target_ref(spec)
         service_name, port, target_port = self._service(spec, target_name)
         provider = r.get(spec, ("spec", "provider"), one_of(*PROVIDERS), f"one of {list(PROVIDERS)}")
-        deadline = r.get(spec, ("spec", "progressDeadlineSeconds"), as_int, "an integer", default=600)
+        deadline = r.get(spec, ("spec", "progressDeadlineSeconds"), as_int32, INT32, default=600)
         analysis = self._analysis(spec)
         result = CanarySpec(
             name=name,
@@ -214,14 +213,14 @@ class _CanaryParser:
     def _service(self, spec: Mapping[str, Any], target_name: str) -> tuple[str, int, int | str | None]:
         r = self.r
         service = r.get(spec, ("spec", "service"), as_mapping, "a mapping with port", required=True) or {}
-        port = r.get(service, ("spec", "service", "port"), as_int, "an integer port", required=True)
+        port = r.get(service, ("spec", "service", "port"), as_int32, INT32, required=True)
         name = r.get(service, ("spec", "service", "name"), as_str, "a string") or target_name
         target_port: int | str | None = None
         raw = service.get("targetPort")
         if raw is not None:
-            target_port = as_int(raw) if not isinstance(raw, str) else raw
+            target_port = as_int32(raw) if not isinstance(raw, str) else raw
             if target_port is None:
-                r.add(("spec", "service", "targetPort"), "an integer or a port name", describe(raw))
+                r.add(("spec", "service", "targetPort"), f"{INT32} or a port name", describe(raw))
         return name, port or 0, target_port
 
     def _ref_name(self, spec: Mapping[str, Any], key: str) -> str | None:
@@ -252,17 +251,17 @@ class _CanaryParser:
             matching(DURATION_PATTERN),
             "a duration matching ^[0-9]+(m|s), e.g. '1m' or '30s'",
         )
-        threshold = r.get(a, (*path, "threshold"), as_int, "an integer", default=0) or 0
+        threshold = r.get(a, (*path, "threshold"), as_int32, INT32, default=0) or 0
 
         def integer(key: str, default: int) -> int:
-            value = r.get(a, (*path, key), as_int, "an integer", default=default)
+            value = r.get(a, (*path, key), as_int32, INT32, default=default)
             return default if value is None else value
 
         step_weights: list[int] = []
         for index, item in enumerate(r.get(a, (*path, "stepWeights"), as_list, "a list of integers") or []):
-            value = as_int(item)
+            value = as_int32(item)
             if value is None:
-                r.add((*path, "stepWeights", index), "an integer", describe(item))
+                r.add((*path, "stepWeights", index), INT32, describe(item))
             else:
                 step_weights.append(value)
         match = r.get(a, (*path, "match"), as_list, "a list of match conditions") or []
@@ -366,7 +365,7 @@ class _CanaryParser:
                     repr(timeout_raw),
                     hint=f"Flagger would fail every call of this hook: {exc}",
                 )
-        retries = r.get(w, (*path, "retries"), as_int, "an integer", default=0)
+        retries = r.get(w, (*path, "retries"), as_int32, INT32, default=0)
         if name is None or url is None:
             return None
         return WebhookSpec(

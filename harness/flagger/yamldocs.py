@@ -1,37 +1,29 @@
 """YAML documents with the line of every field path, and a validating field reader (pure).
 
-Private to the Flagger loaders (``spec_loader``): a multi-document file is composed once with
-``yaml.SafeLoader``; each document keeps ``{("spec", "analysis", "metrics", 0): line}`` so problems
-can say ``canary.yaml:31: at spec.analysis.metrics[0].interval: expected …, found …``.
+Private to the Flagger loaders (``spec_loader``): a multi-document file is read and composed by
+``harness.yamlloc`` (the scenario loader's reader, with its size, alias-bomb and nesting limits); each
+document keeps ``{("spec", "analysis", "metrics", 0): line}`` so problems can say
+``canary.yaml:31: at spec.analysis.metrics[0].interval: expected …, found …``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
 from harness.errors import CanarySpecError, Problem
+from harness.yamlloc import FieldPath, Located, load_located_all, parse_located_all, render_path
 
-PathKey = str | int
-FieldPath = tuple[PathKey, ...]
 T = TypeVar("T")
 
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+INT32 = f"an integer within int32 range ({INT32_MIN}..{INT32_MAX})"
+
 _MISSING = object()
-
-
-def render_path(path: FieldPath) -> str:
-    """``("spec", "analysis", "metrics", 1, "name")`` → ``spec.analysis.metrics[1].name``."""
-    text = ""
-    for key in path:
-        if isinstance(key, int):
-            text += f"[{key}]"
-        else:
-            text += f".{key}" if text else key
-    return text
 
 
 @dataclass(frozen=True)
@@ -40,36 +32,28 @@ class Document:
     lines: Mapping[FieldPath, int]
 
 
-def _node_lines(node: yaml.Node, path: FieldPath, out: dict[FieldPath, int]) -> None:
-    out.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                child = (*path, str(key_node.value))
-                out[child] = key_node.start_mark.line + 1
-                _node_lines(value_node, child, out)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _node_lines(item, (*path, index), out)
-
-
 def read_documents(text: str, file: str | None) -> list[Document]:
-    """All documents of a YAML stream with their line maps; YAML errors become ``CanarySpecError``."""
+    """All documents of a YAML stream with their line maps; any problem is a ``CanarySpecError``.
+
+    Parsed by ``harness.yamlloc`` (the scenario loader's reader), so the same protections apply: at most
+    1 MiB, alias bombs, recursive aliases, deep nesting, duplicate and merge keys are refused, located.
+    """
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
-        datas = list(yaml.safe_load_all(text))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise CanarySpecError([Problem("", "valid YAML", str(problem), file, line)]) from exc
-    documents = []
-    for node, data in zip(nodes, datas, strict=True):
-        lines: dict[FieldPath, int] = {}
-        if node is not None:
-            _node_lines(node, (), lines)
-        documents.append(Document(data, lines))
-    return documents
+        documents = parse_located_all(text, file or "", error=CanarySpecError)
+    except CanarySpecError as exc:
+        if file:
+            raise
+        raise CanarySpecError([dataclasses.replace(p, file=None) for p in exc.problems]) from None
+    return _documents(documents)
+
+
+def read_file_documents(path: str | Path) -> list[Document]:
+    """``read_documents`` of a file, reading at most 1 MiB + 1 byte of it (``yamlloc.load_located_all``)."""
+    return _documents(load_located_all(path, error=CanarySpecError))
+
+
+def _documents(located: list[Located]) -> list[Document]:
+    return [Document(document.data, document.lines) for document in located]
 
 
 def describe(value: Any) -> str:
@@ -146,10 +130,22 @@ def as_number(value: Any) -> float | None:
 
 def as_int(value: Any) -> int | None:
     """A JSON number that Go can unmarshal into ``int`` (integral floats such as ``5.0`` included)."""
-    number = as_number(value)
-    if number is None or not number.is_integer():
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return int(number)
+    if isinstance(value, int):
+        return value  # exact, however large (``float(10**400)`` would overflow)
+    return int(value) if value.is_integer() else None
+
+
+def as_int32(value: Any) -> int | None:
+    """``as_int`` within int32 range (``expected``: ``INT32``).
+
+    The CRD declares these fields ``type: number`` only; the limit is Flagger's Go types: ``int32`` for
+    ``progressDeadlineSeconds``, ``service.port`` and ``targetPort``, and ``int`` for the analysis fields,
+    which is 32 bits on Flagger's linux/arm/v7 image. Flagger cannot decode a Canary beyond that range.
+    """
+    number = as_int(value)
+    return number if number is not None and INT32_MIN <= number <= INT32_MAX else None
 
 
 def as_mapping(value: Any) -> Mapping[str, Any] | None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -24,11 +25,22 @@ _ENV = jinja2.Environment(
 )
 
 
+# Rendered run sections (charts are the costly part), keyed by run id and position in the report.
+ViewCache = MutableMapping[tuple[str, int], dict[str, Any]]
+
+
 def render_html(
-    records: Sequence[RunRecord], out_path: Path, *, title: str = "Canary guardrail evidence"
+    records: Sequence[RunRecord],
+    out_path: Path,
+    *,
+    title: str = "Canary guardrail evidence",
+    cache: ViewCache | None = None,
 ) -> Path:
-    """Render ``records`` (redacted first) to one HTML file; raise ReportError when it cannot be written."""
-    html = render_html_text(records, title=title)
+    """Render ``records`` (redacted first) to one HTML file; raise ReportError when it cannot be written.
+
+    A batch re-renders its report after every run; ``cache`` keeps it linear in the number of runs.
+    """
+    html = render_html_text(records, title=title, cache=cache)
     out_path = Path(out_path)
     try:
         out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -42,9 +54,17 @@ def render_html(
     return out_path
 
 
-def render_html_text(records: Sequence[RunRecord], *, title: str = "Canary guardrail evidence") -> str:
+def render_html_text(
+    records: Sequence[RunRecord], *, title: str = "Canary guardrail evidence", cache: ViewCache | None = None
+) -> str:
     """The report as a string (see ``render_html``)."""
-    runs = [run_view(redact_record(record), index) for index, record in enumerate(records)]
+    cache = {} if cache is None else cache
+    runs = []
+    for index, record in enumerate(records):
+        key = (record.run_id, index)
+        if key not in cache:
+            cache[key] = run_view(redact_record(record), index)
+        runs.append(cache[key])
     template = _ENV.get_template("report.html.j2")
     return template.render(title=title, runs=runs, generated_at=utc_now_iso(), generator_version=_version())
 

@@ -170,3 +170,27 @@ class TestIncompleteRuns:
         html = render_html_text([read_journal(path)])
         assert 'class="badge INCOMPLETE"' in html
         assert "no events recorded" in html
+
+
+class TestBatchRerender:
+    def test_a_cached_run_section_is_rendered_once_and_reused(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        """A batch re-renders after each run: the cache renders each run's section (charts) only once."""
+        from harness.report import render_html as module
+
+        calls: list[str] = []
+        real = module.run_view
+
+        def counting(record, index):  # type: ignore[no-untyped-def]
+            calls.append(record.run_id)
+            return real(record, index)
+
+        monkeypatch.setattr(module, "run_view", counting)
+        first, second = build("no-go"), build("inconclusive")
+        cache: module.ViewCache = {}
+        once = render_html_text([first], cache=cache)
+        twice = render_html_text([first, second], cache=cache)
+        assert calls == [first.run_id, second.run_id]
+        assert once.count('class="card run"') == 1
+        assert twice.count('class="card run"') == 2
