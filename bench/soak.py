@@ -6,7 +6,7 @@ journals every bucket through ``JournalWriter`` to record the journal's size per
 
     .venv/bin/python bench/soak.py --minutes 10 --rps 500 --out /tmp/soak
 
-Not a CI test: results go to ``<out>/soak.json`` and are summarised in ``bench/README-soak.md``.
+Not a CI test: results go to ``<out>/soak.json`` and are summarised in ``bench/README.md``.
 """
 
 from __future__ import annotations

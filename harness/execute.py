@@ -12,19 +12,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from harness.backends.base import Backend, Ingress
 from harness.errors import (
     EXIT_INFRASTRUCTURE,
     EXIT_INTERRUPTED,
-    EXIT_NO_GO,
     EXIT_OK,
     Interrupted,
+    LocatedInputError,
     ReportError,
 )
 from harness.journal import JournalWriter, RunRecord, canary_hash, utc_now_iso, write_journal
-from harness.model import Decision
+from harness.model import decisions_exit_code
 from harness.predict import plan_for, with_predictions
 from harness.progress import NullProgress, ProgressView, make_progress
 from harness.report.conditions import rollback_conditions
@@ -36,6 +34,7 @@ from harness.runner import LoadDriver, RunOutcome, ScenarioRun
 from harness.scenario import load_scenario
 from harness.scenario_model import Scenario
 from harness.verdict import evaluate, evidence_for
+from harness.yamlloc import load_located
 
 
 @dataclass(frozen=True)
@@ -67,14 +66,10 @@ class BatchResult:
     def exit_code(self) -> int:
         if self.interrupted is not None:
             return EXIT_INTERRUPTED
-        decisions = [r.decision for r in self.records]
-        if Decision.NO_GO in decisions:
-            return EXIT_NO_GO
-        if self.infrastructure_failures or Decision.INCOMPLETE in decisions:
+        code = decisions_exit_code(r.decision for r in self.records)
+        if code == EXIT_OK and self.infrastructure_failures:
             return EXIT_INFRASTRUCTURE
-        if Decision.INCONCLUSIVE in decisions:
-            return EXIT_NO_GO  # the guardrail was not proven: never a pass
-        return EXIT_OK
+        return code
 
 
 BackendFactory = Callable[[Scenario, RunOptions, Path], Backend]
@@ -288,7 +283,7 @@ def _notice(progress: ProgressView, text: str) -> None:
 
 def _scenario_data(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        data = load_located(path).data
+    except LocatedInputError:
         return {}
     return data if isinstance(data, dict) else {}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, NewType
 
+from harness.errors import EXIT_INFRASTRUCTURE, EXIT_NO_GO, EXIT_OK
 from harness.flagger.model import CanaryStatus
 
 ScenarioId = NewType("ScenarioId", str)
@@ -69,6 +70,18 @@ class Decision:
     NO_GO = "NO-GO"
     INCONCLUSIVE = "INCONCLUSIVE"  # the fault never reached traffic, or evidence is missing
     INCOMPLETE = "INCOMPLETE"  # the run was interrupted or crashed before a verdict
+
+
+def decisions_exit_code(decisions: Iterable[str]) -> int:
+    """The process exit code for a set of run decisions (README "Exit codes"); never 0 unless all GO."""
+    found = set(decisions)
+    if Decision.NO_GO in found:
+        return EXIT_NO_GO  # a guardrail failed its limits
+    if Decision.INCOMPLETE in found:
+        return EXIT_INFRASTRUCTURE  # a run broke before its verdict
+    if Decision.INCONCLUSIVE in found:
+        return EXIT_NO_GO  # the guardrail was not proven: never a pass
+    return EXIT_OK
 
 
 @dataclass(frozen=True)

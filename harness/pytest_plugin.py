@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, LocatedInputError
 from harness.journal import RunRecord
 from harness.model import Decision
+from harness.yamlloc import load_located
 
 RUNNER_ENV = "CANARY_CHAOS_RUNNER"
 DEFAULT_RUNNER = "harness.execute:run_scenario_file"
@@ -61,8 +61,8 @@ def is_scenario_file(path: Path, root: Path | None = None) -> bool:
     if "canaries" in parts[:-1]:
         return False
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        data = load_located(path).data  # guarded: a YAML bomb in a collected directory must not hang pytest
+    except LocatedInputError:
         return "scenarios" in parts[:-1]  # let the runner report where a scenario file is broken
     if not isinstance(data, dict) or {"apiVersion", "kind"} <= data.keys():
         return False

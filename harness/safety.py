@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import yaml
-
 from harness.backends.kube_api import ClusterApi, NamespaceInfo
-from harness.errors import SafetyError
+from harness.errors import LocatedInputError, SafetyError
+from harness.yamlloc import load_located
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "canary-chaos"
@@ -40,8 +39,8 @@ def load_allowed_contexts(path: Path = DEFAULT_CONTEXTS_FILE) -> tuple[str, ...]
     if not file.exists():
         return ()
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        data = load_located(file, error=LocatedInputError).data  # size, alias-bomb and depth limits
+    except LocatedInputError as exc:
         raise SafetyError(f"{file}: cannot read the context allowlist: {exc}") from exc
     names = data.get("contexts") if isinstance(data, dict) else data
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):

@@ -116,6 +116,8 @@ def _relocate(
         where: FieldPath | None = None
         if path[:2] == ("spec", "analysis") and len(path) > 2 and path[2] in overrides:
             where = ("analysis", *path[2:])
+        elif path == ("spec", "analysis") and (culprit := _override_named(problem, overrides)):
+            where = ("analysis", culprit)  # e.g. `threshold: null` leaves the analysis without one
         elif path[:2] == ("spec", "progressDeadlineSeconds") and deadline is not None:
             where = ("progress_deadline_seconds",)
         if where is not None:
@@ -128,3 +130,10 @@ def _relocate(
         line = problem.line if problem.line is not None or document is None else document.line_of(path)
         moved.append(Problem(problem.path, problem.expected, problem.found, str(base), line, problem.hint))
     return moved
+
+
+def _override_named(problem: Problem, overrides: Mapping[str, Any]) -> str | None:
+    """The override a whole-analysis problem is about: a key set to null first, else one the text names."""
+    named = [key for key in overrides if key in problem.found or key in problem.expected]
+    nulls = [key for key in named if overrides[key] is None]
+    return next(iter(nulls or named), None)

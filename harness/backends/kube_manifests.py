@@ -18,6 +18,7 @@ import yaml
 
 from harness.errors import CanarySpecError, InputError, Problem
 from harness.model import Revision
+from harness.yamlloc import parse_located_all
 
 Manifest = dict[str, Any]
 APP_NAME = "faulty-app"
@@ -180,10 +181,7 @@ def adopt_analysis(
 def _their_canary(value: str | Mapping[str, Any]) -> Mapping[str, Any]:
     if not isinstance(value, str):
         return value
-    try:
-        docs = [d for d in yaml.safe_load_all(value) if d]
-    except yaml.YAMLError as exc:
-        raise CanarySpecError([Problem("<root>", "a Canary YAML document", f"invalid YAML: {exc}")]) from exc
+    docs = [d.data for d in parse_located_all(value, "--canary-spec", error=CanarySpecError) if d.data]
     canaries = [d for d in docs if isinstance(d, dict) and d.get("kind") == "Canary"]
     if len(canaries) != 1:
         raise CanarySpecError([Problem("<root>", "exactly one kind: Canary document", f"{len(canaries)}")])

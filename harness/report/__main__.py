@@ -1,7 +1,7 @@
 """Re-render evidence from journals alone: ``python -m harness.report run.json … --html out.html``.
 
-Exit codes: 0 all GO, 1 any NO-GO, 2 bad usage, 3 evidence could not be read/written, 4 any run
-INCONCLUSIVE or INCOMPLETE (nothing to decide on).
+Exit codes as ``canary-chaos run``: 0 all GO, 1 any NO-GO or INCONCLUSIVE, 2 bad usage, 3 any run
+INCOMPLETE or evidence that could not be read/written.
 """
 
 from __future__ import annotations
@@ -11,11 +11,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.errors import EXIT_INFRASTRUCTURE, EXIT_NO_GO, EXIT_OK, ReportError
+from harness.errors import EXIT_INFRASTRUCTURE, ReportError
 from harness.journal import RunRecord, read_journal
-from harness.model import Decision
-
-EXIT_UNDECIDED = 4
+from harness.model import decisions_exit_code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,12 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def exit_code(records: Sequence[RunRecord]) -> int:
-    decisions = {r.decision for r in records}
-    if Decision.NO_GO in decisions:
-        return EXIT_NO_GO
-    if decisions & {Decision.INCONCLUSIVE, Decision.INCOMPLETE}:
-        return EXIT_UNDECIDED
-    return EXIT_OK
+    """The same codes as ``canary-chaos run``."""
+    return decisions_exit_code(r.decision for r in records)
 
 
 def _write(records: list[RunRecord], args: argparse.Namespace) -> None:

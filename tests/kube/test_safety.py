@@ -63,6 +63,16 @@ class TestContexts:
         with pytest.raises(SafetyError, match=r"c\.yaml: expected 'contexts: \[name, \.\.\.\]'"):
             load_allowed_contexts(tmp_path / "c.yaml")
 
+    def test_alias_bomb_in_the_config_file_is_refused(self, tmp_path):
+        """The allowlist file is read with the scenario loader's limits: a 9^9 alias bomb is refused."""
+        bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+            f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+            for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+        )
+        (tmp_path / "bomb.yaml").write_text(bomb)
+        with pytest.raises(SafetyError, match=r"bomb\.yaml: cannot read the context allowlist.*alias"):
+            load_allowed_contexts(tmp_path / "bomb.yaml")
+
 
 class TestOwnership:
     def test_labels_carry_run_id_and_expiry(self):

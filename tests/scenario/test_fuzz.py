@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -109,3 +111,17 @@ class TestLoaderNeverLeaks:
         path = scratch / "noise.yaml"
         path.write_text(text, encoding="utf-8", errors="surrogatepass")
         _check(path)
+
+
+class TestNullOverride:
+    def test_a_null_threshold_override_is_located_in_the_scenario(self, tmp_path: Path) -> None:
+        """`analysis: {threshold: null}` is the scenario's mistake: the error names its file and field."""
+        scenario = tmp_path / "null.yaml"
+        text = (CATALOG / "http-5xx-spike.yaml").read_text()
+        scenario.write_text(text + "analysis: {threshold: null}\n")
+        (tmp_path / "canaries").mkdir()
+        shutil.copy(CATALOG / "canaries" / "faulty-app.yaml", tmp_path / "canaries")
+        with pytest.raises(ScenarioError) as caught:
+            load_scenario(scenario)
+        assert "null.yaml" in str(caught.value)
+        assert "analysis.threshold" in str(caught.value)
