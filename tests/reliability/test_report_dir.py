@@ -16,9 +16,8 @@ from harness.execute import RunOptions, run_scenarios
 from harness.journal import read_journal
 from harness.model import Decision
 from harness.scenario import load_scenario
-from harness.testing_run import FakeBackend, FakeLoad
+from harness.testing_run import BAD_FROM_START, FakeBackend, FakeLoad, bad_canary_traffic
 
-from .fakes import BAD_FROM_START, bad_canary_traffic
 from .procwatch import ROOT
 
 SPIKE = ROOT / "scenarios" / "http-5xx-spike.yaml"

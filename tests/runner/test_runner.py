@@ -14,34 +14,20 @@ from harness.model import Decision
 from harness.runner import ScenarioRun
 from harness.scenario import load_scenario
 from harness.scenario_model import FaultPlan, FaultTrigger, Scenario
-from harness.testing_run import FakeBackend, FakeLoad, ScriptStep
+from harness.testing_run import (
+    BAD_FROM_START,
+    ROLLBACK_EVENTS,
+    FakeBackend,
+    FakeLoad,
+    ScriptStep,
+    bad_canary_traffic,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-ROLLBACK_EVENTS = (
-    "Rolling back faulty-app.canary-chaos failed checks threshold reached 3",
-    "Canary failed! Scaling down faulty-app.canary-chaos",
-)
-# Flagger's ticks for a canary bad from the start (interval 60 s, threshold 3), relative to the trigger.
-BAD_FROM_START = (
-    ScriptStep(30, Phase.PROGRESSING, 0, 0, ("New revision detected! Scaling up faulty-app.canary-chaos",)),
-    ScriptStep(90, Phase.PROGRESSING, 10, 0),
-    ScriptStep(150, Phase.PROGRESSING, 10, 1),
-    ScriptStep(210, Phase.PROGRESSING, 10, 2),
-    ScriptStep(270, Phase.PROGRESSING, 10, 3),
-    ScriptStep(330, Phase.FAILED, 0, 0, ROLLBACK_EVENTS),
-)
 
 
 def spike() -> Scenario:
     return load_scenario(ROOT / "scenarios" / "http-5xx-spike.yaml")
-
-
-def bad_canary_traffic(trigger_at: float) -> object:
-    def traffic(t: float) -> dict[str, tuple[int, int]]:
-        canary = 0 if t < trigger_at + 90 or t >= trigger_at + 330 else 20
-        return {"1.0.0": (200 - canary, 0), "1.1.0": (canary, canary)}
-
-    return traffic
 
 
 def run(scenario: Scenario, backend: FakeBackend, load: FakeLoad) -> tuple[ScenarioRun, object]:
