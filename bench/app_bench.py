@@ -1,6 +1,6 @@
 """Healthy-path benchmark of faulty_app on this machine.
 
-    .venv/bin/python bench/app_bench.py [--duration 10] [--rate 500] [--write bench/README-app.md]
+    .venv/bin/python bench/app_bench.py [--duration 10] [--rate 500] [--write FILE]
 
 Starts ``python -m faulty_app`` (one worker) on a free loopback port, then for each case
 (no faults; three installed faults that match no request):
