@@ -257,7 +257,7 @@ def _render(batch: BatchResult) -> None:
 def _batch_dir(report_dir: Path, progress: ProgressView) -> Path:
     """``<report_dir>/<stamp>``; if that cannot be created, a temp dir (and we say where, on stderr)."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-    out = Path(report_dir) / stamp
+    out = Path(report_dir).resolve() / stamp  # absolute: child processes run in other directories
     try:
         out.mkdir(parents=True, exist_ok=False)
     except OSError as exc:

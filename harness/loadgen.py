@@ -137,7 +137,7 @@ class LocustLoad:
     ) -> None:
         self.config = dataclasses.replace(config, workers=workers)
         self.clock = clock
-        self.run_dir = run_dir
+        self.run_dir = Path(run_dir).resolve()  # the children run with cwd = run_dir: paths must be absolute
         self.workers = workers
         self.spawn_rate = spawn_rate
         self.run_time_seconds = max(1, min(MAX_RUN_SECONDS, int(run_time_seconds)))

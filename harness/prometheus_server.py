@@ -60,7 +60,7 @@ class PrometheusServer:
         clock: Clock,
         scrape_interval: float = 5.0,
     ) -> None:
-        self._work_dir = Path(work_dir)
+        self._work_dir = Path(work_dir).resolve()  # Prometheus resolves file_sd paths against its config dir
         self._group = group if group is not None else ProcessGroup(self._work_dir)
         self._clock = clock
         self.scrape_interval = scrape_interval

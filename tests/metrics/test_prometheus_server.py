@@ -28,7 +28,7 @@ import pytest
 from harness.clock import FakeClock, ScaledClock
 from harness.errors import NoValuesFound, ProcessError
 from harness.flagger.queries import request_duration, request_success_rate
-from harness.local.ports import is_port_free
+from harness.local.ports import free_port, is_port_free
 from harness.local.procs import ProcessGroup, pid_alive
 from harness.local.promql_eval import EmbeddedPrometheus
 from harness.local.scrape import ScrapedSample, labels_of
@@ -221,6 +221,21 @@ class TestServerLifecycle:
         assert is_port_free(port)
         assert not server.running
         assert group.processes == ()
+
+    @needs_binary
+    def test_a_relative_work_dir_still_discovers_targets(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """`--report-dir reports/` is relative: Prometheus resolves file_sd paths against its config's
+        directory, so a relative target file would be looked up at reports/…/reports/… and never found."""
+        monkeypatch.chdir(tmp_path)
+        group = ProcessGroup(Path("procs"), stop_timeout=5.0)
+        server = PrometheusServer(group, work_dir=Path("reports/prom"), clock=ScaledClock(60))
+        try:
+            server.start([f"127.0.0.1:{free_port()}"], startup_timeout=30.0)  # waits for the first scrape
+        finally:
+            server.stop()
+            group.stop_all()
 
     def test_scrape_interval_is_scaled_with_a_floor(self, tmp_path: Path):
         """5 s emulated is 83 ms real at scale 60, and never less than 50 ms."""
