@@ -192,11 +192,13 @@ def low_sample_intervals(
     minimum: int,
     *,
     canary_version: str | None = None,
+    origin: float = 0.0,
 ) -> list[str]:
     """One warning per check interval of the analysis in which the canary got < ``minimum`` requests.
 
     The analysis runs from the first sample with canary weight > 0 to the last one; it is cut into
     ``interval``-long windows (Flagger's check windows), and the last, partial window is ignored.
+    Times are labelled relative to ``origin`` (the trigger, as on the report's charts).
     """
     weighted = sorted((s for s in samples if s.status.canary_weight > 0), key=lambda s: s.at)
     if not weighted or interval <= 0 or minimum <= 0:
@@ -211,7 +213,8 @@ def low_sample_intervals(
         if got < minimum:
             weight = max((s.status.canary_weight for s in weighted if lo <= s.at < hi), default=0)
             warnings.append(
-                f"check interval {_clock(lo)}–{_clock(hi)} (canary weight {weight}%): {got} canary requests "
+                f"check interval {_clock(lo - origin)}–{_clock(hi - origin)} after the trigger "
+                f"(canary weight {weight}%): {got} canary requests "
                 f"< {minimum} minimum — no sample, no signal"
             )
     return warnings

@@ -102,6 +102,7 @@ def evaluate(expect: Expectations, policy: Policy, evidence: Evidence) -> Verdic
             evidence.interval_seconds,
             policy.min_samples_per_interval,
             canary_version=evidence.canary_version,
+            origin=trigger or 0.0,
         )
     )
     return _decide(tuple(measures), evidence.complete, tuple(missing), reach, reach_note, warnings)

@@ -1,9 +1,9 @@
 """``KubernetesBackend``: real Flagger + Traefik on a cluster, driven through the ``ClusterApi`` port.
 
 Each run gets a fresh namespace labelled as ours (run id + expiry); nothing else is written to or
-deleted. The app manifests are ``cluster/app`` (rendered by ``kube_manifests``); load goes through
-Traefik with a per-run Host header. Waits have deadlines derived from the Canary spec and dump
-diagnostics when they expire. Time is a real clock (scale 1).
+deleted. The app manifests are ``cluster/app`` (rendered by ``kube_manifests``); the readiness checks
+live in ``kube_preflight``. Load goes through Traefik with a per-run Host header. Waits have deadlines
+derived from the Canary spec and dump diagnostics when they expire. Time is a real clock (scale 1).
 """
 
 from __future__ import annotations
@@ -36,11 +36,10 @@ from harness.backends.kube_observe import (
     PromQuery,
     ProxyPrometheus,
     builtin_queries,
-    flagger_provider,
     parse_events,
-    series_count,
     single_value,
 )
+from harness.backends.kube_preflight import preflight_checks
 from harness.backends.kube_status import Deadlines, deadlines_for
 from harness.clock import Clock, ScaledClock
 from harness.errors import ClusterError, MetricsError
@@ -56,11 +55,6 @@ _PUT_FAULTS = (
     "headers={'Authorization':'Bearer '+os.environ['ADMIN_TOKEN'],'Content-Type':'application/json'})\n"
     "try:\n print(u.urlopen(r,timeout=10).status)\n"
     "except e.HTTPError as x:\n print(x.code, x.read()[:300])\n"
-)
-REQUIRED_CRDS = (
-    ("traefik.io", "ingressroutes"),
-    ("traefik.io", "traefikservices"),
-    ("flagger.app", "canaries"),
 )
 
 
@@ -135,71 +129,12 @@ class KubernetesBackend:
 
     # -- preflight -----------------------------------------------------------------------------------
     def preflight(self) -> Sequence[PreflightCheck]:
-        checks = [PreflightCheck("kube-context", True, self.api.current_context())]
-        checks += self._flagger_checks()
-        checks += [self._crd_check(group, plural) for group, plural in REQUIRED_CRDS]
-        checks.append(self._guard("prometheus", self._prometheus_online))
-        checks.append(self._guard("prometheus:traefik-series", self._traefik_series))
-        return checks
-
-    def _crd_check(self, group: str, plural: str) -> PreflightCheck:
-        name = f"crd:{plural}.{group}"
-        return self._guard(name, lambda: (self.api.crd_exists(group, plural), ""))
-
-    def _flagger_checks(self) -> list[PreflightCheck]:
-        opts = self.options
-        deployment = self._guarded(
-            lambda: self.api.get_deployment(opts.flagger_namespace, opts.flagger_deployment)
+        return preflight_checks(
+            self.api,
+            self._prometheus,
+            flagger_namespace=self.options.flagger_namespace,
+            flagger_deployment=self.options.flagger_deployment,
         )
-        if not isinstance(deployment, ClusterError) and deployment is not None:
-            provider = flagger_provider(deployment.container_args)
-            return [
-                PreflightCheck("flagger-ready", deployment.ready, deployment.summary()),
-                PreflightCheck(
-                    "flagger-provider",
-                    provider in (None, "traefik"),
-                    f"-mesh-provider={provider}"
-                    if provider
-                    else "default; the Canary sets provider: traefik",
-                ),
-            ]
-        detail = (
-            str(deployment)
-            if deployment
-            else f"deployment {opts.flagger_namespace}/{opts.flagger_deployment} not found"
-        )
-        return [PreflightCheck("flagger-ready", False, detail)]
-
-    def _prometheus_online(self) -> tuple[bool, str]:
-        value = single_value(self._prometheus.query("vector(1)"))
-        return value == 1, f"vector(1) = {value:g}"
-
-    def _traefik_series(self) -> tuple[bool, str]:
-        service_series = series_count(self._prometheus, "traefik_service_requests_total")
-        if service_series:
-            return True, f"{service_series} traefik_service_requests_total series"
-        any_traefik = series_count(self._prometheus, '{__name__=~"traefik_.+"}')
-        detail = (
-            f"Traefik is scraped ({any_traefik} series) but has no traefik_service_requests_total yet "
-            "(no request has passed through a Traefik service)"
-            if any_traefik
-            else "no traefik_* series: check the Traefik pod's prometheus.io annotations (port 9100)"
-        )
-        return any_traefik > 0, detail
-
-    def _guard(self, name: str, check: Callable[[], tuple[bool, str]]) -> PreflightCheck:
-        try:
-            ok, detail = check()
-        except (ClusterError, MetricsError) as exc:
-            return PreflightCheck(name, False, str(exc))
-        return PreflightCheck(name, ok, detail)
-
-    @staticmethod
-    def _guarded(call: Callable[[], Any]) -> Any:
-        try:
-            return call()
-        except ClusterError as exc:
-            return exc
 
     # -- deploy / trigger ----------------------------------------------------------------------------
     def deploy(self, canary: CanarySpec, stable: Revision) -> Ingress:

@@ -32,6 +32,7 @@ from harness.flagger.model import (
 from harness.flagger.queries import MetricTemplate
 from harness.flagger.yamldocs import (
     INT32,
+    PORT,
     Document,
     FieldReader,
     as_bool,
@@ -39,6 +40,7 @@ from harness.flagger.yamldocs import (
     as_list,
     as_mapping,
     as_number,
+    as_port,
     as_str,
     as_str_map,
     describe,
@@ -213,14 +215,14 @@ class _CanaryParser:
     def _service(self, spec: Mapping[str, Any], target_name: str) -> tuple[str, int, int | str | None]:
         r = self.r
         service = r.get(spec, ("spec", "service"), as_mapping, "a mapping with port", required=True) or {}
-        port = r.get(service, ("spec", "service", "port"), as_int32, INT32, required=True)
+        port = r.get(service, ("spec", "service", "port"), as_port, PORT, required=True)
         name = r.get(service, ("spec", "service", "name"), as_str, "a string") or target_name
         target_port: int | str | None = None
         raw = service.get("targetPort")
         if raw is not None:
-            target_port = as_int32(raw) if not isinstance(raw, str) else raw
+            target_port = as_port(raw) if not isinstance(raw, str) else raw
             if target_port is None:
-                r.add(("spec", "service", "targetPort"), f"{INT32} or a port name", describe(raw))
+                r.add(("spec", "service", "targetPort"), f"{PORT} or a port name", describe(raw))
         return name, port or 0, target_port
 
     def _ref_name(self, spec: Mapping[str, Any], key: str) -> str | None:
@@ -322,8 +324,8 @@ class _CanaryParser:
         bounds = r.get(m, (*path, "thresholdRange"), as_mapping, "a mapping {min, max}")
         threshold_range = None
         if bounds is not None:
-            low = r.get(bounds, (*path, "thresholdRange", "min"), as_number, "a number")
-            high = r.get(bounds, (*path, "thresholdRange", "max"), as_number, "a number")
+            low = r.get(bounds, (*path, "thresholdRange", "min"), as_number, "a finite number")
+            high = r.get(bounds, (*path, "thresholdRange", "max"), as_number, "a finite number")
             threshold_range = ThresholdRange(low, high)
         ref = r.get(m, (*path, "templateRef"), as_mapping, "a mapping {name, namespace}")
         template_ref = None
@@ -337,7 +339,7 @@ class _CanaryParser:
             name=name,
             interval=interval,
             threshold_range=threshold_range,
-            threshold=r.get(m, (*path, "threshold"), as_number, "a number"),
+            threshold=r.get(m, (*path, "threshold"), as_number, "a finite number"),
             query=r.get(m, (*path, "query"), as_str, "a string") or None,
             template_ref=template_ref,
             template_variables=r.get(

@@ -9,6 +9,7 @@ document keeps ``{("spec", "analysis", "metrics", 0): line}`` so problems can sa
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ T = TypeVar("T")
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 INT32 = f"an integer within int32 range ({INT32_MIN}..{INT32_MAX})"
+PORT = "a port number (1..65535)"
 
 _MISSING = object()
 
@@ -123,9 +125,14 @@ def as_bool(value: Any) -> bool | None:
 
 
 def as_number(value: Any) -> float | None:
+    """A finite JSON number (JSON has no inf/NaN, so neither can the Canary Flagger decodes)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond float range
+        return None
+    return number if math.isfinite(number) else None
 
 
 def as_int(value: Any) -> int | None:
@@ -135,6 +142,12 @@ def as_int(value: Any) -> int | None:
     if isinstance(value, int):
         return value  # exact, however large (``float(10**400)`` would overflow)
     return int(value) if value.is_integer() else None
+
+
+def as_port(value: Any) -> int | None:
+    """A TCP port number (``expected``: ``PORT``): what the Kubernetes Service Flagger generates accepts."""
+    number = as_int(value)
+    return number if number is not None and 1 <= number <= 65535 else None
 
 
 def as_int32(value: Any) -> int | None:

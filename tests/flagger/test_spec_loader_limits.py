@@ -66,3 +66,45 @@ class TestReading:
             for p, c in zip("abcdefgh", "bcdefghi", strict=True)
         )
         assert "alias" in str(refused(BASE + bomb))
+
+
+METRIC = """\
+    metrics:
+      - name: request-success-rate
+        interval: 1m
+        thresholdRange: {min: 99}
+"""
+
+
+class TestNumbersFlaggerCanDecode:
+    @pytest.mark.parametrize(
+        ("edit", "path"),
+        [
+            (("{min: 99}", "{min: .inf}"), "spec.analysis.metrics[0].thresholdRange.min"),
+            (("{min: 99}", "{min: .nan}"), "spec.analysis.metrics[0].thresholdRange.min"),
+            (("{min: 99}", "{max: 1e400}"), "spec.analysis.metrics[0].thresholdRange.max"),
+            (("{min: 99}", "{max: " + "9" * 400 + "}"), "spec.analysis.metrics[0].thresholdRange.max"),
+        ],
+    )
+    def test_non_finite_thresholds_are_located(self, edit: tuple[str, str], path: str) -> None:
+        """JSON has no inf/NaN: such a threshold (or one beyond float range) is a located problem."""
+        error = refused((BASE + METRIC).replace(*edit))
+        assert [(p.path, p.expected) for p in error.problems] == [(path, "a finite number")]
+
+    @pytest.mark.parametrize(
+        ("edit", "path"),
+        [
+            (("port: 80", "port: 0"), "spec.service.port"),
+            (("port: 80", "port: 65536"), "spec.service.port"),
+            (("port: 80", "port: 80\n    targetPort: 70000"), "spec.service.targetPort"),
+        ],
+    )
+    def test_ports_outside_1_to_65535_are_located(self, edit: tuple[str, str], path: str) -> None:
+        """The Service Flagger generates would be refused by the API server: refuse it here, located."""
+        error = refused(BASE.replace(*edit))
+        assert [p.path for p in error.problems] == [path]
+        assert "1..65535" in error.problems[0].expected
+
+    def test_port_bounds_and_named_target_ports_are_accepted(self) -> None:
+        spec = parse_canary(BASE.replace("port: 80", "port: 65535\n    targetPort: http"))
+        assert (spec.service_port, spec.service_target_port) == (65535, "http")

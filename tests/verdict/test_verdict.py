@@ -228,10 +228,12 @@ class TestLowSamples:
     def test_warns_for_each_thin_interval(self) -> None:
         """60 canary requests per minute against a minimum of 100 warns once per full check interval."""
         story = rolled_back_story()
-        warnings = low_sample_intervals(story.load, story.samples, INTERVAL, 100, canary_version=CANARY)
+        warnings = low_sample_intervals(
+            story.load, story.samples, INTERVAL, 100, canary_version=CANARY, origin=120.0
+        )
         assert len(warnings) == 3
         assert warnings[0].startswith(
-            "check interval 3:00–4:00 (canary weight 10%): 60 canary requests < 100"
+            "check interval 1:00–2:00 after the trigger (canary weight 10%): 60 canary requests < 100"
         )
         assert "no sample, no signal" in warnings[0]
 
@@ -245,7 +247,9 @@ class TestLowSamples:
         story = rolled_back_story()
         assert len(low_sample_intervals(story.load, story.samples, INTERVAL, 61)) == 3
         strict = replace(POLICY, min_samples_per_interval=61)
-        assert len(evaluate(ROLLED_BACK, strict, story.evidence()).warnings) == 3
+        warnings = evaluate(ROLLED_BACK, strict, story.evidence()).warnings
+        assert len(warnings) == 3
+        assert warnings[0].startswith("check interval 1:00–2:00 after the trigger")  # as on the charts
 
 
 class TestRepeats:
