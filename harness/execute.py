@@ -16,13 +16,12 @@ from harness.backends.base import Backend, Ingress
 from harness.errors import (
     EXIT_INFRASTRUCTURE,
     EXIT_INTERRUPTED,
-    EXIT_OK,
     Interrupted,
     LocatedInputError,
     ReportError,
 )
 from harness.journal import JournalWriter, RunRecord, canary_hash, utc_now_iso, write_journal
-from harness.model import decisions_exit_code
+from harness.model import Decision, decisions_exit_code
 from harness.predict import plan_for, with_predictions
 from harness.progress import NullProgress, ProgressView, make_progress
 from harness.report.conditions import rollback_conditions
@@ -66,10 +65,10 @@ class BatchResult:
     def exit_code(self) -> int:
         if self.interrupted is not None:
             return EXIT_INTERRUPTED
-        code = decisions_exit_code(r.decision for r in self.records)
-        if code == EXIT_OK and self.infrastructure_failures:
-            return EXIT_INFRASTRUCTURE
-        return code
+        decisions = [r.decision for r in self.records]
+        if self.infrastructure_failures and Decision.NO_GO not in decisions:
+            return EXIT_INFRASTRUCTURE  # a broken harness part outranks an unproven guardrail
+        return decisions_exit_code(decisions)
 
 
 BackendFactory = Callable[[Scenario, RunOptions, Path], Backend]
@@ -115,7 +114,9 @@ def run_scenarios(
                 if isinstance(outcome.error, Interrupted):
                     batch.interrupted = outcome.error
                     return batch
-                if outcome.error is not None and not outcome.complete:
+                if outcome.lost_evidence is not None:
+                    batch.infrastructure_failures.append(f"{scenario.id}: {outcome.lost_evidence}")
+                elif outcome.error is not None and not outcome.complete:
                     batch.infrastructure_failures.append(f"{scenario.id}: {outcome.incomplete_reason}")
     finally:
         if shared is not None:

@@ -49,6 +49,8 @@ class RunOutcome:
     missing: list[str] = field(default_factory=list)
     diagnostics: dict[str, str] = field(default_factory=dict)
     error: BaseException | None = None
+    # Why evidence was lost although the lifecycle ended cleanly (the load generator died): INCONCLUSIVE.
+    lost_evidence: str | None = None
 
 
 class ScenarioRun:
@@ -93,12 +95,14 @@ class ScenarioRun:
             terminal = self._observe(trigger_at, outcome)
             if terminal:
                 self._recovery()
-            outcome.complete = terminal and not outcome.missing
-            if not terminal and outcome.incomplete_reason is None:
+            outcome.complete = outcome.lost_evidence is not None or (terminal and not outcome.missing)
+            if not outcome.complete and outcome.incomplete_reason is None:
                 outcome.incomplete_reason = "no terminal phase before timing.max_duration"
-                outcome.complete = False
         except Interrupted as exc:
             self._fail(outcome, f"interrupted by {exc.signal_name} during {self._stage}", exc, "interrupted")
+        except LoadError as exc:  # the run ends cleanly, without the evidence the verdict needs
+            self._lose_evidence(outcome, f"load generator failed during {self._stage}: {exc}")
+            outcome.error = exc
         except HarnessError as exc:
             self._fail(outcome, f"{type(exc).__name__} during {self._stage}: {exc}", exc, "warning")
         except Exception as exc:  # a crash still leaves a partial, INCOMPLETE report
@@ -182,10 +186,8 @@ class ScenarioRun:
         while self.clock.now() < until:
             self._poll_once(trigger_at)
             problem = self._load.problem() if self._load else None
-            if problem and outcome is not None and problem not in outcome.missing:
-                outcome.missing.append(problem)
-                self._warn(f"load evidence unreliable: {problem}")
-                outcome.incomplete_reason = problem
+            if problem and outcome is not None:
+                self._lose_evidence(outcome, problem)
                 return False
             if problem:
                 raise LoadError(problem)
@@ -279,6 +281,17 @@ class ScenarioRun:
         at = self.clock.now()
         self._notify(lambda listener: listener.warning(at, text))
         self._progress.message(f"[{self.scenario.id}] warning: {text}")
+
+    def _lose_evidence(self, outcome: RunOutcome, reason: str) -> None:
+        outcome.complete = True  # the lifecycle ended by choice; the verdict sees the missing evidence
+        outcome.lost_evidence = reason
+        if reason not in outcome.missing:
+            outcome.missing.append(reason)
+        self._warn(f"load evidence lost, run stopped: {reason}")
+        try:
+            outcome.diagnostics.update(self.backend.diagnostics())
+        except Exception as diag_exc:  # diagnostics are best effort after a failure
+            outcome.diagnostics["diagnostics"] = f"unavailable: {diag_exc}"
 
     def _fail(self, outcome: RunOutcome, reason: str, exc: BaseException, kind: str) -> None:
         outcome.complete = False

@@ -2,9 +2,11 @@
 
 Decision rules:
 - INCOMPLETE when the run did not finish (``Evidence.complete`` is false);
+- INCONCLUSIVE when evidence is missing (e.g. the load generator died: failed measures are then listed
+  as "on partial evidence", never a NO-GO);
 - NO-GO when any judged measure failed;
-- INCONCLUSIVE when evidence is missing, a required measure could not be judged, or the configured fault
-  never reached canary traffic (then the fault-dependent measures are not judged at all);
+- INCONCLUSIVE when a required measure could not be judged, or the configured fault never reached canary
+  traffic (then the fault-dependent measures are not judged at all);
 - GO only when every judged measure passed, the fault reached traffic and the evidence is complete.
 """
 
@@ -130,6 +132,9 @@ def _decide(
         return Verdict(
             Decision.INCOMPLETE, measures, ("the run did not complete", *missing, *failed), warnings
         )
+    if missing:  # a NO-GO on partial evidence would blame the guardrail for the harness's loss
+        partial = [f"on partial evidence: {reason}" for reason in failed]
+        return Verdict(Decision.INCONCLUSIVE, measures, (*missing, *partial, *unjudged), warnings)
     if failed:
         return Verdict(Decision.NO_GO, measures, tuple(failed), warnings)
     reasons = [*missing, *unjudged]

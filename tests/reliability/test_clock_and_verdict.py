@@ -102,7 +102,7 @@ class TestNeverGoWithoutEvidence:
         runner = ScenarioRun(SPIKE, backend=backend, load_factory=lambda s, i: load, poll_real_seconds=1.0)
         outcome = runner.execute()
         assert backend.calls[-1] == "teardown"
-        if outcome.complete:  # the failure came after the rollback: the evidence is whole
+        if outcome.complete and outcome.lost_evidence is None:  # it came after the rollback: evidence whole
             assert outcome.recorder.timeline.first_mark("rollback") is not None
             return
         from harness.execute import _record
@@ -110,7 +110,12 @@ class TestNeverGoWithoutEvidence:
 
         record = _record(RunRecord(run_id="r", scenario_id=SPIKE.id), SPIKE, outcome, {})
         assert record.decision != Decision.GO
-        assert record.incomplete_reason
+        if outcome.lost_evidence is not None:  # the load died: INCONCLUSIVE, naming it first
+            assert record.decision == Decision.INCONCLUSIVE
+            assert record.verdict is not None
+            assert record.verdict.reasons[0] == outcome.lost_evidence
+        else:
+            assert record.incomplete_reason
 
 
 class TestHostileScenarioText:

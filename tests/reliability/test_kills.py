@@ -72,12 +72,14 @@ class TestPrometheusFailure:
 
 @pytest.mark.e2e
 class TestLoadGeneratorDeath:
-    def test_killed_locust_makes_the_run_incomplete_with_the_reason(self, tmp_path: Path) -> None:
-        """SIGKILL of the Locust child mid-run: INCOMPLETE (exit 3), the reason names the load generator."""
-        _, code, record = _run_and_hit(tmp_path, ["--prometheus", "embedded"], "locust", signal.SIGKILL)
-        assert record.decision == "INCOMPLETE"
+    def test_killed_locust_makes_the_run_inconclusive_with_the_reason(self, tmp_path: Path) -> None:
+        """SIGKILL of the Locust child mid-run: INCONCLUSIVE, the reason first, exit 3 (infrastructure)."""
+        run, code, record = _run_and_hit(tmp_path, ["--prometheus", "embedded"], "locust", signal.SIGKILL)
+        assert record.decision == "INCONCLUSIVE"
         assert code == 3
-        assert "load generator" in (record.incomplete_reason or "")
+        assert record.verdict is not None
+        assert "load generator" in record.verdict.reasons[0]
+        assert "load generator" in (run.out or "")  # the summary says why, not only the report
 
 
 @pytest.mark.e2e

@@ -101,14 +101,23 @@ class TestLifecycle:
         assert not load.started
 
     def test_dead_load_generator_makes_the_evidence_missing(self) -> None:
-        """When the load generator dies mid-run, the run ends incomplete and says why."""
+        """When the load generator dies mid-run, the run stops cleanly, names the lost evidence, and the
+        verdict is INCONCLUSIVE (never GO, and no NO-GO on the partial evidence)."""
+        from harness.execute import _record
+        from harness.journal import RunRecord
+
         clock = FakeClock()
         backend = FakeBackend(clock, BAD_FROM_START)
         load = FakeLoad(clock, bad_canary_traffic(120.0), problem_at=200.0)
         _, outcome = run(spike(), backend, load)
-        assert not outcome.complete
+        assert outcome.lost_evidence == "fake load worker died (exit code -9)"
         assert outcome.missing == ["fake load worker died (exit code -9)"]
         assert load.stopped
+        assert backend.calls[-1] == "teardown"
+        record = _record(RunRecord(run_id="r", scenario_id="s"), spike(), outcome, {})
+        assert record.decision == Decision.INCONCLUSIVE
+        assert record.verdict is not None
+        assert record.verdict.reasons[0] == "fake load worker died (exit code -9)"
 
     def test_no_terminal_phase_before_the_cap_is_incomplete(self) -> None:
         """A canary that never finishes is stopped at timing.max_duration with diagnostics."""
