@@ -63,10 +63,11 @@ class TestHttpErrors:
         assert app.get("/").status_code == 429
 
 
-def client_overhead(app, send_burst, concurrency: int) -> float:
-    """p90 latency of unfaulted requests right now: what this machine's load adds on its own."""
+def client_overhead(app, send_burst, concurrency: int, q: float = 0.9, requests: int = 100) -> float:
+    """The q-quantile latency of unfaulted requests right now: what this machine's load adds on its own."""
     app.install([])
-    return quantile([s.seconds for s in send_burst(app.base_url + "/", 100, concurrency=concurrency)], 0.9)
+    samples = send_burst(app.base_url + "/", requests, concurrency=concurrency)
+    return quantile([s.seconds for s in samples], q)
 
 
 class TestLatency:
@@ -81,11 +82,13 @@ class TestLatency:
     def test_lognormal_p50_and_p99_match(self, app, send_burst):
         """p50_ms 20 / p99_ms 80 over 1,000 requests: client quantiles and server buckets match."""
         overhead = client_overhead(app, send_burst, 20)
+        # The p99 bound needs the client's own p99 on this noisy machine, from a burst of the same size.
+        tail_overhead = client_overhead(app, send_burst, 20, q=0.99, requests=1000)
         app.install([{"kind": "latency", "p50_ms": 20, "p99_ms": 80}])
         before = server_buckets(app)
         seconds = [s.seconds for s in send_burst(app.base_url + "/", 1000, concurrency=20)]
         assert 0.017 <= quantile(seconds, 0.5) <= 0.023 + overhead
-        assert 0.060 <= quantile(seconds, 0.99) <= 0.100 + overhead
+        assert 0.060 <= quantile(seconds, 0.99) <= 0.100 + tail_overhead
         after = server_buckets(app)
         for bound, expected in ((0.025, 0.646), (0.05, 0.938), (0.1, 0.9965)):  # lognormal CDF
             observed = (after[bound] - before[bound]) / 1000
