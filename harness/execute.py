@@ -169,10 +169,8 @@ def _run_once(
     except ReportError as exc:  # a full disk or a vanished dir: keep the journal elsewhere, say where
         with contextlib.suppress(OSError):
             writer.close()
-        fallback = Path(tempfile.mkdtemp(prefix="canary-chaos-journal-")) / writer.path.name
-        _notice(
-            progress, f"cannot write the journal ({exc}); keeping it at {write_journal(record, fallback)}"
-        )
+        fallback = write_journal(record, _temp_journal_path(writer.path.name))
+        _notice(progress, f"cannot write the journal ({exc}); keeping it at {fallback}")
     try:
         export_csv(record, run_dir / "csv")
     except ReportError as exc:
@@ -243,9 +241,14 @@ def _open_writer(path: Path, progress: ProgressView) -> JournalWriter:
     try:
         return JournalWriter(path)
     except ReportError as exc:
-        fallback = Path(tempfile.mkdtemp(prefix="canary-chaos-journal-")) / path.name
+        fallback = _temp_journal_path(path.name)
         _notice(progress, f"cannot write the journal to {path} ({exc}); keeping it at {fallback}")
         return JournalWriter(fallback)
+
+
+def _temp_journal_path(name: str) -> Path:
+    """Where a journal goes when the report directory cannot take it."""
+    return Path(tempfile.mkdtemp(prefix="canary-chaos-journal-")) / name
 
 
 def _render(batch: BatchResult) -> None:

@@ -95,7 +95,8 @@ class ScenarioRun:
             terminal = self._observe(trigger_at, outcome)
             if terminal:
                 self._recovery()
-            outcome.complete = outcome.lost_evidence is not None or (terminal and not outcome.missing)
+            if outcome.lost_evidence is None:  # else ``_lose_evidence`` already ended the run
+                outcome.complete = terminal and not outcome.missing
             if not outcome.complete and outcome.incomplete_reason is None:
                 outcome.incomplete_reason = "no terminal phase before timing.max_duration"
         except Interrupted as exc:
@@ -288,16 +289,16 @@ class ScenarioRun:
         if reason not in outcome.missing:
             outcome.missing.append(reason)
         self._warn(f"load evidence lost, run stopped: {reason}")
-        try:
-            outcome.diagnostics.update(self.backend.diagnostics())
-        except Exception as diag_exc:  # diagnostics are best effort after a failure
-            outcome.diagnostics["diagnostics"] = f"unavailable: {diag_exc}"
+        self._collect_diagnostics(outcome)
 
     def _fail(self, outcome: RunOutcome, reason: str, exc: BaseException, kind: str) -> None:
         outcome.complete = False
         outcome.incomplete_reason = reason
         outcome.error = exc
         self._mark(self.clock.now(), kind, reason)
+        self._collect_diagnostics(outcome)
+
+    def _collect_diagnostics(self, outcome: RunOutcome) -> None:
         try:
             outcome.diagnostics.update(self.backend.diagnostics())
         except Exception as diag_exc:  # diagnostics are best effort after a failure

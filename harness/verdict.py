@@ -137,7 +137,7 @@ def _decide(
         return Verdict(Decision.INCONCLUSIVE, measures, (*missing, *partial, *unjudged), warnings)
     if failed:
         return Verdict(Decision.NO_GO, measures, tuple(failed), warnings)
-    reasons = [*missing, *unjudged]
+    reasons = list(unjudged)
     if reach is False:
         reasons.insert(0, f"the fault never reached traffic: {reach_note}")
     if reasons:
