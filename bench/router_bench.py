@@ -30,9 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness.local.ports import free_port, wait_listening  # noqa: E402
-from harness.local.procs import ProcessGroup  # noqa: E402
-from harness.local.router_client import start_router  # noqa: E402
+from harness.processes.ports import free_port, wait_listening  # noqa: E402
+from harness.processes.procs import ProcessGroup  # noqa: E402
+from harness.providers.traefik.router_client import start_router  # noqa: E402
 
 STANDIN = ROOT / "tests" / "local" / "standin_app.py"
 PATH = "/api/orders"

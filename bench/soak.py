@@ -19,16 +19,14 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from harness.backends.base import Ingress
 from harness.clock import ScaledClock
-from harness.journal import JournalWriter
-from harness.lifecycle import ObservedBatch
-from harness.loadgen import locust_driver
-from harness.local.ports import free_port
-from harness.local.procs import ManagedProcess, ProcessGroup
-from harness.local.router_client import start_router
-from harness.model import LoadBucket
-from harness.scenario import load_scenario
+from harness.load.gateway import locust_driver
+from harness.model import Ingress, LoadBucket, ObservedBatch
+from harness.processes.ports import free_port
+from harness.processes.procs import ManagedProcess, ProcessGroup
+from harness.providers.traefik.router_client import start_router
+from harness.report.journal import JournalWriter
+from harness.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = """\

@@ -76,9 +76,10 @@ def run(
     no_progress: bool,
 ) -> None:
     """Run SCENARIO_FILES and write the evidence (journal, HTML, JUnit, CSV) under --report-dir."""
-    from harness.execute import RunOptions, run_scenarios
-    from harness.local.procs import install_signal_handlers
-    from harness.scenario import load_scenario
+    from harness.processes.procs import install_signal_handlers
+    from harness.run.execute import run_scenarios
+    from harness.run.options import RunOptions
+    from harness.scenario.loader import load_scenario
 
     scenarios = [load_scenario(path) for path in _scenario_paths(scenario_files)]  # check all input first
     options = RunOptions(
@@ -107,7 +108,7 @@ def list_(directory: Path) -> None:
     from rich.table import Table
 
     from harness.durations import format_duration
-    from harness.scenario import load_catalog
+    from harness.scenario.loader import load_catalog
 
     table = Table(title=f"scenarios in {directory}")
     for column in ("id", "fault", "expect", "abort within", "max weight", "max users hurt", "requires"):
@@ -131,7 +132,7 @@ def list_(directory: Path) -> None:
 def validate(paths: tuple[Path, ...]) -> None:
     """Validate scenario files (or every scenario under directories); exit 2 with located errors."""
     from harness.errors import LocatedInputError
-    from harness.scenario import discover, load_scenario
+    from harness.scenario.loader import discover, load_scenario
 
     files: list[Path] = []
     for path in paths or (CATALOG_DIR,):
@@ -167,11 +168,11 @@ def plan(canary_file: Path, rps: float, policy_file: Path | None, as_json: bool)
 
     from rich.console import Console
 
-    from harness.flagger.spec_loader import load_canary, load_metric_templates
-    from harness.plan import plan as make_plan
-    from harness.plan import plan_to_json
-    from harness.plan_render import render_plan
-    from harness.policy import DEFAULT_POLICY, find_policy, load_policy
+    from harness.plan.planner import plan as make_plan
+    from harness.plan.planner import plan_to_json
+    from harness.plan.render import render_plan
+    from harness.scenario.flagger_canary import load_canary, load_metric_templates
+    from harness.scenario.policy import DEFAULT_POLICY, find_policy, load_policy
 
     canary = load_canary(canary_file)
     policy_path = policy_file or find_policy(canary_file.parent)
@@ -191,7 +192,7 @@ def plan(canary_file: Path, rps: float, policy_file: Path | None, as_json: bool)
 )
 def report(journals: tuple[Path, ...], out: Path | None) -> None:
     """Re-render the HTML report (and JUnit) from JOURNALS alone; partial journals render as INCOMPLETE."""
-    from harness.journal import read_journal, recover
+    from harness.report.journal import read_journal, recover
     from harness.report.junit import write_junit
     from harness.report.render_html import render_html
 
@@ -213,7 +214,7 @@ def app(ctx: click.Context) -> None:
 
 def _scenario_paths(paths: tuple[Path, ...]) -> list[Path]:
     """Directories expand to their catalog; the policy file a shell glob also matches is not a scenario."""
-    from harness.scenario import discover
+    from harness.scenario.loader import discover
 
     found: list[Path] = []
     for path in paths:
@@ -227,7 +228,7 @@ def _scenario_paths(paths: tuple[Path, ...]) -> list[Path]:
 
 
 def _print_summary(batch: object) -> None:
-    from harness.execute import BatchResult
+    from harness.run.execute import BatchResult
 
     assert isinstance(batch, BatchResult)
     for record in batch.records:

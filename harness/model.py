@@ -1,13 +1,17 @@
-"""Run-level data shared by the runner, the load gateway, verdicts and the report (pure data)."""
+"""Run-level data shared by the runner, the load gateway, verdicts and the report (pure data).
+
+It ends with the lifecycle events the runner emits (``Stage``, ``ObservedBatch``, ``RunListener``):
+reporting and progress listen; the runner never formats output.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal, NewType
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, NewType, Protocol
 
+from harness.controllers.flagger.model import CanaryEvent, CanaryStatus, MetricResult
 from harness.errors import EXIT_INFRASTRUCTURE, EXIT_NO_GO, EXIT_OK
-from harness.flagger.model import CanaryStatus
 
 ScenarioId = NewType("ScenarioId", str)
 Namespace = NewType("Namespace", str)
@@ -21,6 +25,14 @@ class Revision:
     faults: tuple[Mapping[str, Any], ...] = ()  # faulty_app fault configs (validated JSON-able data)
     replicas: int = 1
     env: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Ingress:
+    """Where load must go: through the router/Traefik, never straight to the canary."""
+
+    url: str  # e.g. http://127.0.0.1:18080
+    host_header: str | None = None
 
 
 NO_VERSION = "none"  # responses without X-App-Version (router-made 502/503/504, transport errors)
@@ -103,3 +115,28 @@ class Verdict:
     measures: tuple[Measure, ...] = ()
     reasons: tuple[str, ...] = ()  # why NO-GO / INCONCLUSIVE, in plain words
     warnings: tuple[str, ...] = ()  # e.g. low-sample intervals ("no sample, no signal")
+
+
+# Lifecycle events the runner emits; reporting and progress listen.
+Stage = Literal["preflight", "deploy", "baseline", "trigger", "observe", "recovery", "teardown", "done"]
+STAGES: tuple[Stage, ...] = ("preflight", "deploy", "baseline", "trigger", "observe", "recovery", "teardown")
+
+
+@dataclass(frozen=True)
+class ObservedBatch:
+    """Everything observed in one batch; listeners append it to their own records."""
+
+    samples: Sequence[StatusSample] = ()
+    events: Sequence[CanaryEvent] = ()
+    checks: Sequence[MetricResult] = ()
+    load: Sequence[LoadBucket] = ()
+    marks: Sequence[Mark] = ()
+    queries: Sequence[dict[str, object]] = field(default=())
+
+
+class RunListener(Protocol):
+    def stage(self, stage: Stage, at: float) -> None: ...
+
+    def observed(self, batch: ObservedBatch) -> None: ...
+
+    def warning(self, at: float, text: str) -> None: ...

@@ -1,11 +1,11 @@
 """pytest plugin (entry point ``canary_chaos``): ``pytest scenarios/`` runs every scenario file as a test.
 
-GO passes, NO-GO fails (listing the failed measures), INCONCLUSIVE/INCOMPLETE and infrastructure errors
-are reported as errors. Options: ``--canary-backend``, ``--canary-time-scale``, ``--canary-report-dir``.
-The runner is ``harness.execute:run_scenario_file`` unless ``--canary-runner``, ``$CANARY_CHAOS_RUNNER`` or
-the ini option ``canary_runner`` names another ``module:function`` (tests use a fake one).
-With pytest-html active, each scenario's verdict table and chart are attached to its row, and at the end
-of the session the evidence package (HTML + JUnit) is written to the report directory.
+GO passes, NO-GO fails (listing the failed measures), INCONCLUSIVE/INCOMPLETE and infrastructure errors are
+reported as errors. Options: ``--canary-backend``, ``--canary-time-scale``, ``--canary-report-dir``. The
+runner is ``harness.run.execute:run_scenario_file`` unless ``--canary-runner``, ``$CANARY_CHAOS_RUNNER`` or
+the ini option ``canary_runner`` names another ``module:function`` (tests use a fake one). With pytest-html
+active, each scenario's verdict table and chart are attached to its row, and at the end of the session the
+evidence package (HTML + JUnit) is written to the report directory.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 
 from harness.errors import HarnessError, LocatedInputError
-from harness.journal import RunRecord
 from harness.model import Decision
-from harness.yamlloc import load_located
+from harness.report.journal import RunRecord
+from harness.scenario.yamlloc import load_located
 
 RUNNER_ENV = "CANARY_CHAOS_RUNNER"
-DEFAULT_RUNNER = "harness.execute:run_scenario_file"
+DEFAULT_RUNNER = "harness.run.execute:run_scenario_file"
 IGNORED_NAMES = frozenset({"policy.yaml", "policy.yml"})
 _RECORDS = pytest.StashKey[list[RunRecord]]()
 

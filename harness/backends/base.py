@@ -7,16 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from harness.clock import Clock
-from harness.flagger.model import CanaryEvent, CanarySpec, CanaryStatus, MetricResult
-from harness.model import Revision, StatusSample
-
-
-@dataclass(frozen=True)
-class Ingress:
-    """Where load must go: through the router/Traefik, never straight to the canary."""
-
-    url: str  # e.g. http://127.0.0.1:18080
-    host_header: str | None = None
+from harness.controllers.flagger.model import CanaryEvent, CanarySpec, CanaryStatus, MetricResult
+from harness.model import Ingress, Revision, StatusSample
 
 
 @dataclass(frozen=True)

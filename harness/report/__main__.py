@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.errors import EXIT_INFRASTRUCTURE, ReportError
-from harness.journal import RunRecord, read_journal
 from harness.model import decisions_exit_code
+from harness.report.journal import RunRecord, read_journal
 
 
 def main(argv: Sequence[str] | None = None) -> int:

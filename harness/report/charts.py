@@ -19,9 +19,9 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 from matplotlib.typing import RcKeyType
 
-from harness.journal import RunRecord
-from harness.progress import format_clock
+from harness.durations import format_clock
 from harness.report.evidence import canary_version, end_time, phase_spans, time_origin, versions
+from harness.report.journal import RunRecord
 from harness.report.series import blast_radius, by_version
 
 PANEL_TITLES = (

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 from harness.errors import ReportError
-from harness.journal import RunRecord, redact_record
 from harness.report.evidence import time_origin
+from harness.report.journal import RunRecord, redact_record
 from harness.report.series import load_frame
 
 SAMPLE_COLUMNS = [

@@ -6,8 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from harness.durations import DurationError, format_duration, parse_duration
-from harness.journal import RunRecord
 from harness.model import NO_VERSION, Measure
+from harness.report.journal import RunRecord
 
 MIN_CANARY_REQUESTS = 10  # below this many canary requests in a check window: "no sample, no signal"
 

@@ -8,9 +8,9 @@ from datetime import datetime
 from pathlib import Path
 
 from harness.errors import ReportError
-from harness.journal import RunRecord, redact_record
 from harness.model import Decision
 from harness.report.evidence import failed_measures, format_value
+from harness.report.journal import RunRecord, redact_record
 
 
 def junit_tree(

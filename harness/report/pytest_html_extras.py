@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from harness.journal import RunRecord, redact_record
 from harness.report.charts import run_chart_svg
+from harness.report.journal import RunRecord, redact_record
 from harness.report.view import measure_view
 
 _TABLE = Markup(

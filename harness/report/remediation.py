@@ -11,10 +11,10 @@ import math
 from dataclasses import dataclass
 
 from harness.durations import format_duration
-from harness.journal import RunRecord
 from harness.model import Decision, Measure
 from harness.report.conditions import MIN_INTERVAL_SECONDS, RollbackConditions, weight_progression
 from harness.report.evidence import MIN_CANARY_REQUESTS, interval_samples, numeric
+from harness.report.journal import RunRecord
 
 DEFAULT_DETECTION_DELAY = 10.0  # typical δ with a 5 s scrape interval and a hard fault (spec §3.2)
 NICE_INTERVALS = (10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 300, 600, 900, 1800, 3600)

@@ -12,7 +12,7 @@ from typing import Any
 import jinja2
 
 from harness.errors import ReportError
-from harness.journal import RunRecord, redact_record, utc_now_iso
+from harness.report.journal import RunRecord, redact_record, utc_now_iso
 from harness.report.view import run_view
 
 TEMPLATES = Path(__file__).with_name("templates")

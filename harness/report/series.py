@@ -6,8 +6,8 @@ from dataclasses import asdict
 
 import pandas as pd
 
-from harness.journal import RunRecord
 from harness.report.evidence import canary_version, time_origin
+from harness.report.journal import RunRecord
 
 LOAD_COLUMNS = [
     "t",

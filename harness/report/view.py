@@ -9,13 +9,12 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from harness.durations import format_duration
-from harness.journal import RunRecord
+from harness.durations import format_clock, format_duration
 from harness.model import Decision, Measure
-from harness.progress import format_clock
 from harness.report.charts import run_chart_svg
 from harness.report.conditions import AbortCriterion, RollbackConditions
 from harness.report.evidence import format_value, interval_samples, time_origin
+from harness.report.journal import RunRecord
 from harness.report.remediation import Note, remediation_notes
 
 _RESULTS = {True: ("pass", "pass"), False: ("FAIL", "fail"), None: ("not judged", "unknown")}

@@ -10,11 +10,11 @@ from typing import Any
 import yaml
 
 from harness.clock import FakeClock
-from harness.flagger.controller import FlaggerController
-from harness.flagger.model import CanarySpec, Phase, TickRecord
-from harness.flagger.queries import MetricTemplate
-from harness.flagger.spec_loader import parse_canary
-from harness.testing import FakeMetrics, FakeRouter, FakeWebhooks, FakeWorkloads, RecordingEventSink
+from harness.controllers.flagger.controller import FlaggerController
+from harness.controllers.flagger.model import CanarySpec, Phase, TickRecord
+from harness.controllers.flagger.queries import MetricTemplate
+from harness.scenario.flagger_canary import parse_canary
+from harness.testing.ports import FakeMetrics, FakeRouter, FakeWebhooks, FakeWorkloads, RecordingEventSink
 
 DATA = Path(__file__).parents[1] / "data" / "canaries"
 MINUTE = 60.0

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from harness.controllers.flagger.model import Phase
+from harness.controllers.flagger.queries import request_success_rate
 from harness.errors import MetricsError, NoValuesFound
-from harness.flagger.model import Phase
-from harness.flagger.queries import request_success_rate
-from harness.flagger.spec_loader import load_canary, load_metric_templates
+from harness.scenario.flagger_canary import load_canary, load_metric_templates
 
 from .rig import DATA, canary, make_rig
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from harness.controllers.flagger.model import Phase
 from harness.errors import NoValuesFound
-from harness.flagger.model import Phase
 
 from .rig import MINUTE, canary, make_rig, table
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness.flagger.model import Phase
-from harness.flagger.ports import WebhookResult
+from harness.controllers.flagger.model import Phase
+from harness.controllers.flagger.ports import WebhookResult
 
 from .rig import canary, make_rig, table
 

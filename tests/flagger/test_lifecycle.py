@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from harness.controllers.flagger.model import Phase
 from harness.errors import CanarySpecError
-from harness.flagger.model import Phase
 
 from .rig import MINUTE, canary, make_rig, table
 

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from harness.errors import CanarySpecError
-from harness.flagger.spec_loader import load_canary, load_metric_templates, parse_canary
+from harness.scenario.flagger_canary import load_canary, load_metric_templates, parse_canary
 
 from .rig import DATA
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import CanarySpecError
-from harness.flagger.spec_loader import load_canary, parse_canary
+from harness.scenario.flagger_canary import load_canary, parse_canary
 
 from .test_spec_loader import VALID
 

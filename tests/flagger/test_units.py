@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.flagger.gofmt import (
+from harness.controllers.flagger.gofmt import (
     go_duration_string,
     go_fixed,
     go_float_v,
@@ -14,9 +14,9 @@ from harness.flagger.gofmt import (
     parse_go_duration,
     safe_encode,
 )
-from harness.flagger.model import AnalysisSpec, CanaryStatus, Phase
-from harness.flagger.ports import DeploymentCondition, DeploymentState
-from harness.flagger.queries import (
+from harness.controllers.flagger.model import AnalysisSpec, CanaryStatus, Phase
+from harness.controllers.flagger.ports import DeploymentCondition, DeploymentState
+from harness.controllers.flagger.queries import (
     MetricTemplate,
     TemplateError,
     TemplateModel,
@@ -24,10 +24,10 @@ from harness.flagger.queries import (
     request_duration,
     request_success_rate,
 )
-from harness.flagger.readiness import is_deployment_ready, ready_threshold_replicas
-from harness.flagger.status import has_spec_changed, next_condition, set_phase, sync_status
-from harness.flagger.timing import next_index
-from harness.flagger.weights import (
+from harness.controllers.flagger.readiness import is_deployment_ready, ready_threshold_replicas
+from harness.controllers.flagger.status import has_spec_changed, next_condition, set_phase, sync_status
+from harness.controllers.flagger.timing import next_index
+from harness.controllers.flagger.weights import (
     advanced_weights,
     max_weight,
     next_step_weight,

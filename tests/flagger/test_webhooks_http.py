@@ -12,9 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from harness.backends.local.webhooks import HttpWebhookCaller, go_json
 from harness.clock import FakeClock, ScaledClock
-from harness.flagger.model import WebhookSpec
-from harness.webhooks import HttpWebhookCaller, go_json
+from harness.controllers.flagger.model import WebhookSpec
 
 
 class Hook(BaseHTTPRequestHandler):

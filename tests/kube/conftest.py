@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.backends.kubernetes import KubernetesBackend, KubernetesOptions
+from harness.backends.kubernetes.backend import KubernetesBackend, KubernetesOptions
 from harness.clock import FakeClock
-from harness.flagger.model import AnalysisSpec, CanarySpec, MetricSpec, ThresholdRange
+from harness.controllers.flagger.model import AnalysisSpec, CanarySpec, MetricSpec, ThresholdRange
 from harness.model import Revision
-from harness.testing_kube import FakeCluster, FlaggerStatusWriter, ScriptedStatus
+from harness.testing.cluster import FakeCluster, FlaggerStatusWriter, ScriptedStatus
 
 REPO = Path(__file__).resolve().parents[2]
 CONTEXT = "kind-canary-chaos"

@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from harness.backends.kube_follow import WaitTimeout
-from harness.backends.kube_manifests import find
-from harness.backends.kube_status import rollback_time
+from harness.backends.kubernetes.follow import WaitTimeout
+from harness.backends.kubernetes.manifests import find
+from harness.backends.kubernetes.safety import MANAGED_BY_LABEL, RUN_ID_LABEL
+from harness.backends.kubernetes.status import rollback_time
+from harness.controllers.flagger.model import Phase
 from harness.errors import ClusterError, SafetyError
-from harness.flagger.model import Phase
-from harness.safety import MANAGED_BY_LABEL, RUN_ID_LABEL
-from harness.testing_kube import FakeCluster, FlaggerStatusWriter, ScriptedStatus, flagger_event
+from harness.testing.cluster import FakeCluster, FlaggerStatusWriter, ScriptedStatus, flagger_event
 
 CONTEXT, RUN_ID = "kind-canary-chaos", "t3st"
 NAMESPACE = f"canary-chaos-{RUN_ID}"
@@ -67,7 +67,7 @@ class TestDeploy:
         """A Canary stuck Initializing times out at 2 intervals + rollout + margin, after dumping evidence."""
         writer = FlaggerStatusWriter(clock.wall(0.0))
         stuck = FakeCluster(clock=clock, canary_script=[ScriptedStatus(5, writer.write(5, "Initializing"))])
-        from harness.backends.kubernetes import KubernetesBackend
+        from harness.backends.kubernetes.backend import KubernetesBackend
 
         backend = KubernetesBackend(stuck, make_backend().options, clock=clock, epoch=lambda: 0.0)
         with pytest.raises(
@@ -190,7 +190,7 @@ class TestTeardown:
 
     def test_refuses_to_delete_a_namespace_that_lost_our_labels(self, make_backend, cluster, spec, stable):
         """If the namespace no longer carries our run id, teardown raises instead of deleting it."""
-        from harness.backends.kube_api import NamespaceInfo
+        from harness.backends.kubernetes.api import NamespaceInfo
 
         backend = make_backend()
         backend.deploy(spec, stable)
@@ -201,7 +201,7 @@ class TestTeardown:
 
     def test_writes_refuse_foreign_namespace(self, make_backend, cluster, spec, stable, bad):
         """trigger() re-checks ownership before writing."""
-        from harness.backends.kube_api import NamespaceInfo
+        from harness.backends.kubernetes.api import NamespaceInfo
 
         backend = make_backend()
         backend.deploy(spec, stable)
@@ -216,7 +216,7 @@ class TestTeardown:
 class TestContext:
     def test_refuses_context_not_allowlisted_before_any_call(self, clock):
         """Construction fails for a non-allowlisted context, having made no call but current_context."""
-        from harness.backends.kubernetes import KubernetesBackend, KubernetesOptions
+        from harness.backends.kubernetes.backend import KubernetesBackend, KubernetesOptions
 
         cluster = FakeCluster(clock=clock, context="prod-eu-1")
         with pytest.raises(SafetyError, match="'prod-eu-1' is not allowlisted"):
@@ -251,10 +251,10 @@ class TestMetricEvidence:
         import sys
         import types
 
-        queries = types.ModuleType("harness.flagger.queries")
+        queries = types.ModuleType("harness.controllers.flagger.queries")
         queries.request_success_rate = lambda ns, target, window: f"success:{ns}:{target}:{window}"
         queries.request_duration = lambda ns, target, window: f"duration:{ns}:{target}:{window}"
-        monkeypatch.setitem(sys.modules, "harness.flagger.queries", queries)
+        monkeypatch.setitem(sys.modules, "harness.controllers.flagger.queries", queries)
         cluster.prometheus_values.update(
             {f"success:{NAMESPACE}:faulty-app:1m": 97.5, f"duration:{NAMESPACE}:faulty-app:1m": 99.9}
         )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.backends.kube_follow import CanaryFollower, WaitTimeout
-from harness.flagger.model import Phase
-from harness.testing_kube import FakeCluster
+from harness.backends.kubernetes.follow import CanaryFollower, WaitTimeout
+from harness.controllers.flagger.model import Phase
+from harness.testing.cluster import FakeCluster
 
 NS = "canary-chaos-f0110w"
 ALL_WRITES = [5, 70, 120, 180, 240, 300, 360, 420, 480, 540, 600, 660, 720]

@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from harness.backends.kube_api import GoneError
+from harness.backends.kubernetes.api import GoneError
+from harness.backends.kubernetes.gateway import KubeGateway
 from harness.errors import ClusterError, HarnessError
-from harness.kube import KubeGateway
 
 CANARY = {
     "apiVersion": "flagger.app/v1beta1",

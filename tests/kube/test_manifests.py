@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-from harness.backends.kube_manifests import (
+from harness.backends.kubernetes.manifests import (
     AdoptionWarning,
     adopt_analysis,
     find,
@@ -169,11 +169,11 @@ class TestAppContract:
         assert theirs == sorted(rendered(), key=key)
 
     @pytest.mark.skipif(
-        importlib.util.find_spec("harness.flagger.spec_loader") is None, reason="spec_loader not present"
+        importlib.util.find_spec("harness.scenario.flagger_canary") is None, reason="spec_loader not present"
     )
     def test_canary_parses_with_spec_loader(self, tmp_path):
         """The Canary is accepted by the project's own Canary loader."""
-        from harness.flagger import spec_loader
+        from harness.scenario import flagger_canary as spec_loader
 
         path = tmp_path / "canary.yaml"
         path.write_text(yaml.safe_dump(find(rendered(), "Canary", "faulty-app")))

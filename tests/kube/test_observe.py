@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from harness.backends.kube_observe import (
+from harness.backends.kubernetes.observe import (
     HttpxPrometheus,
     ProxyPrometheus,
     flagger_provider,
@@ -15,7 +15,7 @@ from harness.backends.kube_observe import (
     single_value,
 )
 from harness.errors import MetricsError, NoValuesFound
-from harness.testing_kube import FakeCluster
+from harness.testing.cluster import FakeCluster
 
 
 def vector(*values: str) -> dict:

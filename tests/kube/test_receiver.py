@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.backends.kube_observe import parse_events
-from harness.testing_kube import flagger_event
+from harness.backends.kubernetes.observe import parse_events
+from harness.testing.cluster import flagger_event
 
 RECEIVER = Path(__file__).resolve().parents[2] / "cluster" / "event-receiver" / "receiver.py"
 

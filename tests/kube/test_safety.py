@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.backends.kube_api import NamespaceInfo
-from harness.errors import SafetyError
-from harness.safety import (
+from harness.backends.kubernetes.api import NamespaceInfo
+from harness.backends.kubernetes.safety import (
     EXPIRES_LABEL,
     MANAGED_BY_LABEL,
     RUN_ID_LABEL,
@@ -18,7 +17,8 @@ from harness.safety import (
     select_expired,
     sweep_expired,
 )
-from harness.testing_kube import FakeCluster
+from harness.errors import SafetyError
+from harness.testing.cluster import FakeCluster
 
 NOW = 1_800_000_000.0
 

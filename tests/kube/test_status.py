@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from harness.backends.kube_status import (
+from harness.backends.kubernetes.status import (
     deadlines_for,
     phase_entered_at,
     promotion_time,
@@ -14,8 +14,8 @@ from harness.backends.kube_status import (
     to_status,
     weight_steps,
 )
-from harness.flagger.model import AnalysisSpec, Phase
-from harness.testing_kube import FlaggerStatusWriter
+from harness.controllers.flagger.model import AnalysisSpec, Phase
+from harness.testing.cluster import FlaggerStatusWriter
 
 ORIGIN = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from harness.clock import ScaledClock
-from harness.loadgen import LocustLoad
-from harness.loadgen_model import ChildConfig, CohortConfig, RouteConfig
-from harness.local.procs import pid_alive
+from harness.load.gateway import LocustLoad
+from harness.load.model import ChildConfig, CohortConfig, RouteConfig
 from harness.model import LoadBucket
+from harness.processes.procs import pid_alive
 
 pytestmark = pytest.mark.timeout(45)
 
@@ -26,7 +26,7 @@ BETA = CohortConfig("beta", 0.5, headers=(("X-Cohort", "beta"),), cookies=(("can
 
 
 def _is_beta(user_id: str, *, workers: int) -> bool:
-    """The cohort rule of ``locust_user``: ``w<i>u<n>`` is user ``n * workers + i``, golden-ratio spread."""
+    """The cohort rule of ``locustfile``: ``w<i>u<n>`` is user ``n * workers + i``, golden-ratio spread."""
     index, number = int(user_id[1 : user_id.index("u")]), int(user_id[user_id.index("u") + 1 :])
     return ((number * workers + index) * (math.sqrt(5) - 1) / 2) % 1.0 < BETA.fraction
 

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.backends.base import Ingress
 from harness.clock import FakeClock, ScaledClock
-from harness.flagger.model import CanarySpec
-from harness.loadgen import child_config, locust_driver
-from harness.loadgen_model import (
+from harness.controllers.flagger.model import CanarySpec
+from harness.load.gateway import child_config, locust_driver
+from harness.load.model import (
     BucketMerger,
     BucketRecord,
     ChildConfig,
@@ -27,8 +26,8 @@ from harness.loadgen_model import (
     summarize,
     to_load_bucket,
 )
-from harness.model import ScenarioId
-from harness.scenario_model import Cohort, LoadProfile, LoadStage, Route, Scenario, Timing
+from harness.model import Ingress, ScenarioId
+from harness.scenario.model import Cohort, LoadProfile, LoadStage, Route, Scenario, Timing
 
 
 def _record(start: float, version: str = "1.0.0", status: int = 200, latencies: tuple[float, ...] = (1.0,),

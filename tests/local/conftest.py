@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.local.ports import free_port, wait_listening
-from harness.local.procs import ManagedProcess, ProcessGroup
+from harness.processes.ports import free_port, wait_listening
+from harness.processes.procs import ManagedProcess, ProcessGroup
 
 STANDIN = Path(__file__).parent / "standin_app.py"
 

@@ -15,9 +15,9 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent.parent))  # the project root, so ``harness`` imports from source
 
 from harness.errors import Interrupted  # noqa: E402
-from harness.local.ports import free_port, wait_listening  # noqa: E402
-from harness.local.procs import ProcessGroup, install_signal_handlers  # noqa: E402
-from harness.local.router_client import start_router  # noqa: E402
+from harness.processes.ports import free_port, wait_listening  # noqa: E402
+from harness.processes.procs import ProcessGroup, install_signal_handlers  # noqa: E402
+from harness.providers.traefik.router_client import start_router  # noqa: E402
 
 
 def main() -> int:

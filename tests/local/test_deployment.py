@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from harness.local.deployment import ConditionTracker, ReplicaCounts, backoff_expired, crashloop_delay
+from harness.backends.local.deployment import (
+    ConditionTracker,
+    ReplicaCounts,
+    backoff_expired,
+    crashloop_delay,
+)
 
 
 def counts(

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from harness.errors import Interrupted, ProcessError
-from harness.local.ports import free_port, is_port_free, wait_listening
-from harness.local.procs import ProcessGroup, install_signal_handlers, interrupts_as_exceptions, pid_alive
+from harness.processes.ports import free_port, is_port_free, wait_listening
+from harness.processes.procs import ProcessGroup, install_signal_handlers, interrupts_as_exceptions, pid_alive
 
 ORPHAN_HARNESS = Path(__file__).parent / "orphan_harness.py"
 _PR_SET_CHILD_SUBREAPER = 36

@@ -13,9 +13,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from harness.errors import ProcessError
-from harness.local.ports import free_port, is_port_free, wait_listening, wait_port_free
-from harness.local.procs import ProcessGroup
-from harness.local.router_client import RouterClient, RouterProcess, start_router
+from harness.processes.ports import free_port, is_port_free, wait_listening, wait_port_free
+from harness.processes.procs import ProcessGroup
+from harness.providers.traefik.router_client import RouterClient, RouterProcess, start_router
 
 PRIMARY = "test-podinfo-primary-80@kubernetescrd"
 CANARY = "test-podinfo-canary-80@kubernetescrd"

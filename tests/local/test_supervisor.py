@@ -9,12 +9,12 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
+from harness.backends.local.supervisor import Endpoints, LocalWorkloads, PodTemplate
 from harness.clock import ScaledClock
+from harness.controllers.flagger.ports import DeploymentState
 from harness.errors import ProcessError
-from harness.flagger.ports import DeploymentState
-from harness.local.ports import wait_port_free
-from harness.local.procs import ProcessGroup, pid_alive
-from harness.local.supervisor import Endpoints, LocalWorkloads, PodTemplate
+from harness.processes.ports import wait_port_free
+from harness.processes.procs import ProcessGroup, pid_alive
 
 SCALE = 20.0  # 10 s emulated = 0.5 s real
 MakeWorkloads = Callable[..., LocalWorkloads]

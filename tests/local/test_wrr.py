@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from harness.local.wrr import NoChildren, WeightedRoundRobin
+from harness.providers.traefik.wrr import NoChildren, WeightedRoundRobin
 
 
 def picks(weights: dict[str, int], n: int) -> list[str]:

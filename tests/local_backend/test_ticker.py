@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+from harness.backends.local.ticker import TickLoop
 from harness.clock import ScaledClock
-from harness.local.ticker import TickLoop
 
 
 class TestTickLoop:

@@ -9,11 +9,11 @@ import time
 import pytest
 
 from harness.clock import FakeClock, ScaledClock
+from harness.controllers.flagger.queries import request_duration, request_success_rate
 from harness.errors import MetricsError, NoValuesFound
-from harness.flagger.queries import request_duration, request_success_rate
-from harness.local.promql_eval import EmbeddedPrometheus, compact
-from harness.local.router import TraefikMetrics
-from harness.local.scrape import labels_of, parse_prom_duration, parse_selector, unquote
+from harness.metrics.embedded import EmbeddedPrometheus, compact
+from harness.metrics.scrape import labels_of, parse_prom_duration, parse_selector, unquote
+from harness.providers.traefik.router import TraefikMetrics
 
 from .synthetic_traefik import CANARY, CANARY_2, PRIMARY, Flow, SyntheticTraefik
 

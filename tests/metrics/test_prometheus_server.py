@@ -26,13 +26,13 @@ import httpx
 import pytest
 
 from harness.clock import FakeClock, ScaledClock
+from harness.controllers.flagger.queries import request_duration, request_success_rate
 from harness.errors import NoValuesFound, ProcessError
-from harness.flagger.queries import request_duration, request_success_rate
-from harness.local.ports import free_port, is_port_free
-from harness.local.procs import ProcessGroup, pid_alive
-from harness.local.promql_eval import EmbeddedPrometheus
-from harness.local.scrape import ScrapedSample, labels_of
-from harness.prometheus import PrometheusQueryClient, PrometheusServer, decode_query_response
+from harness.metrics.embedded import EmbeddedPrometheus
+from harness.metrics.query_client import PrometheusQueryClient, PrometheusServer, decode_query_response
+from harness.metrics.scrape import ScrapedSample, labels_of
+from harness.processes.ports import free_port, is_port_free
+from harness.processes.procs import ProcessGroup, pid_alive
 
 from .synthetic_traefik import CANARY, CANARY_2, PRIMARY, Flow, SyntheticTraefik
 

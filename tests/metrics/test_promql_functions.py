@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from harness.local.promql_eval import bucket_quantile, divide, extrapolated_rate
-from harness.local.scrape import Sample
+from harness.metrics.embedded import bucket_quantile, divide, extrapolated_rate
+from harness.metrics.scrape import Sample
 
 # Traefik's default buckets (spec §0) as (upper bound, cumulative count).
 INF = math.inf

@@ -15,10 +15,10 @@ import httpx
 import pytest
 
 from harness.clock import FakeClock
+from harness.controllers.flagger.queries import request_duration, request_success_rate
 from harness.errors import MetricsError, NoValuesFound
-from harness.flagger.queries import request_duration, request_success_rate
-from harness.local.ports import free_port
-from harness.prometheus import PrometheusQueryClient, render_sent, scale_promql
+from harness.metrics.query_client import PrometheusQueryClient, render_sent, scale_promql
+from harness.processes.ports import free_port
 
 
 @dataclass

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from harness.controllers.flagger.model import CanarySpec, Phase, TickRecord
 from harness.errors import NoValuesFound
-from harness.flagger.model import CanarySpec, Phase, TickRecord
 
 from ..flagger.rig import HEALTHY, Rig, make_rig
 

@@ -11,9 +11,9 @@ import pytest
 from rich.console import Console
 
 from harness.errors import InputError
-from harness.flagger.spec_loader import load_canary, load_metric_templates
-from harness.plan import plan, plan_to_json
-from harness.plan_render import render_plan
+from harness.plan.planner import plan, plan_to_json
+from harness.plan.render import render_plan
+from harness.scenario.flagger_canary import load_canary, load_metric_templates
 
 from ..flagger.rig import canary
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from harness.flagger.spec_loader import load_canary
-from harness.plan import plan, predicted_measures
-from harness.plan_limits import with_interval, with_threshold
-from harness.policy import DEFAULT_POLICY, Policy
+from harness.plan.limits import with_interval, with_threshold
+from harness.plan.planner import plan, predicted_measures
+from harness.scenario.flagger_canary import load_canary
+from harness.scenario.policy import DEFAULT_POLICY, Policy
 
 from ..flagger.rig import canary
 

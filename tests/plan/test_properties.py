@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.plan import plan, predicted_measures
+from harness.plan.planner import plan, predicted_measures
 
 from ..flagger.rig import canary
 from .emulate import emulate

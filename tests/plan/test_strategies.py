@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness.flagger.spec_loader import load_canary
-from harness.plan import plan
+from harness.plan.planner import plan
+from harness.scenario.flagger_canary import load_canary
 
 from ..flagger.rig import DATA, canary
 from .emulate import emulate

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from harness.flagger.queries import MetricTemplate
-from harness.plan import plan
-from harness.policy import Policy
+from harness.controllers.flagger.queries import MetricTemplate
+from harness.plan.planner import plan
+from harness.scenario.policy import Policy
 
 from ..flagger.rig import canary
 from .emulate import emulate

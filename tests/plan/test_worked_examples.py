@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.plan import plan, predicted_measures
-from harness.policy import Policy
+from harness.plan.planner import plan, predicted_measures
+from harness.scenario.policy import Policy
 
 from ..flagger.rig import canary
 from .emulate import emulate

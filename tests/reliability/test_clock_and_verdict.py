@@ -13,11 +13,12 @@ from hypothesis import strategies as st
 
 from harness.clock import FakeClock, ScaledClock
 from harness.errors import Interrupted
-from harness.execute import RunOptions, run_scenarios
 from harness.model import Decision
-from harness.runner import ScenarioRun
-from harness.scenario import load_scenario
-from harness.testing_run import BAD_FROM_START, FakeBackend, FakeLoad, bad_canary_traffic
+from harness.run.execute import run_scenarios
+from harness.run.options import RunOptions
+from harness.run.runner import ScenarioRun
+from harness.scenario.loader import load_scenario
+from harness.testing.run import BAD_FROM_START, FakeBackend, FakeLoad, bad_canary_traffic
 
 from .procwatch import ROOT
 
@@ -105,8 +106,8 @@ class TestNeverGoWithoutEvidence:
         if outcome.complete and outcome.lost_evidence is None:  # it came after the rollback: evidence whole
             assert outcome.recorder.timeline.first_mark("rollback") is not None
             return
-        from harness.execute import _record
-        from harness.journal import RunRecord
+        from harness.report.journal import RunRecord
+        from harness.run.execute import _record
 
         record = _record(RunRecord(run_id="r", scenario_id=SPIKE.id), SPIKE, outcome, {})
         assert record.decision != Decision.GO

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 import faulty_app.admin
 from faulty_app.config import FaultConfigError, parse_faults
+from harness.controllers.flagger.model import CanarySpec
 from harness.errors import CanarySpecError, ScenarioError
-from harness.flagger.model import CanarySpec
-from harness.flagger.spec_loader import parse_canary
-from harness.scenario import load_scenario
+from harness.scenario.flagger_canary import parse_canary
+from harness.scenario.loader import load_scenario
 
 from .procwatch import CLI, DATA, ROOT
 

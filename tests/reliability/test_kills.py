@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.journal import RunRecord, read_journal
+from harness.report.journal import RunRecord, read_journal
 
 from .procwatch import DATA, CliRun, cmdline, loopback, start_cli
 
@@ -87,7 +87,7 @@ class TestDataPathDeath:
     def test_killed_router_is_never_go(self, tmp_path: Path) -> None:
         """SIGKILL of the router: requests fail (status 0) and metrics vanish, so the run cannot be GO."""
         _, code, record = _run_and_hit(
-            tmp_path, ["--prometheus", "embedded"], "harness.local.router", signal.SIGKILL
+            tmp_path, ["--prometheus", "embedded"], "harness.providers.traefik.router", signal.SIGKILL
         )
         assert record.decision != "GO"
         assert code != 0

@@ -12,11 +12,12 @@ import pytest
 
 from harness.clock import FakeClock
 from harness.errors import ReportError
-from harness.execute import RunOptions, run_scenarios
-from harness.journal import read_journal
 from harness.model import Decision
-from harness.scenario import load_scenario
-from harness.testing_run import BAD_FROM_START, FakeBackend, FakeLoad, bad_canary_traffic
+from harness.report.journal import read_journal
+from harness.run.execute import run_scenarios
+from harness.run.options import RunOptions
+from harness.scenario.loader import load_scenario
+from harness.testing.run import BAD_FROM_START, FakeBackend, FakeLoad, bad_canary_traffic
 
 from .procwatch import ROOT
 

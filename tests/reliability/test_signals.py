@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.journal import read_journal
+from harness.report.journal import read_journal
 
 from .procwatch import CLI, DATA, ROOT, listening_ports, start_cli
 

@@ -10,10 +10,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from harness.flagger.model import CanaryEvent, CanaryStatus, MetricResult, Phase
-from harness.journal import JournalWriter, RunRecord, canary_hash, rollback_conditions
-from harness.lifecycle import ObservedBatch
-from harness.model import Decision, LoadBucket, Mark, Measure, StatusSample, Verdict
+from harness.controllers.flagger.model import CanaryEvent, CanaryStatus, MetricResult, Phase
+from harness.model import Decision, LoadBucket, Mark, Measure, ObservedBatch, StatusSample, Verdict
+from harness.report.journal import JournalWriter, RunRecord, canary_hash, rollback_conditions
 
 KINDS = ("rolled-back-go", "no-go", "inconclusive")
 PRIMARY, CANARY = "1.0.0", "1.1.0"
@@ -326,7 +325,7 @@ GOLDEN = Path(__file__).resolve().parents[1] / "data" / "journals" / "rolled-bac
 
 def save_golden() -> Path:
     """(Re)write tests/data/journals/rolled-back-go.json from ``build("rolled-back-go")``."""
-    from harness.journal import write_journal
+    from harness.report.journal import write_journal
 
     return write_journal(build("rolled-back-go"), GOLDEN)
 

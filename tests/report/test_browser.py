@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.journal import read_journal
+from harness.report.journal import read_journal
 from harness.report.render_html import render_html
 
 from .journal_factory import GOLDEN, build

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from harness.journal import RunRecord, rollback_conditions
 from harness.model import Decision, Measure, Verdict
+from harness.report.journal import RunRecord, rollback_conditions
 from harness.report.remediation import abort_time_fix, overshoot_fix, remediation_notes
 
 from .journal_factory import build

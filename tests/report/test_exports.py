@@ -90,8 +90,8 @@ class TestCsv:
 class TestCommandLine:
     def test_renders_everything_from_journals(self, tmp_path: Path) -> None:
         """`python -m harness.report` re-renders HTML, JUnit and CSV from journals; NO-GO exits 1."""
-        from harness.journal import write_journal
         from harness.report.__main__ import main
+        from harness.report.journal import write_journal
 
         go = write_journal(build("rolled-back-go"), tmp_path / "go.json")
         no_go = write_journal(build("no-go"), tmp_path / "no-go.json")

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.controllers.flagger.model import MetricResult
 from harness.errors import ReportError
-from harness.flagger.model import MetricResult
-from harness.journal import (
+from harness.model import Decision
+from harness.report.journal import (
     SCHEMA_VERSION,
     JournalWriter,
     RunRecord,
@@ -21,7 +22,6 @@ from harness.journal import (
     recover,
     write_journal,
 )
-from harness.model import Decision
 
 from .journal_factory import GOLDEN, KINDS, build, write_interrupted
 

@@ -10,8 +10,8 @@ import pytest
 # In-process pytester runs unload modules first imported inside them; numpy cannot be loaded twice,
 # so the report stack (matplotlib, numpy, pandas) is imported here, outside every inner run.
 import harness.report.render_html  # noqa: F401
-from harness.journal import write_journal
 from harness.pytest_plugin import is_scenario_file
+from harness.report.journal import write_journal
 
 from .journal_factory import build
 
@@ -31,7 +31,7 @@ PLUGIN = (
 FAKE_RUNNER = '''
 import json, os
 from pathlib import Path
-from harness.journal import read_journal
+from harness.report.journal import read_journal
 
 def run(path, *, backend, time_scale, report_dir):
     """Return the recorded journal named like the scenario; log the call."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.redact import REDACTED, is_sensitive_key, redact, redact_text
+from harness.report.redact import REDACTED, is_sensitive_key, redact, redact_text
 
 
 class TestRedactText:

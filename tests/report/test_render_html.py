@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.journal import read_journal
 from harness.report.charts import PANEL_TITLES
+from harness.report.journal import read_journal
 from harness.report.render_html import render_html, render_html_text
 
 from .journal_factory import GOLDEN, build, hostile, write_interrupted

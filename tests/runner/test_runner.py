@@ -6,15 +6,16 @@ from dataclasses import replace
 from pathlib import Path
 
 from harness.clock import FakeClock
+from harness.controllers.flagger.model import Phase
 from harness.errors import Interrupted
-from harness.execute import RunOptions, run_scenarios
-from harness.flagger.model import Phase
-from harness.journal import read_journal
 from harness.model import Decision
-from harness.runner import ScenarioRun
-from harness.scenario import load_scenario
-from harness.scenario_model import FaultPlan, FaultTrigger, Scenario
-from harness.testing_run import (
+from harness.report.journal import read_journal
+from harness.run.execute import run_scenarios
+from harness.run.options import RunOptions
+from harness.run.runner import ScenarioRun
+from harness.scenario.loader import load_scenario
+from harness.scenario.model import FaultPlan, FaultTrigger, Scenario
+from harness.testing.run import (
     BAD_FROM_START,
     ROLLBACK_EVENTS,
     FakeBackend,
@@ -103,8 +104,8 @@ class TestLifecycle:
     def test_dead_load_generator_makes_the_evidence_missing(self) -> None:
         """When the load generator dies mid-run, the run stops cleanly, names the lost evidence, and the
         verdict is INCONCLUSIVE (never GO, and no NO-GO on the partial evidence)."""
-        from harness.execute import _record
-        from harness.journal import RunRecord
+        from harness.report.journal import RunRecord
+        from harness.run.execute import _record
 
         clock = FakeClock()
         backend = FakeBackend(clock, BAD_FROM_START)

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.errors import ScenarioError
-from harness.scenario import load_scenario
-from harness.scenario_model import Scenario
+from harness.scenario.loader import load_scenario
+from harness.scenario.model import Scenario
 
 from .conftest import CATALOG
 

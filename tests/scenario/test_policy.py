@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.controllers.flagger.model import AnalysisSpec, CanarySpec, MetricSpec, ThresholdRange
 from harness.errors import ScenarioError
-from harness.flagger.model import AnalysisSpec, CanarySpec, MetricSpec, ThresholdRange
-from harness.policy import (
+from harness.scenario.policy import (
     DEFAULT_POLICY,
     POLICY_KEYS,
     Policy,

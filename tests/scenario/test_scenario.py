@@ -9,7 +9,7 @@ import pytest
 
 from faulty_app.config import KINDS
 from harness.errors import ScenarioError
-from harness.scenario import discover, load_catalog, load_scenario
+from harness.scenario.loader import discover, load_catalog, load_scenario
 
 from .conftest import CATALOG
 

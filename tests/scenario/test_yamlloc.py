@@ -9,7 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.errors import CanarySpecError, ScenarioError
-from harness.yamlloc import MAX_BYTES, join_path, load_located, parse_located, parse_path, render_path
+from harness.scenario.yamlloc import (
+    MAX_BYTES,
+    join_path,
+    load_located,
+    parse_located,
+    parse_path,
+    render_path,
+)
 
 BOMB = "\n".join(
     ['a: &a ["x","x","x","x","x","x","x","x","x"]']

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.fault_effect import expected_effect
 from harness.model import Decision
-from harness.scenario import load_catalog, load_scenario
-from harness.verdict import evaluate, evidence_for
+from harness.scenario.loader import load_catalog, load_scenario
+from harness.verdict.fault_effect import expected_effect
+from harness.verdict.judge import evaluate, evidence_for
 
 from .timeline import rolled_back_story
 

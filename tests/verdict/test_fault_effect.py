@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from faulty_app.config import parse_faults
-from harness.fault_effect import FaultExpectation, combine
-from harness.scenario_model import Cohort, LoadProfile, Route
+from harness.scenario.model import Cohort, LoadProfile, Route
+from harness.verdict.fault_effect import FaultExpectation, combine
 
 LOAD = LoadProfile(
     rps=100,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from harness.model import NO_VERSION, LoadBucket, Measure, Verdict
-from harness.policy import Policy
-from harness.scenario_model import Expectations
-from harness.verdict import evaluate
+from harness.scenario.model import Expectations
+from harness.scenario.policy import Policy
+from harness.verdict.judge import evaluate
 
 from .timeline import CANARY, STABLE, rolled_back_story
 

@@ -6,13 +6,13 @@ from dataclasses import replace
 
 import pytest
 
-from harness.fault_effect import FaultExpectation
-from harness.flagger.model import Phase
-from harness.measure import low_sample_intervals
+from harness.controllers.flagger.model import Phase
 from harness.model import Decision, Measure, StatusSample, Verdict
-from harness.policy import Policy
-from harness.scenario_model import Expectations
-from harness.verdict import evaluate, summarize_repeats
+from harness.scenario.model import Expectations
+from harness.scenario.policy import Policy
+from harness.verdict.fault_effect import FaultExpectation
+from harness.verdict.judge import evaluate, summarize_repeats
+from harness.verdict.measure import low_sample_intervals
 
 from .timeline import CANARY, INTERVAL, REF, Story, promoted_story, rolled_back_story, status
 

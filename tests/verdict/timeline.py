@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from harness.clock import FakeClock
-from harness.fault_effect import FaultExpectation
-from harness.flagger.model import CanaryEvent, CanaryStatus, Phase, PromotedCondition
+from harness.controllers.flagger.model import CanaryEvent, CanaryStatus, Phase, PromotedCondition
 from harness.model import LoadBucket, Mark, StatusSample
-from harness.verdict import Evidence
+from harness.verdict.fault_effect import FaultExpectation
+from harness.verdict.judge import Evidence
 
 INTERVAL = 60.0
 STABLE, CANARY = "1.0.0", "1.1.0"

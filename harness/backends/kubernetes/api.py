@@ -1,0 +1,176 @@
+"""The cluster port: what the Kubernetes backend needs from a cluster, and the raw shapes it returns.
+
+``harness.backends.kubernetes.gateway.KubeGateway`` implements ``ClusterApi`` with the official client (the
+only module that imports ``kubernetes``); ``harness.testing.cluster.FakeCluster`` implements it in memory for
+tests. The TypedDicts mirror the JSON the API server returns for a Flagger ``Canary`` (semantics spec §1.2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, NotRequired, Protocol, TypedDict
+
+from harness.errors import ClusterError
+
+FIELD_MANAGER = "canary-chaos"
+
+
+class GoneError(ClusterError):
+    """HTTP 410 Gone on a watch: the resourceVersion is too old; re-list and watch from the new one."""
+
+
+class ConditionDict(TypedDict):
+    """``status.conditions[]`` of a Canary (only ``type: Promoted`` exists)."""
+
+    type: str
+    status: Literal["True", "False", "Unknown"]
+    reason: str
+    message: NotRequired[str]
+    lastTransitionTime: NotRequired[str]  # RFC 3339, e.g. "2026-01-01T00:01:00Z"
+    lastUpdateTime: NotRequired[str]
+
+
+class CanaryStatusDict(TypedDict, total=False):
+    """``status`` of a Canary exactly as Flagger writes it."""
+
+    phase: str
+    canaryWeight: int
+    failedChecks: int
+    iterations: int
+    lastAppliedSpec: str
+    lastPromotedSpec: str
+    lastTransitionTime: str
+    trackedConfigs: dict[str, str]
+    conditions: list[ConditionDict]
+
+
+class ObjectMetaDict(TypedDict, total=False):
+    name: str
+    namespace: str
+    resourceVersion: str
+    generation: int
+    labels: dict[str, str]
+    annotations: dict[str, str]
+
+
+class CanaryObject(TypedDict):
+    """A ``flagger.app/v1beta1`` Canary as the API server returns it."""
+
+    apiVersion: str
+    kind: str
+    metadata: ObjectMetaDict
+    spec: dict[str, Any]
+    status: NotRequired[CanaryStatusDict]
+
+
+@dataclass(frozen=True)
+class CanaryWatchEvent:
+    """One watch event: ``ADDED``/``MODIFIED``/``DELETED`` and the object after it."""
+
+    type: Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK"]
+    object: CanaryObject
+
+
+@dataclass(frozen=True)
+class NamespaceInfo:
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    phase: str = "Active"  # "Terminating" while being deleted
+
+
+@dataclass(frozen=True)
+class DeploymentInfo:
+    """The Deployment fields the backend reports and checks (readiness, args, template)."""
+
+    namespace: str
+    name: str
+    replicas: int
+    ready_replicas: int
+    updated_replicas: int
+    available_replicas: int
+    generation: int
+    observed_generation: int
+    container_args: tuple[str, ...] = ()
+    template_annotations: Mapping[str, str] = field(default_factory=dict)
+    template_env: Mapping[str, str] = field(default_factory=dict)  # first container, literal values only
+    conditions: tuple[tuple[str, str, str], ...] = ()  # (type, status, reason)
+
+    @property
+    def ready(self) -> bool:
+        """Rollout complete: observed, all replicas updated and available (``kubectl rollout status``)."""
+        return (
+            self.observed_generation >= self.generation
+            and self.updated_replicas >= self.replicas
+            and self.available_replicas >= self.replicas
+            and self.ready_replicas >= self.replicas
+        )
+
+    def summary(self) -> str:
+        return (
+            f"{self.namespace}/{self.name}: replicas {self.replicas}, updated {self.updated_replicas}, "
+            f"ready {self.ready_replicas}, available {self.available_replicas}, "
+            f"generation {self.generation}/{self.observed_generation}, conditions {list(self.conditions)}"
+        )
+
+
+class ClusterApi(Protocol):
+    """The thin cluster API. Every method raises ``ClusterError`` (never a vendor exception)."""
+
+    def current_context(self) -> str: ...
+
+    def apply(self, namespace: str, manifests: Sequence[Mapping[str, Any]]) -> None:
+        """Server-side apply (field manager ``canary-chaos``) of each manifest into ``namespace``."""
+        ...
+
+    def create_namespace(
+        self, name: str, labels: Mapping[str, str], annotations: Mapping[str, str]
+    ) -> None: ...
+
+    def delete_namespace(self, name: str) -> None: ...
+
+    def get_namespace(self, name: str) -> NamespaceInfo | None: ...
+
+    def list_namespaces(self, label_selector: str) -> list[NamespaceInfo]: ...
+
+    def get_canary(self, namespace: str, name: str) -> CanaryObject: ...
+
+    def watch_canary(
+        self, namespace: str, name: str, resource_version: str, timeout_seconds: float
+    ) -> Iterator[CanaryWatchEvent]:
+        """Events after ``resource_version`` until the timeout; raises ``GoneError`` on 410."""
+        ...
+
+    def patch_deployment_template(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        annotations: Mapping[str, str],
+        env: Mapping[str, str],
+    ) -> None:
+        """Strategic-merge the pod template's annotations and the first container's env values."""
+        ...
+
+    def get_deployment(self, namespace: str, name: str) -> DeploymentInfo | None: ...
+
+    def list_deployments(self, namespace: str, label_selector: str = "") -> list[DeploymentInfo]: ...
+
+    def read_pod_logs(self, namespace: str, label_selector: str, tail_lines: int) -> str: ...
+
+    def list_pods(self, namespace: str, label_selector: str) -> list[str]:
+        """Names of running pods matching the selector."""
+        ...
+
+    def crd_exists(self, group: str, plural: str) -> bool: ...
+
+    def service_proxy_get(
+        self, namespace: str, service: str, port: int, path: str, params: Mapping[str, str] | None = None
+    ) -> str:
+        """GET through the API server's service proxy; returns the body text."""
+        ...
+
+    def exec_in_pod(self, namespace: str, pod: str, command: Sequence[str]) -> str:
+        """Run ``command`` in the pod's first container; returns its stdout (and stderr)."""
+        ...

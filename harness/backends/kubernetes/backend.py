@@ -1,0 +1,353 @@
+"""``KubernetesBackend``: real Flagger + Traefik on a cluster, driven through the ``ClusterApi`` port.
+
+Each run gets a fresh namespace labelled as ours (run id + expiry); nothing else is written to or
+deleted. The app manifests are ``cluster/app`` (rendered by ``kube_manifests``); the readiness checks
+live in ``kube_preflight``. Load goes through Traefik with a per-run Host header. Waits have deadlines
+derived from the Canary spec and dump diagnostics when they expire. Time is a real clock (scale 1).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.backends.base import Observation, PreflightCheck
+from harness.backends.kubernetes.api import ClusterApi
+from harness.backends.kubernetes.follow import CanaryFollower
+from harness.backends.kubernetes.manifests import (
+    APP_NAME,
+    DEFAULT_HOST,
+    EVENT_RECEIVER,
+    EVENT_RECEIVER_PORT,
+    REVISION_ANNOTATION,
+    find,
+    render_kustomization,
+    revision_env,
+    tailor,
+)
+from harness.backends.kubernetes.observe import (
+    HttpxPrometheus,
+    PromQuery,
+    ProxyPrometheus,
+    builtin_queries,
+    parse_events,
+    single_value,
+)
+from harness.backends.kubernetes.preflight import preflight_checks
+from harness.backends.kubernetes.safety import check_context, ensure_owned, new_ownership
+from harness.backends.kubernetes.status import Deadlines, deadlines_for
+from harness.clock import Clock, ScaledClock
+from harness.controllers.flagger.model import CanaryEvent, CanarySpec, CanaryStatus, MetricResult, Phase
+from harness.errors import ClusterError, MetricsError
+from harness.model import Ingress, Revision
+
+FLAGGER_SELECTOR = "app.kubernetes.io/name=flagger"
+# Runs inside the app container: PUT argv[1] to the local admin API with the pod's own ADMIN_TOKEN.
+_PUT_FAULTS = (
+    "import os,sys,urllib.request as u,urllib.error as e\n"
+    "r=u.Request('http://127.0.0.1:8080/admin/faults',data=sys.argv[1].encode(),method='PUT',"
+    "headers={'Authorization':'Bearer '+os.environ['ADMIN_TOKEN'],'Content-Type':'application/json'})\n"
+    "try:\n print(u.urlopen(r,timeout=10).status)\n"
+    "except e.HTTPError as x:\n print(x.code, x.read()[:300])\n"
+)
+
+
+@dataclass(frozen=True)
+class KubernetesOptions:
+    """Where things are in the cluster, and how careful to be."""
+
+    context_allow: tuple[str, ...]
+    manifests_dir: Path = Path("cluster/app")
+    flagger_namespace: str = "flagger-system"
+    flagger_deployment: str = "flagger"
+    prometheus_url: str | None = None  # None: through the API server's service proxy
+    prometheus_service: str = "flagger-prometheus"
+    prometheus_port: int = 9090
+    ingress_url: str = "http://127.0.0.1:18080"  # Traefik web entrypoint (kind port mapping)
+    keep: bool = False
+    ttl_seconds: float = 6 * 3600
+    run_id: str | None = None
+    # --canary-spec: a team's real Canary (parsed); its analysis replaces the scenario's in deploy()
+    analysis_from: CanarySpec | None = None
+    rollout_seconds: float = 180.0  # budget for a Deployment rollout (primary or canary)
+    observe_watch_seconds: float = 1.0
+    log_tail_lines: int = 200
+
+
+@dataclass
+class _RunState:
+    namespace: str | None = None
+    run_id: str = ""
+    spec: CanarySpec | None = None
+    deadlines: Deadlines | None = None
+    follower: CanaryFollower | None = None
+    revision_count: int = 0
+    events_seen: int = 0
+    last_check_at: float | None = None
+    torn_down: bool = False
+    diagnostics: dict[str, str] = field(default_factory=dict)
+
+
+class KubernetesBackend:
+    """The ``Backend`` for a real cluster; refuses non-allowlisted contexts at construction."""
+
+    name = "kubernetes"
+
+    def __init__(
+        self,
+        api: ClusterApi,
+        options: KubernetesOptions,
+        *,
+        clock: Clock | None = None,
+        epoch: Callable[[], float] = time.time,
+        prometheus: PromQuery | None = None,
+    ) -> None:
+        check_context(api.current_context(), options.context_allow)
+        self.api, self.options, self.clock, self._epoch = api, options, clock or ScaledClock(1.0), epoch
+        self._prometheus = prometheus or (
+            HttpxPrometheus(options.prometheus_url)
+            if options.prometheus_url
+            else ProxyPrometheus(
+                api, options.flagger_namespace, options.prometheus_service, options.prometheus_port
+            )
+        )
+        self._run = _RunState(run_id=options.run_id or secrets.token_hex(4))
+
+    @property
+    def namespace(self) -> str | None:
+        return self._run.namespace
+
+    @property
+    def deadlines(self) -> Deadlines | None:
+        return self._run.deadlines
+
+    # -- preflight -----------------------------------------------------------------------------------
+    def preflight(self) -> Sequence[PreflightCheck]:
+        return preflight_checks(
+            self.api,
+            self._prometheus,
+            flagger_namespace=self.options.flagger_namespace,
+            flagger_deployment=self.options.flagger_deployment,
+        )
+
+    # -- deploy / trigger ----------------------------------------------------------------------------
+    def deploy(self, canary: CanarySpec, stable: Revision) -> Ingress:
+        run = self._run
+        canary = self.options.analysis_from or canary
+        namespace = f"canary-chaos-{run.run_id}"
+        ownership = new_ownership(run.run_id, self._epoch(), self.options.ttl_seconds)
+        run.namespace = namespace  # set first: teardown cleans up even if a later step raises
+        self.api.create_namespace(namespace, ownership.labels(), ownership.annotations())
+        admin_token = secrets.token_urlsafe(24)
+        host = f"{namespace}.{DEFAULT_HOST}"
+        analysis = canary.manifest.get("spec", {}).get("analysis") if canary.manifest else None
+        manifests = tailor(
+            render_kustomization(self.options.manifests_dir),
+            namespace=namespace,
+            host=host,
+            stable=stable,
+            admin_token=admin_token,
+            analysis_from=canary.manifest if analysis else None,
+        )
+        deployed = find(manifests, "Canary", APP_NAME)
+        run.spec = dataclasses.replace(
+            canary,
+            name=APP_NAME,
+            namespace=namespace,
+            target_name=APP_NAME,
+            service_name=APP_NAME,
+            progress_deadline_seconds=int(deployed["spec"].get("progressDeadlineSeconds", 600)),
+        )
+        run.deadlines = deadlines_for(run.spec, rollout_seconds=self.options.rollout_seconds)
+        self._ensure_ours()
+        self.api.apply(namespace, manifests)
+        run.follower = CanaryFollower(self.api, namespace, APP_NAME, self.clock)
+        status = run.follower.wait_until(
+            lambda s: s.phase in (Phase.INITIALIZED, Phase.FAILED),
+            budget_seconds=run.deadlines.initialized,
+            what="phase Initialized",
+            on_timeout=self.collect_diagnostics,
+        )
+        if status.phase == Phase.FAILED:
+            self.collect_diagnostics()
+            raise ClusterError(
+                f"canary {namespace}/{APP_NAME} failed during initialization (primary not ready)"
+            )
+        return Ingress(url=self.options.ingress_url, host_header=host)
+
+    def trigger(self, revision: Revision) -> float:
+        namespace = self._ensure_ours()
+        self._run.revision_count += 1
+        self.api.patch_deployment_template(
+            namespace,
+            APP_NAME,
+            annotations={REVISION_ANNOTATION: f"{revision.version}-{self._run.revision_count}"},
+            env=revision_env(revision),
+        )
+        return self.clock.now()
+
+    def set_canary_faults(self, faults: Sequence[Mapping[str, Any]]) -> None:
+        """PUT the faults on every canary pod's admin API, from inside the pod (the API server's proxy
+        strips ``Authorization``); the token never leaves the cluster: the pod reads its own env."""
+        namespace = self._ensure_ours()
+        pods = self.api.list_pods(namespace, f"app={APP_NAME}")
+        if not pods:
+            raise ClusterError(f"no running canary pods (app={APP_NAME}) in {namespace}")
+        command = ["python", "-c", _PUT_FAULTS, json.dumps(list(faults))]
+        for pod in pods:
+            answer = self.api.exec_in_pod(namespace, pod, command).strip()
+            if answer != "200":
+                raise ClusterError(f"PUT /admin/faults in {namespace}/{pod} answered {answer[:300]!r}")
+
+    # -- waiting and observing -----------------------------------------------------------------------
+    def wait_for_progressing(self) -> CanaryStatus:
+        """After ``trigger``: the run started (or was gated/failed) within interval + control loop."""
+        return self._follower().wait_until(
+            lambda s: s.phase in (Phase.PROGRESSING, Phase.WAITING, Phase.FAILED),
+            budget_seconds=self._deadlines().progressing,
+            what="phase Progressing",
+            on_timeout=self.collect_diagnostics,
+            include_current=False,
+        )
+
+    def wait_for_terminal(self) -> CanaryStatus:
+        """After Progressing: Succeeded or Failed within (n + threshold + 3 + slack)·interval + deadline."""
+        return self._follower().wait_until(
+            lambda s: s.phase in (Phase.SUCCEEDED, Phase.FAILED),
+            budget_seconds=self._deadlines().terminal,
+            what="phase Succeeded or Failed",
+            on_timeout=self.collect_diagnostics,
+        )
+
+    def observe(self) -> Observation:
+        follower = self._follower()
+        follower.poll(self.options.observe_watch_seconds)
+        checks, queries = self._metric_evidence(follower.last)
+        return Observation(
+            samples=follower.drain(), events=tuple(self._new_events()), checks=checks, queries=queries
+        )
+
+    def status(self) -> CanaryStatus:
+        follower = self._follower()
+        if follower.last is None:
+            follower.relist()
+        return follower.last or CanaryStatus()
+
+    def _new_events(self) -> list[CanaryEvent]:
+        run = self._run
+        try:
+            text = self.api.service_proxy_get(
+                run.namespace or "",
+                EVENT_RECEIVER,
+                EVENT_RECEIVER_PORT,
+                "events",
+                {"since": str(run.events_seen)},
+            )
+            events, count = parse_events(
+                text, namespace=run.namespace or "", name=APP_NAME, origin=self.clock.wall(0.0)
+            )
+        except ClusterError as exc:
+            run.diagnostics["event-receiver-error"] = str(exc)
+            return []
+        run.events_seen += count
+        return events
+
+    def _metric_evidence(
+        self, status: CanaryStatus | None
+    ) -> tuple[tuple[MetricResult, ...], tuple[Mapping[str, Any], ...]]:
+        run, now = self._run, self.clock.now()
+        spec = run.spec
+        if spec is None or status is None or status.phase != Phase.PROGRESSING:
+            return (), ()
+        if run.last_check_at is not None and now - run.last_check_at < spec.analysis.interval_seconds:
+            return (), ()
+        run.last_check_at = now
+        try:
+            queries = builtin_queries(spec.namespace, spec.target_name, "1m")
+        except (ImportError, AttributeError) as exc:
+            run.diagnostics["metric-evidence"] = f"harness.controllers.flagger.queries unavailable: {exc}"
+            return (), ()
+        results, raw = [], []
+        for metric in spec.analysis.metrics:
+            if metric.name in queries:
+                result, data = self._check(metric.name, queries[metric.name], metric.threshold_range, now)
+                results.append(result)
+                raw.append({"metric": metric.name, "query": queries[metric.name], "at": now, "data": data})
+        return tuple(results), tuple(raw)
+
+    def _check(self, name: str, promql: str, bounds: Any, now: float) -> tuple[MetricResult, Any]:
+        try:
+            data = self._prometheus.query(promql)
+            value = single_value(data)
+        except MetricsError as exc:
+            return MetricResult(now, name, promql, None, False, str(exc)), None
+        if name == "request-duration":
+            value = float(int(value))  # Flagger truncates to whole milliseconds
+        low, high = (bounds.min, bounds.max) if bounds is not None else (None, None)
+        passed = (low is None or value >= low) and (high is None or value <= high)
+        return MetricResult(now, name, promql, value, passed), dict(data)
+
+    # -- diagnostics and teardown --------------------------------------------------------------------
+    def collect_diagnostics(self) -> None:
+        """Snapshot Canary, Deployments, Flagger logs and events into ``diagnostics()``."""
+        run, opts, ns = self._run, self.options, self._run.namespace or ""
+        sources: dict[str, Callable[[], str]] = {
+            "canary": lambda: json.dumps(self.api.get_canary(ns, APP_NAME), indent=2, default=str),
+            "deployments": lambda: "\n".join(d.summary() for d in self.api.list_deployments(ns)),
+            "flagger-logs": lambda: self.api.read_pod_logs(
+                opts.flagger_namespace, FLAGGER_SELECTOR, opts.log_tail_lines
+            ),
+            "events": lambda: self.api.service_proxy_get(ns, EVENT_RECEIVER, EVENT_RECEIVER_PORT, "events"),
+        }
+        for key, source in sources.items():
+            try:
+                run.diagnostics[key] = source()
+            except ClusterError as exc:
+                run.diagnostics[key] = f"<unavailable: {exc}>"
+
+    def diagnostics(self) -> Mapping[str, str]:
+        return dict(self._run.diagnostics)
+
+    def teardown(self) -> None:
+        """Idempotent: delete this run's namespace (after the ownership check) unless ``keep``."""
+        run = self._run
+        if run.torn_down or run.namespace is None:
+            return
+        run.torn_down = True
+        if self.options.keep:
+            return
+        current = self.api.get_namespace(run.namespace)
+        if current is None:
+            return
+        ensure_owned(current, run.namespace, run.run_id)
+        self.api.delete_namespace(run.namespace)
+
+    def __enter__(self) -> KubernetesBackend:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.teardown()
+
+    # -- helpers -------------------------------------------------------------------------------------
+    def _ensure_ours(self) -> str:
+        namespace = self._run.namespace
+        if namespace is None or self._run.torn_down:
+            raise ClusterError("no live run namespace: call deploy() first")
+        ensure_owned(self.api.get_namespace(namespace), namespace, self._run.run_id)
+        return namespace
+
+    def _follower(self) -> CanaryFollower:
+        if self._run.follower is None:
+            raise ClusterError("nothing deployed yet: call deploy() first")
+        return self._run.follower
+
+    def _deadlines(self) -> Deadlines:
+        if self._run.deadlines is None:
+            raise ClusterError("nothing deployed yet: call deploy() first")
+        return self._run.deadlines

@@ -1,0 +1,113 @@
+"""Follow one Canary through the cluster port: watch, resume on 410 Gone by re-listing, wait to deadlines.
+
+Each distinct ``resourceVersion`` becomes exactly one ``StatusSample`` (a re-list after 410 that returns
+an object already seen adds nothing), stamped with the time Flagger wrote it (``status.lastTransitionTime``,
+set on every status write) or, before the first status write, the time we saw it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from harness.backends.kubernetes.api import CanaryObject, ClusterApi, GoneError
+from harness.backends.kubernetes.status import to_status
+from harness.clock import Clock
+from harness.controllers.flagger.model import CanaryStatus
+from harness.durations import format_duration
+from harness.errors import ClusterError
+from harness.model import StatusSample
+
+WATCH_CHUNK_SECONDS = 30.0
+
+
+class WaitTimeout(ClusterError):
+    """A wait on the Canary passed its deadline; diagnostics were collected first."""
+
+
+class CanaryFollower:
+    """Keeps the last seen state of one Canary and buffers every new sample until ``drain``."""
+
+    def __init__(self, api: ClusterApi, namespace: str, name: str, clock: Clock) -> None:
+        self._api, self._namespace, self._name, self._clock = api, namespace, name, clock
+        self._origin: datetime = clock.wall(0.0)
+        self._resource_version = ""
+        self._seen: set[str] = set()
+        self._pending: list[StatusSample] = []
+        self.history: list[CanaryStatus] = []
+        self.relists = 0
+
+    @property
+    def last(self) -> CanaryStatus | None:
+        return self.history[-1] if self.history else None
+
+    def relist(self) -> None:
+        """GET the Canary and take it as the new watch starting point."""
+        self.relists += 1
+        self._accept(self._api.get_canary(self._namespace, self._name))
+
+    def poll(self, timeout_seconds: float) -> None:
+        """Watch for up to ``timeout_seconds``; on 410 Gone re-list (the next poll resumes from there)."""
+        if not self._resource_version:
+            self.relist()
+        try:
+            for event in self._api.watch_canary(
+                self._namespace, self._name, self._resource_version, timeout_seconds
+            ):
+                if event.type == "BOOKMARK":
+                    self._resource_version = event.object["metadata"].get("resourceVersion", "")
+                elif event.type == "DELETED":
+                    raise ClusterError(f"canary {self._namespace}/{self._name} was deleted during the run")
+                else:
+                    self._accept(event.object)
+        except GoneError:
+            self.relist()
+
+    def _accept(self, obj: CanaryObject) -> None:
+        version = obj["metadata"].get("resourceVersion", "")
+        if version and version in self._seen:
+            return
+        self._seen.add(version)
+        self._resource_version = version
+        status = to_status(obj, self._origin)
+        written = "status" in obj and "lastTransitionTime" in obj["status"]
+        at = status.last_transition_time if written else self._clock.now()
+        self.history.append(status)
+        self._pending.append(StatusSample(at=at, status=status))
+
+    def drain(self) -> tuple[StatusSample, ...]:
+        samples, self._pending = tuple(self._pending), []
+        return samples
+
+    def wait_until(
+        self,
+        predicate: Callable[[CanaryStatus], bool],
+        *,
+        budget_seconds: float,
+        what: str,
+        on_timeout: Callable[[], None],
+        include_current: bool = True,
+    ) -> CanaryStatus:
+        """Poll until a status seen from now on (or the current one) satisfies ``predicate``.
+
+        Every status seen counts, even one that was passed within a single watch chunk. Past the deadline
+        call ``on_timeout`` (diagnostics) and raise ``WaitTimeout`` naming the deadline.
+        """
+        deadline = self._clock.now() + budget_seconds
+        if not self.history:
+            self.relist()
+        checked = len(self.history) - (1 if include_current else 0)
+        while True:
+            for status in self.history[checked:]:
+                if predicate(status):
+                    return status
+            checked = len(self.history)
+            remaining = deadline - self._clock.now()
+            if remaining <= 0:
+                on_timeout()
+                phase = self.last.phase.value if self.last else "unknown"
+                raise WaitTimeout(
+                    f"canary {self._namespace}/{self._name}: {what} not reached within "
+                    f"{format_duration(budget_seconds)} (deadline t={deadline:.0f}s, last phase {phase!r})"
+                )
+            self.poll(min(remaining, WATCH_CHUNK_SECONDS))

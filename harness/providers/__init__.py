@@ -1,0 +1,6 @@
+"""Traffic providers: the routers a controller shifts weights on, and the metrics they export.
+
+``base`` is the seam: a provider names its router semantics, the metric names and labels its router exports,
+and the builtin PromQL the controller runs against them. ``traefik`` is the first plug-in: TraefikService
+weighted round robin (EDF), ``traefik_service_*`` metrics, and Flagger's Traefik observer queries.
+"""

@@ -1,0 +1,307 @@
+"""The Traefik stand-in: a reverse proxy with TraefikService weights, run as its own process.
+
+    python -m harness.providers.traefik.router --host 127.0.0.1 --port P --admin-port A \\
+        --namespace NS --service SVC --service-port 80 [--backend-timeout S] [--log-level info]
+
+Requests on ``--port`` go to the primary or canary child Service by Traefik's EDF weighted round robin
+(spec §4.4); each child round-robins over its ready endpoints. No endpoints → 503, backend refused or
+dropped the connection → 502, backend timeout → 504, as Traefik answers. The admin port serves
+``PUT/GET /config``, ``GET /metrics`` (Traefik's service metrics, exact names and labels, spec §4.3) and
+``GET /healthz``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiohttp import ClientError, ClientSession, ClientTimeout, DummyCookieJar, TCPConnector, hdrs, web
+from multidict import CIMultiDict
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from pydantic import ValidationError
+from yarl import URL
+
+from harness.providers.traefik.router_config import (
+    SIDES,
+    ConfigUpdate,
+    RouterConfig,
+    Side,
+    child_service_name,
+)
+from harness.providers.traefik.wrr import WeightedRoundRobin
+
+log = logging.getLogger("harness.providers.traefik.router")
+
+DURATION_BUCKETS = (0.1, 0.3, 1.2, 5.0)  # Traefik's defaults
+_HOP_BY_HOP = frozenset(
+    h.lower()
+    for h in (
+        "Connection",
+        "Keep-Alive",
+        "Proxy-Authenticate",
+        "Proxy-Authorization",
+        "TE",
+        "Trailer",
+        "Transfer-Encoding",
+        "Upgrade",
+        "Content-Length",
+    )
+)
+
+
+@dataclass(frozen=True)
+class ServiceIds:
+    namespace: str
+    service: str
+    port: int
+
+    def label(self, side: Side) -> str:
+        return child_service_name(self.namespace, self.service, side, self.port)
+
+
+class TraefikMetrics:
+    """``traefik_service_requests_total`` and ``traefik_service_request_duration_seconds``."""
+
+    def __init__(self) -> None:
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # Traefik exports no *_created series
+        self.registry = CollectorRegistry(auto_describe=True)
+        labels = ("code", "method", "protocol", "service")
+        self._requests = Counter(
+            "traefik_service_requests",
+            "How many HTTP requests processed on a service, partitioned by "
+            "status code, protocol, and method.",
+            labels,
+            registry=self.registry,
+        )
+        self._durations = Histogram(
+            "traefik_service_request_duration_seconds",
+            "How long it took to process the request on a service, partitioned by status code, protocol, "
+            "and method.",
+            labels,
+            buckets=DURATION_BUCKETS,
+            registry=self.registry,
+        )
+        self._children: dict[tuple[int, str, str], tuple[Counter, Histogram]] = {}
+
+    def observe(self, service: str, method: str, code: int, seconds: float) -> None:
+        key = (code, method, service)
+        children = self._children.get(key)
+        if children is None:
+            values = (str(code), method, "http", service)
+            children = (self._requests.labels(*values), self._durations.labels(*values))
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def render(self) -> bytes:
+        # Go's client writes le="5" where prometheus_client writes le="5.0"; match Traefik's bytes.
+        return generate_latest(self.registry).replace(b'le="5.0"', b'le="5"')
+
+
+class _Child:
+    """One child Service of the TraefikService: round robin over its endpoints."""
+
+    def __init__(self, label: str, endpoints: Sequence[str]) -> None:
+        self.label = label
+        self.endpoints = tuple(endpoints)
+        self._next = 0
+
+    def next_endpoint(self) -> str | None:
+        if not self.endpoints:
+            return None
+        url = self.endpoints[self._next % len(self.endpoints)]
+        self._next += 1
+        return url
+
+
+class _Balancer:
+    """The TraefikService built from one configuration; replaced wholesale on every change."""
+
+    def __init__(self, config: RouterConfig, ids: ServiceIds) -> None:
+        self.config = config
+        weights = {"primary": config.weights.primary, "canary": config.weights.canary}
+        self.children: dict[str, _Child] = {
+            side: _Child(ids.label(side), getattr(config.endpoints, side))
+            for side in SIDES
+            if weights[side] > 0
+        }
+        self.wrr = WeightedRoundRobin((side, weights[side]) for side in SIDES)
+
+    def pick(self) -> _Child:
+        return self.children[self.wrr.next()]
+
+
+class Router:
+    """Proxy and admin handlers around the current ``_Balancer``."""
+
+    def __init__(self, ids: ServiceIds, backend_timeout: float | None) -> None:
+        self.ids = ids
+        self.metrics = TraefikMetrics()
+        self._balancer = _Balancer(RouterConfig(), ids)
+        self._backend_timeout = backend_timeout
+        self._session: ClientSession | None = None
+
+    async def start(self) -> None:
+        connector = TCPConnector(limit=0, keepalive_timeout=90.0, force_close=False, ttl_dns_cache=None)
+        self._session = ClientSession(
+            connector=connector,
+            timeout=ClientTimeout(total=self._backend_timeout, connect=30.0),
+            auto_decompress=False,
+            skip_auto_headers=(hdrs.USER_AGENT, hdrs.ACCEPT_ENCODING, hdrs.ACCEPT),
+            cookie_jar=DummyCookieJar(),
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    # ---- proxy port
+
+    async def proxy(self, request: web.BaseRequest) -> web.StreamResponse:
+        started = time.perf_counter()
+        child = self._balancer.pick()
+        endpoint = child.next_endpoint()
+        response: web.StreamResponse
+        if endpoint is None:
+            response = _error(503, "no available server")
+        else:
+            try:
+                response = await self._forward(request, endpoint)
+            except asyncio.CancelledError:
+                # The client gave up (its own timeout): Traefik records 499 "client closed request" with
+                # the time until then. Without this a hung canary stays invisible to Flagger's metrics.
+                elapsed = time.perf_counter() - started
+                self.metrics.observe(child.label, request.method, CLIENT_CLOSED_REQUEST, elapsed)
+                raise
+        self.metrics.observe(child.label, request.method, response.status, time.perf_counter() - started)
+        return response
+
+    async def _forward(self, request: web.BaseRequest, endpoint: str) -> web.StreamResponse:
+        assert self._session is not None
+        headers = CIMultiDict((k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP)
+        peer = request.remote or ""
+        prior = request.headers.get(hdrs.X_FORWARDED_FOR)
+        headers[hdrs.X_FORWARDED_FOR] = f"{prior}, {peer}" if prior else peer
+        headers[hdrs.X_FORWARDED_PROTO] = "http"
+        headers[hdrs.X_FORWARDED_HOST] = request.host
+        body = await request.read() if request.body_exists else None
+        url = URL(endpoint + request.raw_path, encoded=True)
+        try:
+            async with self._session.request(
+                request.method, url, headers=headers, data=body, allow_redirects=False
+            ) as upstream:
+                payload = await upstream.read()
+                out = CIMultiDict((k, v) for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP)
+                return web.Response(status=upstream.status, body=payload, headers=out)
+        except TimeoutError:
+            return _error(504, "Gateway Timeout")
+        except (ClientError, OSError) as exc:
+            log.debug("backend %s failed: %r", endpoint, exc)
+            return _error(502, "Bad Gateway")
+
+    # ---- admin port
+
+    async def put_config(self, request: web.Request) -> web.Response:
+        try:
+            update = ConfigUpdate.model_validate_json(await request.read())
+        except ValidationError as exc:
+            problems = [f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors()]
+            return web.json_response({"error": "invalid config", "problems": problems}, status=400)
+        current = self._balancer.config
+        new = current.apply(update)
+        if new is not current:
+            self._balancer = _Balancer(new, self.ids)
+            log.info("config %d: weights %s endpoints %s", new.generation, new.weights, new.endpoints)
+        return web.json_response(new.model_dump(mode="json"))
+
+    async def get_config(self, request: web.Request) -> web.Response:
+        return web.json_response(self._balancer.config.model_dump(mode="json"))
+
+    async def get_metrics(self, request: web.Request) -> web.Response:
+        response = web.Response(body=self.metrics.render())
+        response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
+        response.charset = "utf-8"
+        return response
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+
+CLIENT_CLOSED_REQUEST = 499
+
+
+def _error(status: int, text: str) -> web.Response:
+    return web.Response(status=status, text=text)
+
+
+def admin_app(router: Router) -> web.Application:
+    app = web.Application()
+    app.router.add_put("/config", router.put_config)
+    app.router.add_get("/config", router.get_config)
+    app.router.add_get("/metrics", router.get_metrics)
+    app.router.add_get("/healthz", router.healthz)
+    return app
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Run until SIGTERM/SIGINT, then stop accepting and let in-flight requests finish."""
+    router = Router(ServiceIds(args.namespace, args.service, args.service_port), args.backend_timeout)
+    await router.start()
+    proxy_server = web.Server(router.proxy, access_log=None, handler_cancellation=True)
+    proxy_runner = web.ServerRunner(proxy_server, handle_signals=False)
+    admin_runner = web.AppRunner(admin_app(router), access_log=None, handle_signals=False)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        for runner, port in ((proxy_runner, args.port), (admin_runner, args.admin_port)):
+            await runner.setup()
+            await web.TCPSite(runner, args.host, port, backlog=1024, shutdown_timeout=5.0).start()
+        log.warning("router listening on %s:%d (admin %d)", args.host, args.port, args.admin_port)
+        await stop.wait()
+    finally:
+        await admin_runner.cleanup()
+        await proxy_runner.cleanup()
+        await router.close()
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m harness.providers.traefik.router", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--admin-port", type=int, required=True)
+    parser.add_argument("--namespace", required=True)
+    parser.add_argument("--service", required=True)
+    parser.add_argument("--service-port", type=int, default=80)
+    parser.add_argument(
+        "--backend-timeout", type=float, default=None, help="seconds; answer 504 after it (default: none)"
+    )
+    parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--no-uvloop", action="store_true", help="use the stdlib event loop")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s router: %(message)s")
+    runner = asyncio.run
+    if not args.no_uvloop:
+        with contextlib.suppress(ImportError):
+            import uvloop
+
+            runner = uvloop.run
+    runner(serve(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Builds the backend and the load driver a run asks for (the only place that knows them all)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harness.backends.base import Backend
+from harness.clock import ScaledClock
+from harness.errors import InputError
+from harness.model import Ingress
+from harness.scenario.model import Scenario
+
+if TYPE_CHECKING:
+    from harness.backends.local.metrics import SharedPrometheus
+    from harness.run.options import RunOptions
+    from harness.run.runner import LoadDriver
+
+
+def make_backend(
+    scenario: Scenario, options: RunOptions, run_dir: Path, shared: SharedPrometheus | None = None
+) -> Backend:
+    if options.backend == "local":
+        from harness.backends.local.backend import LocalBackend
+
+        clock = ScaledClock(options.time_scale)
+        if shared is not None and not can_share_prometheus(scenario):
+            shared = None
+        return LocalBackend(
+            clock=clock, run_dir=run_dir, prometheus=options.prometheus, shared_prometheus=shared
+        )
+    if options.backend == "kubernetes":
+        from harness.backends.kubernetes.backend import KubernetesOptions
+        from harness.backends.kubernetes.gateway import connect_backend
+        from harness.backends.kubernetes.safety import load_allowed_contexts, merge_allowlists
+
+        analysis_from = None
+        if options.canary_spec is not None:
+            from harness.scenario.flagger_canary import load_canary
+
+            analysis_from = load_canary(options.canary_spec)
+        allowed = merge_allowlists(options.context_allow, load_allowed_contexts())
+        return connect_backend(
+            KubernetesOptions(context_allow=tuple(allowed), keep=options.keep, analysis_from=analysis_from),
+            clock=ScaledClock(1.0),
+        )
+    raise InputError(f"--backend: expected local or kubernetes, found {options.backend!r}")
+
+
+def shared_prometheus_for(options: RunOptions, batch_dir: Path) -> SharedPrometheus | None:
+    """A batch-wide Prometheus server for local runs that would start one anyway (None otherwise)."""
+    from harness.backends.local.metrics import SharedPrometheus, prometheus_available
+
+    if options.backend != "local" or options.prometheus == "embedded" or not prometheus_available():
+        return None
+    return SharedPrometheus(batch_dir / "prometheus", ScaledClock(options.time_scale)).start()
+
+
+def can_share_prometheus(scenario: Scenario) -> bool:
+    """Earlier runs' series must be older than the metric windows when this run's analysis starts."""
+    from harness.controllers.flagger.gofmt import parse_go_duration
+
+    windows = [parse_go_duration(m.interval or "1m") for m in scenario.canary.analysis.metrics]
+    return max(windows, default=60.0) <= scenario.timing.warmup_seconds
+
+
+def default_load_factory(
+    options: RunOptions, run_dir: Path, backend: Backend
+) -> Callable[[Scenario, Ingress], LoadDriver]:
+    """Locust in its own process(es), pointed at the ingress the backend returned."""
+    from harness.load.gateway import locust_driver
+
+    def factory(scenario: Scenario, ingress: Ingress) -> LoadDriver:
+        workers = options.load_workers if options.load_workers is not None else scenario.load.workers
+        return locust_driver(
+            scenario, ingress, clock=backend.clock, run_dir=run_dir / "load", workers=workers
+        )
+
+    return factory
+
+
+def unmet_requirements(scenario: Scenario, options: RunOptions) -> str | None:
+    """Why this scenario cannot run with these options (it is then skipped, not failed), or None."""
+    if "kubernetes" in scenario.requires and options.backend != "kubernetes":
+        return "requires the kubernetes backend"
+    if "prometheus" in scenario.requires and options.backend == "local":
+        from harness.backends.local.metrics import prometheus_available
+
+        if options.prometheus == "embedded" or not prometheus_available():
+            return "requires a real Prometheus server (Debian package 'prometheus'); custom PromQL"
+    return None

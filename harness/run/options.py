@@ -1,0 +1,20 @@
+"""What a ``canary-chaos run`` asks for: backend, time scale, report directory, and backend options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    backend: str = "local"
+    time_scale: float = 60.0
+    report_dir: Path = Path("reports")
+    repeat: int = 1
+    load_workers: int | None = None  # overrides the scenario's load.workers
+    prometheus: str = "auto"  # auto | server | embedded (local backend)
+    keep: bool = False  # kubernetes: keep the namespace for debugging
+    context_allow: tuple[str, ...] = ()
+    canary_spec: Path | None = None  # kubernetes: copy the analysis of a team's real Canary
+    progress: bool = True

@@ -1,0 +1,216 @@
+"""Scenario files (``scenarios/*.yaml``) into frozen ``Scenario`` objects, with located errors (pure).
+
+``load_scenario(path)`` only ever returns a ``Scenario`` or raises ``ScenarioError`` listing every problem
+of the file (file, line, field path, expected vs found, "did you mean"). Fault lists are validated by
+``faulty_app.config.parse_faults``; the Canary by ``harness.scenario.flagger_canary``. Inline ``analysis``
+overrides are merged onto the base Canary mapping before it is parsed. Schema: ``scenarios/README.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, cast
+
+from faulty_app.config import FaultConfigError, dump_faults, parse_faults
+from harness.controllers.flagger.model import CanarySpec
+from harness.errors import Problem, ScenarioError
+from harness.model import ScenarioId
+from harness.scenario.canary import read_canary
+from harness.scenario.fields import Fields, any_text, choice, duration, integer, text
+from harness.scenario.model import REQUIREMENTS, FaultPlan, FaultTrigger, Requirement, RevisionSpec, Scenario
+from harness.scenario.policy import DEFAULT_POLICY, Policy, find_policy, load_policy, read_policy
+from harness.scenario.sections import read_expectations, read_load, read_timing
+from harness.scenario.yamlloc import FieldPath, join_path, load_located, render_path
+
+ID_PATTERN = r"[a-z0-9][a-z0-9-]*"
+
+TOP_KEYS = (
+    "id",
+    "description",
+    "requires",
+    "canary",
+    "analysis",
+    "progress_deadline_seconds",
+    "policy",
+    "policy_overrides",
+    "stable",
+    "revision",
+    "fault",
+    "load",
+    "timing",
+    "expect",
+)
+
+
+def discover(directory: str | Path) -> list[Path]:
+    """Scenario files directly in ``directory`` (sorted), without ``policy.yaml`` and ``canaries/``."""
+    root = Path(directory)
+    found = [*root.glob("*.yaml"), *root.glob("*.yml")]
+    return sorted(p for p in found if p.is_file() and p.name not in {"policy.yaml", "policy.yml"})
+
+
+def load_catalog(directory: str | Path, *, policy: Policy | None = None) -> list[Scenario]:
+    """Load every scenario of ``directory``; one ``ScenarioError`` lists the problems of all files."""
+    scenarios: list[Scenario] = []
+    problems: list[Problem] = []
+    for path in discover(directory):
+        try:
+            scenarios.append(load_scenario(path, policy=policy))
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+    seen: dict[str, Path] = {}
+    for scenario in scenarios:
+        if scenario.id in seen:
+            problems.append(
+                Problem(
+                    "id",
+                    "ids unique in the catalog",
+                    f"{scenario.id!r} also in {seen[scenario.id]}",
+                    str(scenario.file),
+                )
+            )
+        seen[scenario.id] = scenario.file
+    if problems:
+        raise ScenarioError(problems)
+    return scenarios
+
+
+def load_scenario(path: str | Path, *, policy: Policy | None = None) -> Scenario:
+    """Load and validate one scenario file. ``policy`` replaces the file's ``policy:`` reference."""
+    file = Path(path)
+    reader = Fields(load_located(file))
+    if reader.mapping((), TOP_KEYS) is None:
+        reader.raise_if_problems()
+    scenario_id = _read_id(reader, file)
+    base_policy = _read_policy_file(reader, file, policy)
+    resolved_policy = (
+        read_policy(reader, ("policy_overrides",), base_policy)
+        if reader.present(("policy_overrides",))
+        else base_policy
+    )
+    canary, manifest = read_canary(reader, file)
+    stable = _read_revision(reader, ("stable",), "1.0.0")
+    revision = _read_revision(reader, ("revision",), "1.1.0")
+    if stable.version == revision.version:
+        reader.add(
+            ("revision", "version"),
+            f"a version different from stable ({stable.version!r})",
+            repr(revision.version),
+        )
+    scenario = Scenario(
+        id=ScenarioId(scenario_id),
+        description=reader.get(("description",), any_text(), ""),
+        file=file,
+        canary=cast(CanarySpec, canary),
+        canary_manifest=manifest,
+        stable=stable,
+        revision=revision,
+        fault=_read_fault(reader),
+        load=read_load(reader),
+        timing=read_timing(reader),
+        expect=read_expectations(reader, resolved_policy),
+        policy=resolved_policy,
+        requires=_read_requires(reader),
+    )
+    reader.raise_if_problems()
+    return scenario
+
+
+def _read_id(reader: Fields, file: Path) -> str:
+    pattern_text = "an id of lowercase letters, digits and '-'"
+    if reader.present(("id",)):
+        return reader.get(("id",), text(ID_PATTERN, pattern_text), file.stem)
+    try:
+        return text(ID_PATTERN, pattern_text).convert(file.stem)
+    except ValueError:
+        reader.add(("id",), f"{pattern_text} (the file name {file.name!r} is not one)", "nothing")
+        return file.stem
+
+
+def _read_requires(reader: Fields) -> tuple[Requirement, ...]:
+    names = [
+        reader.get(("requires", i), choice(REQUIREMENTS), None)
+        for i, _ in enumerate(reader.items(("requires",)))
+    ]
+    return tuple(cast(Requirement, n) for n in names if n is not None)
+
+
+def _read_policy_file(reader: Fields, file: Path, given: Policy | None) -> Policy:
+    if given is not None:
+        return given
+    name = reader.get(("policy",), text(), None)
+    candidate = (file.parent / name) if name else find_policy(file.parent)
+    if candidate is None:
+        return DEFAULT_POLICY
+    if not candidate.is_file():
+        reader.add(
+            ("policy",),
+            "a policy file relative to the scenario",
+            f"{str(candidate)!r}, which is not an existing file",
+        )
+        return DEFAULT_POLICY
+    try:
+        return load_policy(candidate)
+    except ScenarioError as exc:
+        reader.problems.extend(exc.problems)
+        return DEFAULT_POLICY
+
+
+def _read_revision(reader: Fields, at: FieldPath, default_version: str) -> RevisionSpec:
+    if not reader.present(at):
+        return RevisionSpec(default_version)
+    reader.mapping(at, ("version", "replicas", "faults"))
+    version = reader.get(
+        (*at, "version"),
+        text(r"[A-Za-z0-9][A-Za-z0-9._+-]*", "a version string such as '1.1.0'"),
+        default_version,
+    )
+    if isinstance(reader.raw((*at, "version")), int | float):
+        version = str(reader.raw((*at, "version")))  # YAML reads 1.1 as a number; keep the user's text
+    replicas = reader.get((*at, "replicas"), integer(1, 20), 1)
+    return RevisionSpec(version, replicas, _read_faults(reader, (*at, "faults")))
+
+
+def _read_faults(reader: Fields, at: FieldPath) -> tuple[Mapping[str, Any], ...]:
+    if not reader.present(at):
+        return ()
+    items = reader.items(at)
+    if not items:
+        return ()
+    try:
+        parsed = parse_faults(items, source=f"{reader.located.file}:{render_path(at)}")
+    except FaultConfigError as exc:
+        for problem in exc.problems:
+            where = join_path(at, problem.path)
+            reader.add(where, problem.expected, problem.found)
+        return ()
+    return tuple(dump_faults(parsed))
+
+
+def _read_fault(reader: Fields) -> FaultPlan | None:
+    if not reader.present(("fault",)):
+        return None
+    if reader.mapping(("fault",), ("spec", "at", "duration_seconds"), required=("spec",)) is None:
+        return None
+    spec = _read_faults(reader, ("fault", "spec"))
+    if reader.present(("fault", "spec")) and not reader.items(("fault", "spec"), non_empty=True):
+        return None
+    return FaultPlan(
+        spec, _read_trigger(reader), reader.get(("fault", "duration_seconds"), duration(positive=True), None)
+    )
+
+
+def _read_trigger(reader: Fields) -> FaultTrigger:
+    at: FieldPath = ("fault", "at")
+    if not reader.present(at):
+        return FaultTrigger()
+    if reader.mapping(at, ("after_seconds", "at_weight")) is None:
+        return FaultTrigger()
+    has_after, has_weight = reader.present((*at, "after_seconds")), reader.present((*at, "at_weight"))
+    if has_after == has_weight:
+        reader.add(at, "exactly one of after_seconds or at_weight", "both" if has_after else "neither")
+        return FaultTrigger()
+    if has_weight:
+        return FaultTrigger(None, reader.get((*at, "at_weight"), integer(1, 100), 1))
+    return FaultTrigger(reader.get((*at, "after_seconds"), duration(), 0.0), None)

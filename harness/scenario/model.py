@@ -1,0 +1,144 @@
+"""Frozen data types of a loaded scenario (pure). ``harness.scenario.loader`` builds them from YAML."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from harness.controllers.flagger.model import CanarySpec
+from harness.model import Revision, ScenarioId
+from harness.scenario.policy import Policy
+
+Outcome = Literal["rolled-back", "promoted"]
+RollbackCause = Literal["failed-checks", "progress-deadline", "manual-webhook"]
+Requirement = Literal["prometheus", "kubernetes"]
+
+OUTCOMES: tuple[Outcome, ...] = ("rolled-back", "promoted")
+ROLLBACK_CAUSES: tuple[RollbackCause, ...] = ("failed-checks", "progress-deadline", "manual-webhook")
+REQUIREMENTS: tuple[Requirement, ...] = ("prometheus", "kubernetes")
+
+
+@dataclass(frozen=True)
+class RevisionSpec:
+    """One pod-template revision of the faulty app (``stable`` = primary, ``revision`` = canary)."""
+
+    version: str
+    replicas: int = 1
+    faults: tuple[Mapping[str, Any], ...] = field(default=(), hash=False)  # validated fault objects
+
+    def as_revision(self) -> Revision:
+        """The backend's view of this revision."""
+        return Revision(version=self.version, faults=self.faults, replicas=self.replicas)
+
+
+@dataclass(frozen=True)
+class FaultTrigger:
+    """When a run-time fault starts: ``after_seconds`` after the trigger, or at a canary weight."""
+
+    after_seconds: float | None = 0.0
+    at_weight: int | None = None
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    """A fault switched on in the running canary through the admin API."""
+
+    spec: tuple[Mapping[str, Any], ...] = field(hash=False)
+    at: FaultTrigger = FaultTrigger()
+    duration_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str
+    method: str = "GET"
+    weight: int = 1
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """A named fraction of synthetic users that send a header and/or cookie on every request."""
+
+    name: str
+    fraction: float
+    header: tuple[tuple[str, str], ...] = ()
+    cookie: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class LoadStage:
+    duration_seconds: float
+    rps: float
+
+
+@dataclass(frozen=True)
+class LoadProfile:
+    """Load through the ingress: constant ``rps`` or a ``shape`` of stages (the last stage repeats)."""
+
+    users: int = 10
+    spawn_rate: float = 10.0
+    rps: float | None = 50.0
+    shape: tuple[LoadStage, ...] = ()
+    routes: tuple[Route, ...] = (Route("/"),)
+    cohorts: tuple[Cohort, ...] = ()
+    workers: int = 0
+    request_timeout_seconds: float = 5.0
+
+    def rps_at(self, elapsed: float) -> float:
+        """Target total requests/s at ``elapsed`` emulated seconds into the load."""
+        if self.rps is not None:
+            return self.rps
+        start = 0.0
+        for stage in self.shape:
+            if elapsed < start + stage.duration_seconds:
+                return stage.rps
+            start += stage.duration_seconds
+        return self.shape[-1].rps if self.shape else 0.0
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Emulated durations: warm-up (baseline) before the trigger, recovery watch after, hard cap."""
+
+    warmup_seconds: float = 120.0
+    recovery_seconds: float = 120.0
+    max_duration_seconds: float = 1800.0
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """What must hold for GO; ``None`` limits are not judged. Policy fallbacks are already applied."""
+
+    outcome: Outcome
+    abort_within_seconds: float | None = None
+    max_canary_weight: int | None = None
+    max_failed_requests: int | None = None
+    max_failed_fraction: float | None = None
+    max_users_hurt: int | None = None
+    recovery_within_seconds: float | None = None
+    primary_untouched: bool = True
+    rollback_cause: RollbackCause | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: ScenarioId
+    description: str
+    file: Path
+    canary: CanarySpec
+    canary_manifest: dict[str, Any] = field(compare=False, hash=False)  # the Canary as applied
+    stable: RevisionSpec = RevisionSpec("1.0.0")
+    revision: RevisionSpec = RevisionSpec("1.1.0")
+    fault: FaultPlan | None = None
+    load: LoadProfile = LoadProfile()
+    timing: Timing = Timing()
+    expect: Expectations = Expectations("rolled-back")
+    policy: Policy = field(default_factory=Policy)
+    requires: tuple[Requirement, ...] = ()
+
+    @property
+    def faults_from_start(self) -> bool:
+        """The new revision carries faults in its pod template, so onset = the trigger."""
+        return bool(self.revision.faults)

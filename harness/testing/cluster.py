@@ -1,0 +1,308 @@
+"""In-memory ``ClusterApi`` for tests and demos: ``FakeCluster`` plus a Flagger-like status writer.
+
+``FakeCluster`` replays a scripted Canary timeline on a ``FakeClock``: times in the script are seconds
+after the Canary is applied. Watches advance the clock as they deliver events (no sleeping), can be
+broken with HTTP 410 at a given time, and re-lists return the latest object visible at the current
+time. ``FlaggerStatusWriter`` writes ``status`` exactly as Flagger does (semantics spec §1.2): the
+``Promoted`` condition changes only when its status or reason changes, ``status.lastTransitionTime``
+changes on every write.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal, cast
+
+from harness.backends.kubernetes.api import (
+    CanaryObject,
+    CanaryStatusDict,
+    CanaryWatchEvent,
+    ConditionDict,
+    DeploymentInfo,
+    GoneError,
+    NamespaceInfo,
+)
+from harness.clock import FakeClock
+from harness.errors import ClusterError
+
+CONDITION_MESSAGES = {
+    "Initializing": "New Deployment detected, starting initialization.",
+    "Initialized": "Deployment initialization completed.",
+    "Waiting": "Waiting for approval.",
+    "WaitingPromotion": "Waiting for approval.",
+    "Progressing": "New revision detected, progressing canary analysis.",
+    "Promoting": "Canary analysis completed, starting primary rolling update.",
+    "Finalising": "Canary analysis completed, routing all traffic to primary.",
+    "Succeeded": "Canary analysis completed successfully, promotion finished.",
+    "Failed": "Canary analysis failed, Deployment scaled to zero.",
+}
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class FlaggerStatusWriter:
+    """Produces successive ``status`` dicts the way Flagger's ``pkg/canary/status.go`` writes them."""
+
+    def __init__(self, wall0: datetime) -> None:
+        self._wall0 = wall0
+        self._condition: ConditionDict | None = None
+
+    def write(
+        self, at: float, phase: str, *, weight: int = 0, failed_checks: int = 0, spec_hash: str = "abc123"
+    ) -> CanaryStatusDict:
+        stamp = rfc3339(self._wall0 + timedelta(seconds=at))
+        status: Literal["True", "False", "Unknown"] = (
+            "True" if phase in ("Initialized", "Succeeded") else "False" if phase == "Failed" else "Unknown"
+        )
+        previous = self._condition
+        if previous is None or previous["status"] != status or previous["reason"] != phase:
+            keep_transition = previous is not None and previous["status"] == status
+            self._condition = {
+                "type": "Promoted",
+                "status": status,
+                "reason": phase,
+                "message": CONDITION_MESSAGES.get(phase, ""),
+                "lastUpdateTime": stamp,
+                "lastTransitionTime": previous.get("lastTransitionTime", stamp)
+                if keep_transition and previous
+                else stamp,
+            }
+        return {
+            "phase": phase,
+            "canaryWeight": weight,
+            "failedChecks": failed_checks,
+            "iterations": 0,
+            "lastAppliedSpec": spec_hash,
+            "lastPromotedSpec": "stable0",
+            "lastTransitionTime": stamp,
+            "conditions": [copy.deepcopy(self._condition)] if self._condition else [],
+        }
+
+
+@dataclass(frozen=True)
+class ScriptedStatus:
+    """One status write, ``at`` seconds after the Canary was applied."""
+
+    at: float
+    status: CanaryStatusDict
+
+
+@dataclass
+class FakeCluster:
+    """A scripted, in-memory cluster implementing ``ClusterApi``."""
+
+    clock: FakeClock
+    context: str = "kind-canary-chaos"
+    canary_script: Sequence[ScriptedStatus] = ()
+    watch_breaks: Sequence[float] = ()  # script times at which an open watch gets 410 Gone
+    namespaces: dict[str, NamespaceInfo] = field(default_factory=dict)
+    applied: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    deployments: dict[tuple[str, str], DeploymentInfo] = field(default_factory=dict)
+    crds: set[tuple[str, str]] = field(
+        default_factory=lambda: {
+            ("traefik.io", "ingressroutes"),
+            ("traefik.io", "traefikservices"),
+            ("flagger.app", "canaries"),
+            ("flagger.app", "metrictemplates"),
+        }
+    )
+    receiver_events: list[dict[str, Any]] = field(default_factory=list)
+    prometheus_values: dict[str, float | None] = field(default_factory=dict)  # query → value (None: empty)
+    flagger_logs: str = '{"level":"info","msg":"Starting canary analysis for faulty-app"}'
+    fail: dict[str, ClusterError] = field(default_factory=dict)  # method name → error to raise
+    calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    patches: list[tuple[str, str, dict[str, str], dict[str, str]]] = field(default_factory=list)
+    execs: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    _canary: list[tuple[float, CanaryObject]] = field(default_factory=list)  # (clock time, object)
+    _breaks: list[float] = field(default_factory=list)
+    _compacted_rv: int = 0
+
+    def __post_init__(self) -> None:
+        self.deployments[("flagger-system", "flagger")] = _ready_deployment(
+            "flagger-system",
+            "flagger",
+            args=("-mesh-provider=traefik", "-metrics-server=http://flagger-prometheus:9090"),
+        )
+
+    def _record(self, method: str, *args: Any) -> None:
+        self.calls.append((method, args))
+        if method in self.fail:
+            raise self.fail[method]
+
+    # -- ClusterApi ----------------------------------------------------------------------------------
+    def current_context(self) -> str:
+        return self.context
+
+    def apply(self, namespace: str, manifests: Sequence[Mapping[str, Any]]) -> None:
+        self._record("apply", namespace, len(manifests))
+        if namespace not in self.namespaces:
+            raise ClusterError(f"server-side apply in {namespace}: HTTP 404 namespace not found")
+        self.applied.setdefault(namespace, []).extend(copy.deepcopy(dict(m)) for m in manifests)
+        for manifest in manifests:
+            if manifest["kind"] == "Deployment":
+                name = manifest["metadata"]["name"]
+                self.deployments[(namespace, name)] = _ready_deployment(namespace, name)
+            if manifest["kind"] == "Canary":
+                self._start_script(namespace, dict(manifest))
+
+    def _start_script(self, namespace: str, manifest: dict[str, Any]) -> None:
+        t0 = self.clock.now()
+        base = {"apiVersion": "flagger.app/v1beta1", "kind": "Canary", "spec": manifest["spec"]}
+        meta = {"name": manifest["metadata"]["name"], "namespace": namespace}
+        self._canary = [(t0, cast(CanaryObject, {**base, "metadata": {**meta, "resourceVersion": "100"}}))]
+        for index, entry in enumerate(self.canary_script, start=1):
+            obj = {**base, "metadata": {**meta, "resourceVersion": str(100 + index)}, "status": entry.status}
+            self._canary.append((t0 + entry.at, cast(CanaryObject, obj)))
+        self._breaks = sorted(t0 + at for at in self.watch_breaks)
+
+    def create_namespace(self, name: str, labels: Mapping[str, str], annotations: Mapping[str, str]) -> None:
+        self._record("create_namespace", name)
+        if name in self.namespaces:
+            raise ClusterError(f"create namespace {name}: HTTP 409 AlreadyExists")
+        self.namespaces[name] = NamespaceInfo(name, dict(labels), dict(annotations))
+
+    def delete_namespace(self, name: str) -> None:
+        self._record("delete_namespace", name)
+        self.namespaces.pop(name, None)
+
+    def get_namespace(self, name: str) -> NamespaceInfo | None:
+        self._record("get_namespace", name)
+        return self.namespaces.get(name)
+
+    def list_namespaces(self, label_selector: str) -> list[NamespaceInfo]:
+        self._record("list_namespaces", label_selector)
+        wanted = dict(part.split("=", 1) for part in label_selector.split(",") if part)
+        return [
+            ns for ns in self.namespaces.values() if all(ns.labels.get(k) == v for k, v in wanted.items())
+        ]
+
+    def get_canary(self, namespace: str, name: str) -> CanaryObject:
+        self._record("get_canary", namespace, name)
+        visible = [obj for at, obj in self._canary if at <= self.clock.now()]
+        if not visible or visible[-1]["metadata"]["namespace"] != namespace:
+            raise ClusterError(f"get canary {namespace}/{name}: HTTP 404 not found")
+        return copy.deepcopy(visible[-1])
+
+    def watch_canary(
+        self, namespace: str, name: str, resource_version: str, timeout_seconds: float
+    ) -> Iterator[CanaryWatchEvent]:
+        self._record("watch_canary", namespace, name, resource_version)
+        if int(resource_version or 0) < self._compacted_rv:
+            raise GoneError(f"watch canary {namespace}/{name}: 410 Gone (too old resource version)")
+        return self._stream(int(resource_version or 0), self.clock.now() + timeout_seconds)
+
+    def _stream(self, after_rv: int, end: float) -> Iterator[CanaryWatchEvent]:
+        for at, obj in self._canary:
+            if int(obj["metadata"]["resourceVersion"]) <= after_rv:
+                continue
+            broken = next((b for b in self._breaks if self.clock.now() < b <= min(at, end)), None)
+            if broken is not None:
+                self._break(broken)
+            if at > end:
+                break
+            self.clock.set(max(self.clock.now(), at))
+            yield CanaryWatchEvent("MODIFIED", copy.deepcopy(obj))
+        broken = next((b for b in self._breaks if self.clock.now() < b <= end), None)
+        if broken is not None:
+            self._break(broken)
+        self.clock.set(max(self.clock.now(), end))
+
+    def _break(self, at: float) -> None:
+        """The watch dies with 410 at ``at``; history up to then is compacted (only re-list sees it)."""
+        self.clock.set(at)
+        self._breaks.remove(at)
+        visible = [int(obj["metadata"]["resourceVersion"]) for t, obj in self._canary if t <= at]
+        self._compacted_rv = max(visible, default=0)
+        raise GoneError("watch canary: 410 Gone (too old resource version)")
+
+    def patch_deployment_template(
+        self, namespace: str, name: str, *, annotations: Mapping[str, str], env: Mapping[str, str]
+    ) -> None:
+        self._record("patch_deployment_template", namespace, name)
+        self.patches.append((namespace, name, dict(annotations), dict(env)))
+
+    def get_deployment(self, namespace: str, name: str) -> DeploymentInfo | None:
+        self._record("get_deployment", namespace, name)
+        return self.deployments.get((namespace, name))
+
+    def list_deployments(self, namespace: str, label_selector: str = "") -> list[DeploymentInfo]:
+        self._record("list_deployments", namespace)
+        return [d for (ns, _), d in self.deployments.items() if ns == namespace]
+
+    def read_pod_logs(self, namespace: str, label_selector: str, tail_lines: int) -> str:
+        self._record("read_pod_logs", namespace, label_selector)
+        return self.flagger_logs
+
+    def list_pods(self, namespace: str, label_selector: str) -> list[str]:
+        self._record("list_pods", namespace, label_selector)
+        app = label_selector.removeprefix("app=")
+        return [f"{app}-abc12-{i}" for i in range(2)] if (namespace, app) in self.deployments else []
+
+    def crd_exists(self, group: str, plural: str) -> bool:
+        self._record("crd_exists", group, plural)
+        return (group, plural) in self.crds
+
+    def service_proxy_get(
+        self, namespace: str, service: str, port: int, path: str, params: Mapping[str, str] | None = None
+    ) -> str:
+        self._record("service_proxy_get", namespace, service, path)
+        params = params or {}
+        if service == "event-receiver" and path == "events":
+            return json.dumps(self.receiver_events[int(params.get("since", "0")) :])
+        if path == "api/v1/query":
+            return _prometheus_answer(self.prometheus_values.get(params.get("query", "")))
+        raise ClusterError(f"GET {path} on service {namespace}/{service}:{port}: HTTP 503 no endpoints")
+
+    def exec_in_pod(self, namespace: str, pod: str, command: Sequence[str]) -> str:
+        """Pretends to run the harness's fault-PUT script: records argv[-1] and answers 200."""
+        self._record("exec_in_pod", namespace, pod)
+        self.execs.append((namespace, pod, list(command)))
+        return "200\n"
+
+
+def _prometheus_answer(value: float | None) -> str:
+    result = [] if value is None else [{"metric": {}, "value": [0, repr(value)]}]
+    return json.dumps({"status": "success", "data": {"resultType": "vector", "result": result}})
+
+
+def _ready_deployment(namespace: str, name: str, args: tuple[str, ...] = ()) -> DeploymentInfo:
+    return DeploymentInfo(
+        namespace=namespace,
+        name=name,
+        replicas=1,
+        ready_replicas=1,
+        updated_replicas=1,
+        available_replicas=1,
+        generation=1,
+        observed_generation=1,
+        container_args=args,
+    )
+
+
+def flagger_event(
+    namespace: str,
+    name: str,
+    message: str,
+    *,
+    at_epoch_ms: int,
+    phase: str = "Progressing",
+    warning: bool = False,
+) -> dict[str, Any]:
+    """A Flagger event-webhook payload (semantics spec §6.1)."""
+    return {
+        "name": name,
+        "namespace": namespace,
+        "phase": phase,
+        "checksum": "abc123",
+        "metadata": {
+            "eventMessage": message,
+            "eventType": "Warning" if warning else "Normal",
+            "timestamp": str(at_epoch_ms),
+        },
+    }
