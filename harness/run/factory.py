@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from harness.backends.base import Backend
 from harness.clock import ScaledClock
+from harness.controllers.registry import controller_named
 from harness.errors import InputError
 from harness.model import Ingress
 from harness.scenario.model import Scenario
@@ -28,7 +29,11 @@ def make_backend(
         if shared is not None and not can_share_prometheus(scenario):
             shared = None
         return LocalBackend(
-            clock=clock, run_dir=run_dir, prometheus=options.prometheus, shared_prometheus=shared
+            clock=clock,
+            run_dir=run_dir,
+            prometheus=options.prometheus,
+            shared_prometheus=shared,
+            controller=controller_named(scenario.controller),
         )
     if options.backend == "kubernetes":
         from harness.backends.kubernetes.backend import KubernetesOptions

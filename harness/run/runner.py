@@ -13,7 +13,8 @@ from typing import Protocol
 
 from harness.backends.base import Backend, Observation
 from harness.clock import Clock
-from harness.controllers.flagger.model import TERMINAL_PHASES, Phase
+from harness.controllers.flagger.model import Phase
+from harness.controllers.registry import controller_named
 from harness.errors import HarnessError, InfrastructureError, Interrupted, LoadError
 from harness.model import Ingress, LoadBucket, Mark, ObservedBatch, RunListener, Stage, StatusSample
 from harness.run.progress import NullProgress, ProgressSnapshot, ProgressView
@@ -66,6 +67,7 @@ class ScenarioRun:
         poll_real_seconds: float = 0.05,
     ) -> None:
         self.scenario = scenario
+        self.controller = controller_named(scenario.controller)
         self.backend = backend
         self.clock: Clock = backend.clock
         self._load_factory = load_factory
@@ -192,9 +194,12 @@ class ScenarioRun:
             if problem:
                 raise LoadError(problem)
             phase = self._last_sample.status.phase if self._last_sample else Phase.NONE
-            seen_progressing = seen_progressing or phase not in (TERMINAL_PHASES | {Phase.INITIALIZED})
-            if stop_on_terminal and seen_progressing and phase in TERMINAL_PHASES:
-                kind = "rollback" if phase is Phase.FAILED else "promotion"
+            terminal_phases = self.controller.terminal_phases
+            seen_progressing = seen_progressing or phase not in (
+                terminal_phases | {self.controller.initialized_phase}
+            )
+            if stop_on_terminal and seen_progressing and phase in terminal_phases:
+                kind = "rollback" if phase is self.controller.rollback_phase else "promotion"
                 self._mark(self._last_sample.at if self._last_sample else self.clock.now(), kind, phase.value)
                 return True
             self.clock.sleep(self._poll * self.clock.scale)  # poll every `_poll` real seconds

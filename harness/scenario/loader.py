@@ -14,8 +14,10 @@ from typing import Any, cast
 
 from faulty_app.config import FaultConfigError, dump_faults, parse_faults
 from harness.controllers.flagger.model import CanarySpec
+from harness.controllers.registry import CONTROLLERS, DEFAULT_CONTROLLER
 from harness.errors import Problem, ScenarioError
 from harness.model import ScenarioId
+from harness.providers.registry import PROVIDERS
 from harness.scenario.canary import read_canary
 from harness.scenario.fields import Fields, any_text, choice, duration, integer, text
 from harness.scenario.model import REQUIREMENTS, FaultPlan, FaultTrigger, Requirement, RevisionSpec, Scenario
@@ -29,6 +31,8 @@ TOP_KEYS = (
     "id",
     "description",
     "requires",
+    "controller",
+    "provider",
     "canary",
     "analysis",
     "progress_deadline_seconds",
@@ -112,9 +116,18 @@ def load_scenario(path: str | Path, *, policy: Policy | None = None) -> Scenario
         expect=read_expectations(reader, resolved_policy),
         policy=resolved_policy,
         requires=_read_requires(reader),
+        controller=reader.get(("controller",), choice(sorted(CONTROLLERS)), DEFAULT_CONTROLLER),
     )
+    _check_provider(reader, canary)
     reader.raise_if_problems()
     return scenario
+
+
+def _check_provider(reader: Fields, canary: CanarySpec | None) -> None:
+    """``provider:`` names the Canary's ``spec.provider`` (default traefik); both must be one we emulate."""
+    provider = reader.get(("provider",), choice(sorted(PROVIDERS)), None)
+    if provider is not None and canary is not None and provider != canary.provider:
+        reader.add(("provider",), f"the Canary's spec.provider ({canary.provider!r})", repr(provider))
 
 
 def _read_id(reader: Fields, file: Path) -> str:

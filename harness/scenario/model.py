@@ -137,6 +137,7 @@ class Scenario:
     expect: Expectations = Expectations("rolled-back")
     policy: Policy = field(default_factory=Policy)
     requires: tuple[Requirement, ...] = ()
+    controller: str = "flagger"  # the controller under test (harness.controllers.registry)
 
     @property
     def faults_from_start(self) -> bool:

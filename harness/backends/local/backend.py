@@ -20,14 +20,18 @@ from harness.backends.local.supervisor import Endpoints, LocalWorkloads
 from harness.backends.local.ticker import TickLoop
 from harness.backends.local.webhooks import HttpWebhookCaller
 from harness.clock import ScaledClock
-from harness.controllers.flagger.controller import FlaggerController
-from harness.controllers.flagger.model import CanaryEvent, CanarySpec, CanaryStatus, MetricResult, Phase
-from harness.errors import InfrastructureError, ProcessError
+from harness.controllers.base import ControllerPlugin, EmulatedController, EmulationPorts
+from harness.controllers.flagger.model import CanaryEvent, CanarySpec, CanaryStatus, MetricResult
+from harness.controllers.flagger.plugin import FLAGGER
+from harness.errors import InfrastructureError, InputError, ProcessError
 from harness.model import Ingress, Revision, StatusSample
 from harness.processes.procs import ProcessGroup
 from harness.providers.traefik.router_client import RouterProcess, start_router
 
 T = TypeVar("T")
+
+# The router stand-in of each provider the local backend can run (keyed by the Canary's spec.provider).
+LOCAL_ROUTERS: dict[str, Callable[..., RouterProcess]] = {"traefik": start_router}
 
 
 class _QueueSink:
@@ -50,8 +54,10 @@ class LocalBackend:
         run_dir: Path,
         prometheus: str = "auto",
         shared_prometheus: SharedPrometheus | None = None,
+        controller: ControllerPlugin = FLAGGER,
     ) -> None:
         self.clock = clock
+        self._plugin = controller
         self._shared_prometheus = shared_prometheus
         self._run_dir = Path(run_dir)
         self._prometheus_mode = prometheus
@@ -59,7 +65,7 @@ class LocalBackend:
         self._router: RouterProcess | None = None
         self._workloads: LocalWorkloads | None = None
         self._metrics: MetricsStack | None = None
-        self._controller: FlaggerController | None = None
+        self._controller: EmulatedController | None = None
         self._ticker: TickLoop | None = None
         self._samples: queue.SimpleQueue[StatusSample] = queue.SimpleQueue()
         self._events: queue.SimpleQueue[CanaryEvent] = queue.SimpleQueue()
@@ -92,8 +98,14 @@ class LocalBackend:
         return checks
 
     def deploy(self, canary: CanarySpec, stable: Revision) -> Ingress:
+        start_local_router = LOCAL_ROUTERS.get(canary.provider)
+        if start_local_router is None:
+            raise InputError(
+                f"spec.provider {canary.provider!r}: the local backend has router stand-ins for "
+                f"{sorted(LOCAL_ROUTERS)} only"
+            )
         self._group = ProcessGroup(self._run_dir / "processes")
-        self._router = start_router(
+        self._router = start_local_router(
             self._group,
             namespace=canary.namespace,
             service=canary.service_name,
@@ -120,8 +132,7 @@ class LocalBackend:
             progress_deadline_seconds=canary.progress_deadline_seconds,
             on_endpoints_changed=self._publish_endpoints,
         ).start()
-        self._controller = FlaggerController(
-            canary,
+        ports = EmulationPorts(
             router=self._router.client,
             workloads=self._workloads,
             metrics=self._metrics.provider,
@@ -129,12 +140,13 @@ class LocalBackend:
             clock=self.clock,
             events=_QueueSink(self._events),
         )
+        self._controller = self._plugin.emulate(canary, ports)
         self._ticker = TickLoop(
             self._tick,
-            interval=canary.analysis.interval_seconds,
+            interval=self._plugin.tick_interval_seconds(canary),
             clock=self.clock,
             on_error=self._tick_failed,
-            name=f"flagger-{canary.name}",
+            name=f"{self._plugin.name}-{canary.name}",
         )
         self._ticker.start()
         self._wait_initialized(canary)
@@ -232,9 +244,9 @@ class LocalBackend:
         deadline = self.clock.now() + limit
         while self.clock.now() < deadline:
             phase = controller.status.phase
-            if phase is Phase.INITIALIZED:
+            if phase is self._plugin.initialized_phase:
                 return
-            if phase is Phase.FAILED:
+            if phase is self._plugin.rollback_phase:
                 raise InfrastructureError(f"the primary never became ready: {self.diagnostics()}")
             self.clock.sleep(min(canary.analysis.interval_seconds / 4, 5.0))
         raise InfrastructureError(f"the Canary was not Initialized within {limit:.0f}s (emulated)")

@@ -49,6 +49,7 @@ from harness.controllers.flagger.strategies import StatusWrite, StrategyRunner
 from harness.controllers.flagger.timing import delay_until, next_index, tick_time
 from harness.controllers.flagger.weights import next_step_weight
 from harness.errors import CanarySpecError, HarnessError, Problem
+from harness.providers.registry import PROVIDERS
 
 ADVANCING = frozenset(
     {Phase.PROGRESSING, Phase.WAITING, Phase.WAITING_PROMOTION, Phase.PROMOTING, Phase.FINALISING}
@@ -383,12 +384,10 @@ class FlaggerController(StrategyRunner):
 
 def _check_supported(spec: CanarySpec) -> None:
     problems = []
-    if spec.provider != "traefik":
-        problems.append(
-            Problem(
-                "spec.provider", "'traefik' (the only provider emulated)", repr(spec.provider), spec.source
-            )
-        )
+    if spec.provider not in PROVIDERS:
+        names = ", ".join(repr(name) for name in PROVIDERS)
+        emulated = f"{names} (the only provider emulated)" if len(PROVIDERS) == 1 else f"one of {names}"
+        problems.append(Problem("spec.provider", emulated, repr(spec.provider), spec.source))
     if spec.target_kind != "Deployment":
         problems.append(
             Problem(

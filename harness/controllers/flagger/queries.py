@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from harness.controllers.flagger.model import CanarySpec
-from harness.providers.traefik.queries import BUILTIN_TEMPLATES
+from harness.providers.registry import DEFAULT_PROVIDER, provider_named
 
 DEFAULT_METRIC_INTERVAL = "1m"  # Canary.GetMetricInterval(); builtin and inline-query metrics only
 
@@ -159,9 +159,9 @@ def render_sent(template: str, model: TemplateModel) -> str:
     return collapse_whitespace(render_query(template, model))
 
 
-def _builtin(metric: str, namespace: str, target: str, window: str) -> str:
+def _builtin(metric: str, namespace: str, target: str, window: str, provider: str = DEFAULT_PROVIDER) -> str:
     model = TemplateModel(namespace, namespace, target, target, target, target, window)
-    return render_sent(BUILTIN_TEMPLATES[metric], model)
+    return render_sent(provider_named(provider).builtin_templates[metric], model)
 
 
 def request_success_rate(namespace: str, target: str, window: str = DEFAULT_METRIC_INTERVAL) -> str:
@@ -175,8 +175,8 @@ def request_duration(namespace: str, target: str, window: str = DEFAULT_METRIC_I
 
 
 def builtin_query(metric: str, spec: CanarySpec, window: str) -> str:
-    """The builtin query of ``metric`` for a Canary (namespace + targetRef.name)."""
-    return _builtin(metric, spec.namespace, spec.target_name, window)
+    """The builtin query of ``metric`` for a Canary (namespace + targetRef.name), from its provider."""
+    return _builtin(metric, spec.namespace, spec.target_name, window, spec.provider)
 
 
 def is_prometheus_compatible(provider_type: str) -> bool:

@@ -9,6 +9,8 @@ CRD provider names it.
 
 from __future__ import annotations
 
+REQUEST_SERIES = "traefik_service_request_duration_seconds_bucket"
+
 # Verbatim from pkg/metrics/observers/traefik.go (v1.44), tabs included.
 SUCCESS_RATE_TEMPLATE = """
 \tsum(
