@@ -80,6 +80,7 @@ class RolloutController:
         self._written_weight: int | None = None
         self._abort_scale_down_at: float | None = None
         self._old_stable_scale_down_at: float | None = None
+        self._canary_available = self._stable_available = 0
         self.status = RolloutStatus(
             RolloutPhase.HEALTHY, "", len(spec.steps), 0, stable_rs=stable_hash, current_pod_hash=stable_hash
         )
@@ -147,6 +148,9 @@ class RolloutController:
     # ---- one pass -----------------------------------------------------------------------------------
 
     def _pass(self, now: float) -> None:
+        # replica counts as the informer cache shows them at the start of the reconcile
+        self._canary_available = self._workload.canary_available_replicas()
+        self._stable_available = self._workload.stable_available_replicas()
         previous = self.status
         written = rules.paused_condition(self.spec, previous, now)
         if written is not None:  # checkPausedConditions patches before the canary reconcile
@@ -163,7 +167,7 @@ class RolloutController:
 
     def _traffic_routing(self, previous: RolloutStatus) -> int | None:
         """``reconcileTrafficRouting`` (§4); None when the write failed (the reconcile errors out)."""
-        available = self._workload.canary_available_replicas()
+        available = self._canary_available
         index = previous.current_step_index
         if rules.fully_promoted(previous) or previous.abort or available == 0:
             weight = 0
@@ -171,9 +175,7 @@ class RolloutController:
             weight = rules.previous_set_weight(self.spec, index)
         else:
             weight = rules.current_set_weight(self.spec, previous)
-        stable_pods = (
-            available if rules.fully_promoted(previous) else self._workload.stable_available_replicas()
-        )
+        stable_pods = available if rules.fully_promoted(previous) else self._stable_available
         if stable_pods < -(-(100 - weight) * self.spec.replicas // 100):
             return previous.canary_weight or 0  # checkReplicasAvailable: leave the weights as they are
         if weight != self._written_weight:
@@ -284,7 +286,7 @@ class RolloutController:
         delay = self.spec.abort_scale_down_delay()
         if changes.aborted(previous) and delay is not None:
             if self._abort_scale_down_at is None:
-                if self._workload.stable_available_replicas() >= self.spec.replicas:
+                if self._stable_available >= self.spec.replicas:
                     self._abort_scale_down_at = now + delay
                 return False
             if now < self._abort_scale_down_at:
@@ -307,7 +309,7 @@ class RolloutController:
 
     def _sync_status(self, previous: RolloutStatus, changes: PauseChanges, weight: int, now: float) -> None:
         """``syncRolloutStatusCanary`` + ``calculateRolloutConditions`` + ``persistRolloutStatus``."""
-        available = self._workload.canary_available_replicas()
+        available = self._canary_available
         index = previous.current_step_index
         stable_rs = previous.stable_rs
         steps = len(self.spec.steps)
@@ -345,7 +347,7 @@ class RolloutController:
             pause_conditions=pauses,
             controller_pause=controller_pause,
             updated_replicas=self._canary_replicas,
-            available_replicas=available + self._workload.stable_available_replicas(),
+            available_replicas=available + self._stable_available,
         )
         condition, deadline_abort, warning = rules.progressing_condition(
             self.spec, previous, new, changes, self.rs_name(new.current_pod_hash), self._revision, now
@@ -365,9 +367,7 @@ class RolloutController:
             return False
         step = rules.current_step(self.spec, previous)
         if isinstance(step, SetWeightStep):
-            return self._workload.canary_available_replicas() >= rules.desired_canary_replicas(
-                self.spec, previous
-            )
+            return self._canary_available >= rules.desired_canary_replicas(self.spec, previous)
         if isinstance(step, PauseStep):
             condition = previous.pause_condition(PauseReason.CANARY_PAUSE_STEP)
             if previous.controller_pause and condition is None:

@@ -139,7 +139,8 @@ def timed_out(spec: RolloutSpec, condition: ProgressingCondition | None, now: fl
         return False
     if condition.reason == TIMED_OUT:
         return True
-    return condition.last_update_time + spec.progress_deadline_seconds < now
+    # Argo: strictly before now, and the requeue lands just after; the emulation fires on the due time
+    return condition.last_update_time + spec.progress_deadline_seconds <= now
 
 
 def deadline_at(spec: RolloutSpec, status: RolloutStatus) -> float | None:
