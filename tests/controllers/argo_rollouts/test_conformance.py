@@ -192,7 +192,10 @@ class TestExampleF:
             600,
         )
         aborted = [e for e in rig.controller.events if e.reason == "RolloutAborted"]
-        assert aborted[0].message == 'ReplicaSet "podinfo-6f9c" has timed out progressing.'
+        assert [e.message for e in aborted] == [
+            'ReplicaSet "podinfo-6f9c" has timed out progressing.',
+            "Rollout aborted update to revision 2",
+        ]
         assert aborted[0].at - T0 == 120  # the requeue lands on the deadline (Argo: a few ms after)
         status = rig.controller.status
         assert (status.phase, status.abort) == (RolloutPhase.DEGRADED, True)
