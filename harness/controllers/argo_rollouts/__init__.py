@@ -1,7 +1,8 @@
 """Argo Rollouts v1.9.1 emulation: the canary step machine of a Rollout and its AnalysisRuns.
 
 Follows docs/argo-rollouts-semantics.md tick for tick: ``model`` holds the frozen spec and status types,
-``spec_loader`` reads Rollout and AnalysisTemplate manifests with located errors, ``expr`` evaluates the
-success/failure conditions in Argo's expression language, ``analysis_run`` schedules and assesses
-measurements, and ``controller`` drives Traefik weights through the protocols in ``ports``.
+``expr``/``expr_eval`` parse and evaluate the success/failure conditions in Argo's expression language,
+``analysis_run`` schedules and assesses measurements (``run_factory`` builds runs from templates, ``runs``
+keeps them), ``rollout_status`` holds the status rules and ``controller`` drives Traefik weights through the
+protocols in ``ports``. The manifests are read in the scenario layer (``harness.scenario.argo_rollout``).
 """

@@ -14,8 +14,8 @@ from harness.clock import FakeClock
 from harness.controllers.argo_rollouts.controller import RolloutController
 from harness.controllers.argo_rollouts.model import RolloutEvent, RolloutPhase
 from harness.controllers.argo_rollouts.ports import QueryResult
-from harness.controllers.argo_rollouts.spec_loader import RolloutBundle, parse_bundle
 from harness.errors import ClusterError, MetricsError
+from harness.scenario.argo_rollout import RolloutBundle, parse_bundle
 
 DATA = Path(__file__).parents[2] / "data" / "rollouts"
 CANARY_HASH = "6f9c"

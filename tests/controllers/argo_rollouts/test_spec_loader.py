@@ -8,7 +8,7 @@ import pytest
 
 from harness.controllers.argo_rollouts.errors import RolloutSpecError
 from harness.controllers.argo_rollouts.model import AnalysisStep, PauseStep, SetWeightStep
-from harness.controllers.argo_rollouts.spec_loader import load_bundle, parse_bundle
+from harness.scenario.argo_rollout import load_bundle, parse_bundle
 
 from .rig import DATA, manifests
 

@@ -3,7 +3,7 @@
 Accepts manifests as Argo Rollouts v1.9.1 would (``pkg/apis/rollouts/validation``), copied from its docs
 unchanged. Fields that change behaviour the emulation does not model (experiments, setCanaryScale, other
 traffic routers, blueGreen…) are refused, not ignored. Other kinds in the files (Service, Deployment,
-IngressRoute…) are skipped. AnalysisTemplates are read by ``template_loader``.
+IngressRoute…) are skipped. AnalysisTemplates are read by ``argo_template``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from harness.controllers.argo_rollouts.errors import RolloutSpecError
-from harness.controllers.argo_rollouts.fields import Fields, describe, go_duration
 from harness.controllers.argo_rollouts.model import (
     AnalysisStep,
     AnalysisTemplate,
@@ -25,14 +24,15 @@ from harness.controllers.argo_rollouts.model import (
     RolloutSpec,
     SetWeightStep,
 )
-from harness.controllers.argo_rollouts.template_loader import (
+from harness.errors import Problem
+from harness.scenario.argo_fields import Fields, describe, go_duration
+from harness.scenario.argo_template import (
     NOT_MODELLED,
     arguments,
     dry_run,
     header,
     parse_template,
 )
-from harness.errors import Problem
 from harness.scenario.yamlloc import FieldPath, Located, load_located_all, parse_located_all
 
 _NOT_MODELLED = NOT_MODELLED

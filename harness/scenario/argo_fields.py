@@ -1,6 +1,6 @@
 """Located field reading for Rollout/AnalysisTemplate manifests: collect problems, raise them all at once.
 
-``Fields`` wraps one YAML document (``harness.yamlloc.Located``) and turns each wrong field into a
+``Fields`` wraps one YAML document (``harness.scenario.yamlloc.Located``) and turns each wrong field into a
 ``Problem`` (file, line, field path, expected, found, did-you-mean). Durations follow Go's
 ``time.ParseDuration``, as Argo's ``DurationString.Duration`` does.
 """

@@ -2,7 +2,7 @@
 
 Checks what ``utils/analysis/factory.go`` ``ValidateMetric`` checks, and parses every condition with the
 expr subset (``expr``), placeholders ``{{args.x}}`` standing in as ``0``. Also holds the readers shared with
-``spec_loader`` (header, ``args``, ``dryRun``).
+``argo_rollout`` (header, ``args``, ``dryRun``).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Literal
 
 from harness.controllers.argo_rollouts.errors import ExpressionError
 from harness.controllers.argo_rollouts.expr import parse
-from harness.controllers.argo_rollouts.fields import Fields, describe
 from harness.controllers.argo_rollouts.model import AnalysisTemplate, Argument, MetricSpec, PrometheusProvider
 from harness.controllers.argo_rollouts.run_factory import placeholder_free
+from harness.scenario.argo_fields import Fields, describe
 from harness.scenario.yamlloc import FieldPath, Located
 
 API_VERSION = "argoproj.io/v1alpha1"
