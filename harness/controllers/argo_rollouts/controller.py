@@ -48,7 +48,6 @@ from harness.controllers.argo_rollouts.runs import AnalysisRuns
 from harness.errors import HarnessError
 
 MAX_PASSES = 12
-RunKind = Literal["Step", "Background"]
 
 
 class RolloutController:
