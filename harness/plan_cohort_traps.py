@@ -69,13 +69,7 @@ def cohort_sample_traps(
     """Captured cohorts too small for ``policy.min_samples_per_interval`` in the shortest check window."""
     if not spec.analysis.match or spec.provider not in GATEWAY_API or not spec.analysis.metrics:
         return ()
-    try:
-        route = flagger_httproute(spec, 0, 100)
-    except RouteError:
-        return ()  # the route itself is broken: match_traps / the loader report it
-    canary = f"{spec.service_name}-canary"
-    paths = tuple(dict.fromkeys(r.path for r in load.routes))
-    captured = [c for c in load.cohorts if cohort_reaches_canary(c, route, canary, paths)]
+    captured = captured_cohorts(spec, load)
     total_rps = load.rps_at(0.0) if rps is None else rps
     window = min(metric_window(m) for m in spec.analysis.metrics)
     sizes = {s.name: s for s in cohort_sizes(load.cohorts, load.users)}
@@ -141,6 +135,32 @@ def deadline_traps(spec: CanarySpec, policy: Policy) -> tuple[Trap, ...]:
             "interval",
         ),
     )
+
+
+def captured_cohorts(spec: CanarySpec, load: LoadProfile) -> tuple[Cohort, ...]:
+    """The declared cohorts whose requests the Canary's A/B route sends to the canary."""
+    if not spec.analysis.match or spec.provider not in GATEWAY_API:
+        return ()
+    try:
+        route = flagger_httproute(spec, 0, 100)
+    except RouteError:
+        return ()
+    canary, paths = f"{spec.service_name}-canary", tuple(dict.fromkeys(r.path for r in load.routes))
+    return tuple(c for c in load.cohorts if cohort_reaches_canary(c, route, canary, paths))
+
+
+def canary_traffic_share(spec: CanarySpec, load: LoadProfile) -> float:
+    """Share of all requests an A/B iteration (routes 0/100) sends to the canary.
+
+    1.0 where the match is not enforced (Traefik, an exposure problem); else the captured cohorts' share
+    of the synthetic users. The planner's A/B weight schedule is ``100 × share`` on this provider.
+    """
+    if not spec.analysis.match or spec.provider not in GATEWAY_API:
+        return 1.0
+    if any(p.everyone for p in exposure_problems(spec)):
+        return 1.0
+    captured = {c.name for c in captured_cohorts(spec, load)}
+    return sum(s.share for s in cohort_sizes(load.cohorts, load.users) if s.name in captured)
 
 
 def cohort_traps(spec: CanarySpec, load: LoadProfile, policy: Policy) -> tuple[Trap, ...]:

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import yaml
 
 from harness.flagger.model import CanarySpec
 from harness.flagger.spec_loader import parse_canary
-from harness.plan_cohort_traps import cohort_sample_traps, cohort_traps, deadline_traps, match_traps
+from harness.plan_cohort_traps import (
+    canary_traffic_share,
+    captured_cohorts,
+    cohort_sample_traps,
+    cohort_traps,
+    deadline_traps,
+    match_traps,
+)
 from harness.policy import Policy
 from harness.scenario_model import Cohort, LoadProfile
 
@@ -119,3 +127,20 @@ class TestDeadlineTraps:
             "ab-testing-on-traefik",
             "iterations-exceed-deadline",
         ]
+
+
+class TestCanaryTrafficShare:
+    def test_captured_cohorts_share(self) -> None:
+        """Only the insider cohort (3 of 20 users) is captured: an iteration sends 15 % to the canary."""
+        load = LoadProfile(
+            users=20, rps=10, cohorts=(INSIDER, Cohort("beta", 0.3, header=(("X-Cohort", "b"),)))
+        )
+        assert [c.name for c in captured_cohorts(spec(), load)] == ["insider"]
+        assert canary_traffic_share(spec(), load) == pytest.approx(0.15)
+
+    def test_unenforced_match_is_everything(self) -> None:
+        """Traefik, or a match Flagger drops: 100 % of the traffic."""
+        load = LoadProfile(users=20, rps=10, cohorts=(INSIDER,))
+        assert canary_traffic_share(spec("traefik"), load) == 1.0
+        prefix = [{"headers": {"x-canary": {"prefix": "in"}}}]
+        assert canary_traffic_share(spec(match=prefix), load) == 1.0

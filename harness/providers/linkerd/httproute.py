@@ -313,3 +313,29 @@ class WeightedBackendPicker:
                 return name
             weights[index] = 0.0  # not ready: excluded for this request, as poll_ready does
         return None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Where one request goes: the backend (None: 404 for no route, 503 for no available backend)."""
+
+    backend: str | None
+    rule_index: int | None  # None: no rule matched
+
+
+class RouteTable:
+    """An HTTPRoute with one seeded picker per rule; build a new table on every route change."""
+
+    def __init__(self, route: HTTPRoute, seed: int | str = 0) -> None:
+        self.route = route.validate()
+        self._pickers = [
+            WeightedBackendPicker(rule.backend_refs, seed=f"{seed}/{index}") if rule.backend_refs else None
+            for index, rule in enumerate(route.rules)
+        ]
+
+    def decide(self, request: Request, available: Available | None = None) -> Decision:
+        selection = self.route.select(request)
+        if selection is None:
+            return Decision(None, None)
+        picker = self._pickers[selection.index]
+        return Decision(picker.pick(available) if picker else None, selection.index)

@@ -10,6 +10,7 @@ import pytest
 
 from harness.providers.linkerd.httproute import (
     BackendRef,
+    Decision,
     HeaderMatch,
     HTTPRoute,
     HTTPRouteRule,
@@ -18,6 +19,7 @@ from harness.providers.linkerd.httproute import (
     Request,
     RouteError,
     RouteMatch,
+    RouteTable,
     WeightedBackendPicker,
 )
 
@@ -213,3 +215,35 @@ class TestWeightedBackendPicker:
         """Two backends both at weight 0 have nowhere to send traffic."""
         with pytest.raises(RouteError, match="weight 0"):
             WeightedBackendPicker((BackendRef("a", 0), BackendRef("b", 0)))
+
+
+class TestRouteTable:
+    ROUTE = HTTPRoute(
+        "podinfo",
+        "test",
+        (
+            HTTPRouteRule(
+                (RouteMatch(headers=(HeaderMatch("x-canary", "insider"),)),),
+                (BackendRef("podinfo-primary", 0), BackendRef("podinfo-canary", 100)),
+            ),
+            HTTPRouteRule((RouteMatch(PathMatch("PathPrefix", "/")),), (BackendRef("podinfo-primary", 100),)),
+        ),
+    )
+
+    def test_cohort_and_rest(self) -> None:
+        """The cohort rule's picker sends insiders to the canary; the rest rule to the primary."""
+        table = RouteTable(self.ROUTE, seed="run")
+        assert table.decide(get(x_canary="insider")) == Decision("podinfo-canary", 0)
+        assert table.decide(get()) == Decision("podinfo-primary", 1)
+
+    def test_no_ready_canary_at_full_weight_has_nowhere_to_go(self) -> None:
+        """Canary without endpoints: its 100 % share cannot go elsewhere (primary weight 0 is never drawn)."""
+        table = RouteTable(self.ROUTE)
+        assert table.decide(get(x_canary="insider"), lambda name: name != "podinfo-canary") == Decision(
+            None, 0
+        )
+
+    def test_no_route(self) -> None:
+        """No rule matches: no backend, no rule."""
+        table = RouteTable(HTTPRoute("r", "ns", (rule(RouteMatch(PathMatch("Exact", "/x")), to="c"),)))
+        assert table.decide(get("/y")) == Decision(None, None)
