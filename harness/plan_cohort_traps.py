@@ -9,6 +9,7 @@
 - ``deadline_traps``: ``iterations × interval`` until promotion longer than the policy's longest experiment
   without a decision. Flagger's ``progressDeadlineSeconds`` does not bound it (it only applies while a
   workload is not ready, §2.7).
+- ``hostname_traps``: ``service.hosts`` that the clients' Host headers miss (a 404 for every request).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from harness.plan_model import Trap
 from harness.plan_timeline import metric_window
 from harness.policy import Policy
 from harness.providers.linkerd.flagger_route import exposure_problems, flagger_httproute
-from harness.providers.linkerd.httproute import RouteError
+from harness.providers.linkerd.httproute import Request, RouteError
 from harness.scenario_model import Cohort, LoadProfile
 
 GATEWAY_API = ("gatewayapi:v1beta1", "gatewayapi:v1")
@@ -163,6 +164,28 @@ def canary_traffic_share(spec: CanarySpec, load: LoadProfile) -> float:
     return sum(s.share for s in cohort_sizes(load.cohorts, load.users) if s.name in captured)
 
 
+def hostname_traps(spec: CanarySpec, client_hosts: Sequence[str]) -> tuple[Trap, ...]:
+    """``service.hosts`` the clients do not send: Linkerd answers them 404 (no route matches)."""
+    if spec.provider not in GATEWAY_API:
+        return ()
+    try:
+        route = flagger_httproute(spec, 100, 0)
+    except RouteError:
+        return ()
+    missed = [h for h in client_hosts if not route.hosts_match(Request.of("GET", "/", {"Host": h}))]
+    if not missed:
+        return ()
+    return (
+        Trap(
+            "hostnames-miss-clients",
+            "error",
+            f"service.hosts {list(route.hostnames)} does not include {missed}: with an HTTPRoute attached, "
+            "Linkerd's client proxy answers requests no route matches with 404",
+            f"add {missed} to service.hosts, or drop service.hosts",
+        ),
+    )
+
+
 def cohort_traps(spec: CanarySpec, load: LoadProfile, policy: Policy) -> tuple[Trap, ...]:
-    """All three families, in a stable order."""
+    """The match, sample and deadline families, in a stable order."""
     return match_traps(spec) + cohort_sample_traps(spec, load, policy) + deadline_traps(spec, policy)

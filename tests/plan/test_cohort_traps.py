@@ -15,6 +15,7 @@ from harness.plan_cohort_traps import (
     cohort_sample_traps,
     cohort_traps,
     deadline_traps,
+    hostname_traps,
     match_traps,
 )
 from harness.policy import Policy
@@ -144,3 +145,16 @@ class TestCanaryTrafficShare:
         assert canary_traffic_share(spec("traefik"), load) == 1.0
         prefix = [{"headers": {"x-canary": {"prefix": "in"}}}]
         assert canary_traffic_share(spec(match=prefix), load) == 1.0
+
+
+class TestHostnameTraps:
+    def test_hosts_the_clients_do_not_use(self) -> None:
+        """The tutorial's www.example.com on the mesh: clients calling podinfo.test get 404s."""
+        with_hosts = spec(match=[{"headers": {"x-canary": {"exact": "insider"}}}])
+        doc_hosts = parse_canary(
+            BASE.replace("    port: 80\n", "    port: 80\n    hosts: [www.example.com]\n", 1), "c.yaml"
+        )
+        assert hostname_traps(with_hosts, ["podinfo.test"]) == ()
+        (trap,) = hostname_traps(doc_hosts, ["podinfo.test", "www.example.com"])
+        assert trap.code == "hostnames-miss-clients"
+        assert "['podinfo.test']" in trap.message

@@ -317,7 +317,8 @@ class WeightedBackendPicker:
 
 @dataclass(frozen=True)
 class Decision:
-    """Where one request goes: the backend (None: 404 for no route, 503 for no available backend)."""
+    """Where one request goes: the backend, or None — with no rule a 404 (the proxy's synthetic
+    not-found, ``NoRoute``), with a rule but no available backend a 503."""
 
     backend: str | None
     rule_index: int | None  # None: no rule matched
