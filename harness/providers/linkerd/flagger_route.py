@@ -227,6 +227,20 @@ def flagger_httproute(spec: CanarySpec, primary_weight: int, canary_weight: int)
     return HTTPRoute(apex, spec.namespace, tuple(rules), parents, _hosts(spec)).validate()
 
 
+def route_weights(route: HTTPRoute, apex: str) -> tuple[int, int]:
+    """``GetRoutes``: (primary, canary) from the rules with exactly two backendRefs (the last one wins)."""
+    primary = canary = 0
+    for rule in route.rules:
+        if len(rule.backend_refs) != 2:
+            continue  # A/B: the primary-only rule is skipped
+        for ref in rule.backend_refs:
+            if ref.name == f"{apex}-primary":
+                primary = ref.weight
+            elif ref.name == f"{apex}-canary":
+                canary = ref.weight
+    return primary, canary
+
+
 @dataclass(frozen=True)
 class ExposureProblem:
     """A way the A/B cohort rule reaches more requests than ``analysis.match`` says."""

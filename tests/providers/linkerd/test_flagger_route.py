@@ -16,6 +16,7 @@ from harness.providers.linkerd.flagger_route import (
     map_route_matches,
     parse_matches,
     route_manifest,
+    route_weights,
 )
 from harness.providers.linkerd.httproute import BackendRef, Request, RouteError, WeightedBackendPicker
 
@@ -142,6 +143,12 @@ class TestABRoute:
         """After rollback (100/0) the cohort is on the primary too."""
         spec = parse_canary(AB_CANARY, "ab.yaml")
         assert backend(spec, (100, 0), Cookie="type=insider") == "podinfo-primary"
+
+    def test_get_routes_reads_the_weighted_rule(self) -> None:
+        """GetRoutes skips the primary-only rule: an A/B iteration reads back as 0/100."""
+        spec = parse_canary(AB_CANARY, "ab.yaml")
+        assert route_weights(flagger_httproute(spec, 0, 100), "podinfo") == (0, 100)
+        assert route_weights(flagger_httproute(canary(), 80, 20), "podinfo") == (80, 20)
 
     def test_merge_keeps_service_paths_with_analysis_headers(self) -> None:
         """service.match × analysis.match: each service path with each cohort's headers."""
