@@ -7,9 +7,8 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.flagger.model import CanarySpec
-from harness.flagger.spec_loader import parse_canary
-from harness.plan_cohort_traps import (
+from harness.controllers.flagger.model import CanarySpec
+from harness.plan.cohort_traps import (
     canary_traffic_share,
     captured_cohorts,
     cohort_sample_traps,
@@ -18,8 +17,9 @@ from harness.plan_cohort_traps import (
     hostname_traps,
     match_traps,
 )
-from harness.policy import Policy
-from harness.scenario_model import Cohort, LoadProfile
+from harness.scenario.flagger_canary import parse_canary
+from harness.scenario.model import Cohort, LoadProfile
+from harness.scenario.policy import Policy
 
 BASE = """
 apiVersion: flagger.app/v1beta1

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness.load_cohorts import OUTSIDE
-from harness.verdict_cohort import (
+from harness.scenario.cohorts import OUTSIDE
+from harness.verdict.cohort import (
     CohortBucket,
     cohort_boundary,
     segment_finding,

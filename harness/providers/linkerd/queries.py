@@ -1,4 +1,4 @@
-"""Flagger's PromQL for Linkerd: the tutorial's MetricTemplates and the builtin queries (pure).
+"""Flagger's PromQL for Linkerd: the tutorial's MetricTemplates and the builtin query templates (pure).
 
 Which builtins run depends on the provider string (``pkg/metrics/observers/factory.go``, v1.44.0):
 
@@ -10,22 +10,13 @@ Which builtins run depends on the provider string (``pkg/metrics/observers/facto
   Linkerd these are not proxy metrics, which is why the tutorial uses the MetricTemplates below.
 
 Templates keep the Go sources' line structure (tabs); trailing spaces are dropped, which changes nothing
-once the Prometheus client collapses whitespace (``harness.flagger.queries.render_sent``).
+once the Prometheus client collapses whitespace. Rendering is Flagger's job:
+``harness.controllers.flagger.linkerd_queries``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-
-from harness.flagger.model import CanarySpec
-from harness.flagger.queries import (
-    DEFAULT_METRIC_INTERVAL,
-    MetricTemplate,
-    TemplateModel,
-    model_for,
-    render_sent,
-)
 
 VIZ_PROMETHEUS = "http://prometheus.linkerd-viz:9090"
 
@@ -173,28 +164,3 @@ def builtin_queries(provider: str) -> BuiltinQueries:
     if provider == "kubernetes" or provider.startswith("gatewayapi"):
         return HTTP_OBSERVER
     raise ValueError(f"provider {provider!r} uses neither the Linkerd nor the HTTP observer")
-
-
-def builtin_query(
-    provider: str, metric: str, namespace: str, target: str, window: str = DEFAULT_METRIC_INTERVAL
-) -> str:
-    """A builtin query exactly as sent to Prometheus (rendered, whitespace collapsed)."""
-    model = TemplateModel(target, namespace, target, target, target, target, window)
-    return render_sent(builtin_queries(provider).template(metric), model)
-
-
-def tutorial_templates(
-    namespace: str, address: str = VIZ_PROMETHEUS
-) -> tuple[MetricTemplate, MetricTemplate]:
-    """The tutorial's ``success-rate`` and ``latency`` MetricTemplates in ``namespace``."""
-    return (
-        MetricTemplate("success-rate", namespace, "prometheus", address, TEMPLATE_SUCCESS_RATE),
-        MetricTemplate("latency", namespace, "prometheus", address, TEMPLATE_LATENCY),
-    )
-
-
-def template_query(
-    template: MetricTemplate, spec: CanarySpec, interval: str, variables: Mapping[str, str]
-) -> str:
-    """A template rendered for one of ``spec``'s metrics, as sent (``variables``: its templateVariables)."""
-    return render_sent(template.query, model_for(spec, interval, variables))

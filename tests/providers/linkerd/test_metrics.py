@@ -8,9 +8,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from harness.clock import FakeClock
+from harness.controllers.flagger.linkerd_queries import builtin_query, template_query, tutorial_templates
 from harness.errors import NoValuesFound
-from harness.flagger.spec_loader import parse_canary
-from harness.local.promql_eval import EmbeddedPrometheus
+from harness.metrics.embedded import EmbeddedPrometheus
 from harness.providers.linkerd.metrics import (
     LATENCY_BUCKETS_MS,
     InboundMetrics,
@@ -18,7 +18,8 @@ from harness.providers.linkerd.metrics import (
     classify,
     latency_ms,
 )
-from harness.providers.linkerd.queries import builtin_query, template_query, tutorial_templates
+from harness.providers.linkerd.plugin import LINKERD_GATEWAY_API
+from harness.scenario.flagger_canary import parse_canary
 
 CANARY_POD = InboundTarget(
     "test", "podinfo", "podinfo-7d9f-x1", "127.0.0.1:9898", client_id="loadgen.test.sa"
@@ -190,3 +191,15 @@ class TestQueriesOverTheSeries:
         assert "response_total" not in promql
         with pytest.raises(NoValuesFound):
             scrape_flows(self.FLOWS).evaluate(promql, 60)
+
+
+class TestPlugin:
+    def test_plugin_uses_flaggers_gatewayapi_builtins_and_the_deployment_label(self) -> None:
+        """gatewayapi:v1beta1 runs the HTTP observer's builtins; the stand-in labels series by deployment."""
+        assert LINKERD_GATEWAY_API.routes_by_match
+        assert (
+            "http_request_duration_seconds_count"
+            in LINKERD_GATEWAY_API.builtin_templates["request-success-rate"]
+        )
+        assert LINKERD_GATEWAY_API.service_label("test", "podinfo", "canary", 80) == CANARY_POD.deployment
+        assert LINKERD_GATEWAY_API.service_label("test", "podinfo", "primary", 80) == PRIMARY_POD.deployment

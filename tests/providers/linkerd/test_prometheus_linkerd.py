@@ -18,11 +18,11 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.metrics_core import Metric
 
 from harness.clock import ScaledClock
-from harness.local.procs import ProcessGroup
-from harness.local.promql_eval import EmbeddedPrometheus
-from harness.prometheus import PrometheusQueryClient, PrometheusServer
+from harness.controllers.flagger.linkerd_queries import builtin_query
+from harness.metrics.embedded import EmbeddedPrometheus
+from harness.metrics.query_client import PrometheusQueryClient, PrometheusServer
+from harness.processes.procs import ProcessGroup
 from harness.providers.linkerd.metrics import InboundMetrics, InboundTarget
-from harness.providers.linkerd.queries import builtin_query
 
 pytestmark = [
     pytest.mark.timeout(60),

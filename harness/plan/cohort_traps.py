@@ -2,7 +2,7 @@
 
 - ``match_traps``: on Traefik the ``match`` is ignored and every iteration sends 100 % of the traffic to
   the canary; on Gateway API (Linkerd) Flagger silently drops a match list it cannot map
-  (``harness.providers.linkerd.flagger_route.exposure_problems``), with the same result.
+  (``harness.controllers.flagger.gateway_api.exposure_problems``), with the same result.
 - ``cohort_sample_traps``: a captured cohort whose requests inside one check window stay below the
   policy's minimum sample at the planned rps (the assignment of users to cohorts is discrete: 5 % of
   20 users is 1 user, or none).
@@ -17,14 +17,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from harness.flagger.model import CanarySpec
-from harness.load_cohorts import cohort_reaches_canary, cohort_sizes
-from harness.plan_model import Trap
-from harness.plan_timeline import metric_window
-from harness.policy import Policy
-from harness.providers.linkerd.flagger_route import exposure_problems, flagger_httproute
+from harness.controllers.flagger.gateway_api import exposure_problems, flagger_httproute
+from harness.controllers.flagger.model import CanarySpec
+from harness.plan.model import Trap
+from harness.plan.timeline import metric_window
 from harness.providers.linkerd.httproute import Request, RouteError
-from harness.scenario_model import Cohort, LoadProfile
+from harness.scenario.cohorts import cohort_reaches_canary, cohort_sizes
+from harness.scenario.model import Cohort, LoadProfile
+from harness.scenario.policy import Policy
 
 GATEWAY_API = ("gatewayapi:v1beta1", "gatewayapi:v1")
 

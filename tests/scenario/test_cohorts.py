@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from harness.flagger.spec_loader import parse_canary
-from harness.load_cohorts import (
+from harness.controllers.flagger.gateway_api import flagger_httproute
+from harness.scenario.cohorts import (
     OUTSIDE,
     cohort_name,
     cohort_of_user,
@@ -17,8 +17,8 @@ from harness.load_cohorts import (
     request_headers,
     user_id,
 )
-from harness.providers.linkerd.flagger_route import flagger_httproute
-from harness.scenario_model import Cohort
+from harness.scenario.flagger_canary import parse_canary
+from harness.scenario.model import Cohort
 
 INSIDER = Cohort("insider", 0.10, header=(("x-canary", "insider"),))
 ALWAYS = Cohort("always", 0.05, cookie=(("canary", "always"),))
@@ -45,7 +45,7 @@ spec:
 
 
 def locust_rule(text: str, fraction: float, workers: int) -> bool:
-    """The rule as tests/loadgen/test_loadgen_locust.py states it for locust_user (first cohort)."""
+    """The rule as tests/loadgen/test_loadgen_locust.py states it for the locustfile (first cohort)."""
     index, number = parse_user_id(text)
     return ((number * workers + index) * (math.sqrt(5) - 1) / 2) % 1.0 < fraction
 
@@ -64,7 +64,7 @@ class TestAssignment:
 
     @pytest.mark.parametrize("workers", [0, 1, 3])
     def test_same_rule_as_the_locust_child(self, workers: int) -> None:
-        """For 300 ids, membership of the first cohort is the locust_user formula."""
+        """For 300 ids, membership of the first cohort is the locustfile formula."""
         ids = [user_id(n, index=i, worker=workers > 0) for n in range(100) for i in range(max(1, workers))]
         for text in ids:
             expected = locust_rule(text, INSIDER.fraction, max(1, workers))

@@ -28,7 +28,7 @@ class CohortBucket:
 
     start: float
     duration: float
-    cohort: str  # cohort name, or harness.load_cohorts.OUTSIDE
+    cohort: str  # cohort name, or harness.scenario.cohorts.OUTSIDE
     route: str  # "GET /api/orders"
     version: str  # X-App-Version of the answers
     status: int

@@ -7,10 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.errors import CanarySpecError
-from harness.flagger.model import CanarySpec
-from harness.flagger.spec_loader import parse_canary
-from harness.providers.linkerd.flagger_route import (
+from harness.controllers.flagger.gateway_api import (
     exposure_problems,
     flagger_httproute,
     map_route_matches,
@@ -18,7 +15,10 @@ from harness.providers.linkerd.flagger_route import (
     route_manifest,
     route_weights,
 )
+from harness.controllers.flagger.model import CanarySpec
+from harness.errors import CanarySpecError
 from harness.providers.linkerd.httproute import BackendRef, Request, RouteError, WeightedBackendPicker
+from harness.scenario.flagger_canary import parse_canary
 
 # The A/B Canary of Flagger's Gateway API tutorial, with the Linkerd parent (the apex Service).
 AB_CANARY = """

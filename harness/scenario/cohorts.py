@@ -1,8 +1,8 @@
 """Load-generator cohorts, pure: which synthetic user is in which cohort, and what it sends.
 
-A scenario declares cohorts under ``load.cohorts`` (``harness.scenario_model.Cohort``: a name, a fraction
+A scenario declares cohorts under ``load.cohorts`` (``harness.scenario.model.Cohort``: a name, a fraction
 of the users, headers and/or cookies sent on every request). The assignment is the rule the Locust child
-applies (``harness/locust_user.py`` ``SyntheticUser.on_start``): user ``n`` of Locust process ``i`` is
+applies (``harness/load/locustfile.py`` ``SyntheticUser.on_start``): user ``n`` of Locust process ``i`` is
 ``w<i>u<nnnn>`` (``u<nnnn>`` without workers), its spread index is ``n × max(1, workers) + i`` (about the
 global user index), its position is ``spread × φ⁻¹ mod 1`` (golden-ratio low-discrepancy), and the
 cohorts own consecutive slices ``[0, f₁), [f₁, f₁ + f₂), …`` of [0, 1). A user keeps its cohort for the
@@ -22,9 +22,10 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from harness.providers.linkerd.httproute import HTTPRoute, Request
-from harness.scenario_model import Cohort
+from harness.scenario.model import Cohort
 
 GOLDEN = (math.sqrt(5) - 1) / 2
 OUTSIDE = "-"  # the cohort name of users in no declared cohort
@@ -53,8 +54,16 @@ def position(spread: int) -> float:
     return (spread * GOLDEN) % 1.0
 
 
-def cohort_at(point: float, cohorts: Sequence[Cohort]) -> Cohort | None:
-    """The cohort owning ``point``; None when it lies past the declared fractions."""
+class _Fraction(Protocol):
+    @property
+    def fraction(self) -> float: ...
+
+
+C = TypeVar("C", bound=_Fraction)
+
+
+def cohort_at(point: float, cohorts: Sequence[C]) -> C | None:
+    """The cohort owning ``point`` (a scenario ``Cohort`` or the child's ``CohortConfig``); None past them."""
     start = 0.0
     for cohort in cohorts:
         if start <= point < start + cohort.fraction:

@@ -23,8 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness.controllers.flagger.model import CanarySpec
 from harness.errors import CanarySpecError, Problem
-from harness.flagger.model import CanarySpec
 from harness.providers.linkerd.httproute import (
     DEFAULT_PATH,
     BackendRef,
@@ -38,13 +38,18 @@ from harness.providers.linkerd.httproute import (
     RouteMatch,
     ValueMatchType,
 )
-from harness.yamlloc import FieldPath, render_path
 
 API_VERSION = "gateway.networking.k8s.io/v1beta1"
 TOTAL_WEIGHT = 100
 _STRING_MATCH_KEYS = ("exact", "prefix", "suffix", "regex")
 _MATCH_KEYS = ("uri", "method", "headers", "queryParams")
+FieldPath = tuple[str | int, ...]
 _Add = Callable[[FieldPath, str, Any], None]  # records one located problem
+
+
+def render_path(path: FieldPath) -> str:
+    """``("spec", "analysis", "match", 0)`` → ``spec.analysis.match[0]`` (as ``harness.scenario.yamlloc``)."""
+    return "".join(f"[{key}]" if isinstance(key, int) else f".{key}" for key in path).lstrip(".")
 
 
 @dataclass(frozen=True)
