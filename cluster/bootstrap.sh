@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Install Traefik 3 + Flagger (with its bundled Prometheus) and the faulty_app image into a cluster.
 #
-# Usage: cluster/bootstrap.sh [--kind-cluster NAME] [--skip-image]
+# Usage: cluster/bootstrap.sh [--kind-cluster NAME] [--skip-image] [--mesh linkerd]
 #   --kind-cluster NAME  kind cluster to load the image into (default: canary-chaos)
 #   --skip-image         do not build/load canary-chaos/faulty-app:dev (e.g. a registry already has it)
+#   --mesh linkerd       also install Linkerd (cluster/linkerd/install.sh) and run Flagger with
+#                        meshProvider=gatewayapi:v1beta1 on linkerd-viz' Prometheus
 #
 # Idempotent: `helm upgrade --install` and `kubectl apply` converge; rerun it freely.
 # Versions are pinned to what Flagger v1.44.0's Traefik e2e uses.
@@ -16,6 +18,7 @@ FLAGGER_NAMESPACE="flagger-system"
 APP_IMAGE="canary-chaos/faulty-app:dev"
 KIND_CLUSTER="canary-chaos"
 BUILD_IMAGE=1
+MESH="none"
 ROLLOUT_TIMEOUT="300s"
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,10 +31,13 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --kind-cluster) KIND_CLUSTER="${2:?--kind-cluster needs a name}"; shift 2 ;;
     --skip-image) BUILD_IMAGE=0; shift ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --mesh) MESH="${2:?--mesh needs a mesh name (linkerd)}"; shift 2 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
 done
+
+[[ "$MESH" == none || "$MESH" == linkerd ]] || die "unknown mesh: $MESH (supported: linkerd)"
 
 require() {
   local tool="$1" hint="$2"
@@ -62,11 +68,18 @@ log "Installing the Flagger event receiver into ${FLAGGER_NAMESPACE}"
 kubectl create namespace "${FLAGGER_NAMESPACE}" --dry-run=client -o yaml | kubectl apply -f -
 kubectl apply -n "${FLAGGER_NAMESPACE}" -k "${CLUSTER_DIR}/event-receiver"
 
-log "Installing Flagger chart ${FLAGGER_CHART_VERSION} (meshProvider=traefik, prometheus.install=true)"
+FLAGGER_VALUES=(--values "${CLUSTER_DIR}/flagger-values.yaml")
+if [[ "$MESH" == linkerd ]]; then
+  log "Installing Linkerd (cluster/linkerd/install.sh)"
+  "${CLUSTER_DIR}/linkerd/install.sh"
+  FLAGGER_VALUES+=(--values "${CLUSTER_DIR}/linkerd/flagger-values.yaml")
+fi
+
+log "Installing Flagger chart ${FLAGGER_CHART_VERSION} (mesh ${MESH}, prometheus.install=true)"
 helm upgrade --install flagger flagger/flagger \
   --version "${FLAGGER_CHART_VERSION}" \
   --namespace "${FLAGGER_NAMESPACE}" \
-  --values "${CLUSTER_DIR}/flagger-values.yaml" \
+  "${FLAGGER_VALUES[@]}" \
   --wait --timeout "${ROLLOUT_TIMEOUT}"
 
 if [[ "$BUILD_IMAGE" == 1 ]]; then

@@ -1,0 +1,102 @@
+"""`bootstrap.sh --mesh linkerd`: pinned Linkerd charts, Flagger's Linkerd values, generated certificates."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+LINKERD = REPO / "cluster" / "linkerd"
+INSTALL = LINKERD / "install.sh"
+BOOTSTRAP = REPO / "cluster" / "bootstrap.sh"
+needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+
+
+def openssl(*args: str) -> str:
+    return subprocess.run(["openssl", *args], check=True, capture_output=True, text=True, timeout=20).stdout
+
+
+class TestScripts:
+    def test_both_scripts_parse(self):
+        """bash -n accepts bootstrap.sh and linkerd/install.sh."""
+        for script in (BOOTSTRAP, INSTALL):
+            subprocess.run(["bash", "-n", str(script)], check=True, timeout=10)
+
+    def test_linkerd_charts_are_pinned_to_flaggers_e2e(self):
+        """Linkerd stable-2.14.0 charts (Flagger v1.44.0 test/linkerd/install.sh), every install pinned."""
+        text = INSTALL.read_text()
+        assert "set -euo pipefail" in text
+        assert 'LINKERD_CRDS_CHART_VERSION="1.8.0"' in text
+        assert 'LINKERD_CONTROL_PLANE_CHART_VERSION="1.15.0"' in text
+        assert 'LINKERD_VIZ_CHART_VERSION="30.11.0"' in text
+        assert text.count("helm upgrade --install") == text.count("--version") == 3
+        for value in ("identityTrustAnchorsPEM", "identity.issuer.tls.crtPEM", "identity.issuer.tls.keyPEM"):
+            assert f"--set-file {value}=" in text
+
+    def test_bootstrap_layers_the_linkerd_values_only_with_the_mesh(self):
+        """--mesh linkerd runs install.sh and adds linkerd/flagger-values.yaml to the one Flagger release."""
+        text = BOOTSTRAP.read_text()
+        assert '"${CLUSTER_DIR}/linkerd/install.sh"' in text
+        assert 'FLAGGER_VALUES+=(--values "${CLUSTER_DIR}/linkerd/flagger-values.yaml")' in text
+        assert text.count("helm upgrade --install flagger") == 1
+
+    def test_unknown_mesh_is_refused_before_touching_a_cluster(self, tmp_path: Path):
+        """--mesh istio stops with a clear message and exit 1, without kubectl or helm."""
+        done = subprocess.run(
+            ["bash", str(BOOTSTRAP), "--mesh", "istio"], capture_output=True, text=True, timeout=10,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        )  # fmt: skip
+        assert done.returncode == 1
+        assert "unknown mesh: istio" in done.stderr
+
+
+class TestManifests:
+    def test_flagger_runs_as_the_linkerd_tutorial_installs_it(self):
+        """meshProvider gatewayapi:v1beta1, linkerd-viz' Prometheus, the viz AuthorizationPolicy."""
+        values = yaml.safe_load((LINKERD / "flagger-values.yaml").read_text())
+        assert values["meshProvider"] == "gatewayapi:v1beta1"
+        assert values["metricsServer"] == "http://prometheus.linkerd-viz:9090"
+        assert values["linkerdAuthPolicy"] == {"create": True, "namespace": "linkerd-viz"}
+
+    def test_namespace_is_injected(self):
+        """Pods of the Linkerd namespace get the proxy."""
+        namespace = yaml.safe_load((LINKERD / "namespace.yaml").read_text())
+        assert namespace["kind"] == "Namespace"
+        assert namespace["metadata"]["annotations"]["linkerd.io/inject"] == "enabled"
+
+
+@needs_openssl
+class TestCertificates:
+    def test_trust_anchor_and_issuer(self, tmp_path: Path):
+        """A P-256 root CA and an issuer CA (pathlen 0) it signed, with Linkerd's names; keys private."""
+        subprocess.run(
+            [str(INSTALL), "--certs-only", str(tmp_path)], check=True, capture_output=True, timeout=30
+        )
+        ca, issuer = str(tmp_path / "ca.crt"), str(tmp_path / "issuer.crt")
+        assert "issuer.crt: OK" in openssl("verify", "-CAfile", ca, issuer)
+        text = openssl("x509", "-in", issuer, "-noout", "-text")
+        assert "CN = identity.linkerd.cluster.local" in text or "CN=identity.linkerd.cluster.local" in text
+        assert "CA:TRUE, pathlen:0" in text
+        assert "prime256v1" in text or "P-256" in text
+        assert "root.linkerd.cluster.local" in openssl("x509", "-in", ca, "-noout", "-subject")
+        assert (tmp_path / "issuer.key").stat().st_mode & 0o077 == 0
+
+    def test_existing_certificates_are_kept(self, tmp_path: Path):
+        """A rerun reuses the trust anchor (a new one would cut meshed pods off)."""
+        subprocess.run(
+            [str(INSTALL), "--certs-only", str(tmp_path)], check=True, capture_output=True, timeout=30
+        )
+        before = (tmp_path / "ca.crt").read_bytes()
+        done = subprocess.run(
+            [str(INSTALL), "--certs-only", str(tmp_path)],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert "Reusing" in done.stderr
+        assert (tmp_path / "ca.crt").read_bytes() == before

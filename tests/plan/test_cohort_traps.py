@@ -1,0 +1,160 @@
+"""Planner traps of A/B experiments: exposure by provider, cohort sample size, iterations vs deadline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from harness.controllers.flagger.model import CanarySpec
+from harness.plan.cohort_traps import (
+    canary_traffic_share,
+    captured_cohorts,
+    cohort_sample_traps,
+    cohort_traps,
+    deadline_traps,
+    hostname_traps,
+    match_traps,
+)
+from harness.scenario.flagger_canary import parse_canary
+from harness.scenario.model import Cohort, LoadProfile
+from harness.scenario.policy import Policy
+
+BASE = """
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: podinfo, namespace: test}
+spec:
+  provider: gatewayapi:v1beta1
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
+  progressDeadlineSeconds: 60
+  service:
+    port: 80
+    gatewayRefs: [{name: podinfo, namespace: test, group: core, kind: Service, port: 80}]
+  analysis:
+    interval: 1m
+    threshold: 2
+    iterations: 5
+    match:
+      - headers: {x-canary: {exact: insider}}
+    metrics:
+      - {name: request-success-rate, thresholdRange: {min: 99}, interval: 1m}
+"""
+INSIDER = Cohort("insider", 0.10, header=(("x-canary", "insider"),))
+
+
+def spec(provider: str = "gatewayapi:v1beta1", match: Any = None, **analysis: Any) -> CanarySpec:
+    doc = yaml.safe_load(BASE)
+    doc["spec"]["provider"] = provider
+    if match is not None:
+        doc["spec"]["analysis"]["match"] = match
+    doc["spec"]["analysis"].update(analysis)
+    return parse_canary(doc, "canary.yaml")
+
+
+def codes(traps) -> list[str]:
+    return [t.code for t in traps]
+
+
+class TestMatchTraps:
+    def test_traefik_ignores_the_match(self) -> None:
+        """On Traefik a match means 100 % exposure."""
+        (trap,) = match_traps(spec("traefik"))
+        assert (trap.code, trap.severity) == ("ab-testing-on-traefik", "error")
+        assert "100 %" in trap.message
+
+    def test_a_bounded_gateway_api_match_is_no_trap(self) -> None:
+        """An exact header match on Gateway API bounds the cohort."""
+        assert match_traps(spec()) == ()
+
+    def test_prefix_header_on_gateway_api_exposes_everyone(self) -> None:
+        """A prefix value makes Flagger drop the list silently: error."""
+        (trap,) = match_traps(spec(match=[{"headers": {"user-agent": {"prefix": "Mozilla"}}}]))
+        assert (trap.code, trap.severity) == ("ab-match-exposes-everyone", "error")
+
+    def test_uri_next_to_headers_widens(self) -> None:
+        """A dropped uri is a warning: the cohort spans every path."""
+        match = [{"uri": {"prefix": "/beta"}, "headers": {"x-canary": {"exact": "insider"}}}]
+        assert codes(match_traps(spec(match=match))) == ["ab-match-widened"]
+
+
+class TestCohortSampleTraps:
+    def test_enough_samples(self) -> None:
+        """3 of 20 users at 10 req/s: 90 requests per 1 m window ≥ 50."""
+        load = LoadProfile(users=20, rps=10, cohorts=(INSIDER,))
+        assert cohort_sample_traps(spec(), load, Policy()) == ()
+
+    def test_too_few_samples_names_the_load_needed(self) -> None:
+        """At 5 req/s the cohort sends 45 per window: raise to ≥ 6 req/s."""
+        load = LoadProfile(users=20, rps=5, cohorts=(INSIDER,))
+        (trap,) = cohort_sample_traps(spec(), load, Policy())
+        assert trap.code == "cohort-too-small"
+        assert "45 requests" in trap.message
+        assert "≥ 6 req/s" in trap.remedy
+
+    def test_a_cohort_without_users(self) -> None:
+        """1 % of 20 users is nobody."""
+        tiny = Cohort("tiny", 0.01, header=(("x-canary", "insider"),))
+        load = LoadProfile(
+            users=20, rps=100, cohorts=(Cohort("other", 0.1, header=(("x-other", "1"),)), tiny)
+        )
+        (trap,) = cohort_sample_traps(spec(), load, Policy())
+        assert "gets no synthetic user" in trap.message
+
+    def test_no_cohort_matches_the_canary(self) -> None:
+        """Cohorts whose headers differ from analysis.match: the canary gets nothing."""
+        load = LoadProfile(users=20, rps=100, cohorts=(Cohort("beta", 0.3, header=(("X-Cohort", "beta"),)),))
+        assert codes(cohort_sample_traps(spec(), load, Policy())) == ["cohort-not-captured"]
+
+
+class TestDeadlineTraps:
+    def test_iterations_longer_than_the_policy(self) -> None:
+        """10 × 1 m: promotion ≥ 660 s after the trigger > 600 s; at most 9 iterations."""
+        (trap,) = deadline_traps(spec(iterations=10), Policy())
+        assert trap.code == "iterations-exceed-deadline"
+        assert "660 s" in trap.message
+        assert "progressDeadlineSeconds (60 s) does not stop it" in trap.message
+        assert trap.remedy.startswith("at most 9 iterations")
+
+    def test_within_the_policy(self) -> None:
+        """5 × 1 m: 360 s, no trap."""
+        assert deadline_traps(spec(), Policy()) == ()
+
+    def test_all_families_together(self) -> None:
+        """Traefik, 10 iterations: exposure and deadline (no sample trap off Gateway API)."""
+        load = LoadProfile(users=20, rps=1, cohorts=(INSIDER,))
+        assert codes(cohort_traps(spec("traefik", iterations=10), load, Policy())) == [
+            "ab-testing-on-traefik",
+            "iterations-exceed-deadline",
+        ]
+
+
+class TestCanaryTrafficShare:
+    def test_captured_cohorts_share(self) -> None:
+        """Only the insider cohort (3 of 20 users) is captured: an iteration sends 15 % to the canary."""
+        load = LoadProfile(
+            users=20, rps=10, cohorts=(INSIDER, Cohort("beta", 0.3, header=(("X-Cohort", "b"),)))
+        )
+        assert [c.name for c in captured_cohorts(spec(), load)] == ["insider"]
+        assert canary_traffic_share(spec(), load) == pytest.approx(0.15)
+
+    def test_unenforced_match_is_everything(self) -> None:
+        """Traefik, or a match Flagger drops: 100 % of the traffic."""
+        load = LoadProfile(users=20, rps=10, cohorts=(INSIDER,))
+        assert canary_traffic_share(spec("traefik"), load) == 1.0
+        prefix = [{"headers": {"x-canary": {"prefix": "in"}}}]
+        assert canary_traffic_share(spec(match=prefix), load) == 1.0
+
+
+class TestHostnameTraps:
+    def test_hosts_the_clients_do_not_use(self) -> None:
+        """The tutorial's www.example.com on the mesh: clients calling podinfo.test get 404s."""
+        with_hosts = spec(match=[{"headers": {"x-canary": {"exact": "insider"}}}])
+        doc_hosts = parse_canary(
+            BASE.replace("    port: 80\n", "    port: 80\n    hosts: [www.example.com]\n", 1), "c.yaml"
+        )
+        assert hostname_traps(with_hosts, ["podinfo.test"]) == ()
+        (trap,) = hostname_traps(doc_hosts, ["podinfo.test", "www.example.com"])
+        assert trap.code == "hostnames-miss-clients"
+        assert "['podinfo.test']" in trap.message
