@@ -39,10 +39,11 @@ NON_OBJECTS = {
     "kind/kind-config.yaml": "nodes",
     "traefik-values.yaml": "metrics",
     "flagger-values.yaml": "meshProvider",
+    "linkerd/flagger-values.yaml": "meshProvider",
     "app/kustomization.yaml": "resources",
     "event-receiver/kustomization.yaml": "resources",
 }
-OTHER_KINDS = {"ConfigMap", "Secret"}
+OTHER_KINDS = {"ConfigMap", "Secret", "Namespace"}
 
 
 def all_documents() -> list[tuple[str, dict]]:
