@@ -102,7 +102,7 @@ def scale_canary(
                 file=source,
             )
         )
-    _rewrite(analysis, "interval", "spec.analysis.interval", go_duration(scaled_interval), changes)
+    _rewrite(analysis, "interval", "spec.analysis.interval", interval, scale, changes)
 
     min_window = SCRAPES_PER_WINDOW * scrape_interval
     for index, metric in enumerate(analysis.get("metrics") or []):
@@ -124,19 +124,20 @@ def scale_canary(
                     file=source,
                 )
             )
-        _rewrite(metric, "interval", path, go_duration(window / scale), changes)
+        _rewrite(metric, "interval", path, window, scale, changes)
 
     for index, hook in enumerate(analysis.get("webhooks") or []):
         if isinstance(hook, dict) and hook.get("type") != "event":  # event hooks are fire-and-forget
             timeout = _seconds(hook.get("timeout"), DEFAULT_WEBHOOK_TIMEOUT_SECONDS)
-            scaled = max(timeout / scale, MIN_WEBHOOK_TIMEOUT_SECONDS)
-            _rewrite(hook, "timeout", f"spec.analysis.webhooks[{index}].timeout", go_duration(scaled), changes)
+            scaled = max(timeout / scale, min(timeout, MIN_WEBHOOK_TIMEOUT_SECONDS))
+            path = f"spec.analysis.webhooks[{index}].timeout"
+            _rewrite(hook, "timeout", path, timeout, timeout / scaled, changes)
 
     deadline = int(spec.get("progressDeadlineSeconds", DEFAULT_PROGRESS_DEADLINE_SECONDS))
     scaled_deadline = max(1, math.ceil(deadline / scale))
-    before = str(spec.get("progressDeadlineSeconds", f"{DEFAULT_PROGRESS_DEADLINE_SECONDS} (default)"))
-    spec["progressDeadlineSeconds"] = scaled_deadline
-    if before != str(scaled_deadline):
+    if scaled_deadline != deadline:
+        before = str(spec.get("progressDeadlineSeconds", f"{DEFAULT_PROGRESS_DEADLINE_SECONDS} (default)"))
+        spec["progressDeadlineSeconds"] = scaled_deadline
         changes.append(ScaledField("spec.progressDeadlineSeconds", before, str(scaled_deadline)))
     if problems:
         raise CanarySpecError(problems)
@@ -164,12 +165,15 @@ def _seconds(raw: object, default: float) -> float:
 
 
 def _rewrite(
-    target: dict[str, Any], key: str, path: str, value: str, changes: list[ScaledField]
+    target: dict[str, Any], key: str, path: str, seconds: float, divisor: float, changes: list[ScaledField]
 ) -> None:
+    """Set ``target[key]`` to ``seconds / divisor``; an unchanged duration keeps its text (or absence)."""
+    value = go_duration(seconds / divisor)
+    if go_duration(seconds) == value:
+        return
     before = target.get(key)
     target[key] = value
-    if before != value:
-        changes.append(ScaledField(path, "(default)" if before is None else str(before), value))
+    changes.append(ScaledField(path, "(default)" if before is None else str(before), value))
 
 
 def describe_changes(changes: Sequence[ScaledField]) -> list[str]:

@@ -283,3 +283,53 @@ class TestAdoptedAnalysis:
         analysis = find(cluster.applied[NAMESPACE], "Canary", "faulty-app")["spec"]["analysis"]
         assert (analysis["interval"], analysis["stepWeights"]) == ("30s", [5, 50])
         assert analysis["webhooks"][-1]["name"] == "canary-chaos-events"
+
+
+class TestTimeScale:
+    """At --time-scale 4 the cluster runs the Canary with durations / 4; the run clock runs at 4."""
+
+    def test_applied_canary_is_scaled_and_pods_get_time_scale(self, make_backend, cluster, spec, stable):
+        from dataclasses import replace
+
+        from harness.backends.kubernetes import KubernetesBackend
+        from harness.clock import FakeClock
+
+        clock = FakeClock(scale=4)
+        options = replace(make_backend().options, time_scale=4.0)
+        backend = KubernetesBackend(cluster, options, clock=clock, epoch=lambda: 0.0)
+        backend.deploy(spec, stable)
+        canary = find(cluster.applied[NAMESPACE], "Canary", "faulty-app")
+        assert canary["spec"]["analysis"]["interval"] == "15s"
+        assert {m["interval"] for m in canary["spec"]["analysis"]["metrics"]} == {"15s"}
+        assert canary["spec"]["progressDeadlineSeconds"] == 30
+        deployment = find(cluster.applied[NAMESPACE], "Deployment", "faulty-app")
+        env = {e["name"]: e["value"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["TIME_SCALE"] == "4"
+        assert backend.cluster_canary is not None
+        assert backend.cluster_canary.scale == 4
+        # Real budgets (rollout 180 s + margin 30 s) count 4× on the run clock; the 1m interval does not.
+        assert backend.deadlines is not None
+        assert backend.deadlines.initialized == pytest.approx(2 * 60 + (180 + 30) * 4)
+
+    def test_refused_scale_creates_nothing(self, make_backend, cluster, spec, stable):
+        from dataclasses import replace
+
+        from harness.backends.kubernetes import KubernetesBackend
+        from harness.clock import FakeClock
+        from harness.errors import CanarySpecError
+
+        options = replace(make_backend().options, time_scale=8.0)
+        backend = KubernetesBackend(cluster, options, clock=FakeClock(scale=8), epoch=lambda: 0.0)
+        with pytest.raises(CanarySpecError, match=r"spec\.analysis\.interval"):
+            backend.deploy(spec, stable)
+        assert cluster.namespaces == {}
+        backend.teardown()
+
+    def test_clock_must_run_at_the_options_scale(self, make_backend, cluster):
+        from dataclasses import replace
+
+        from harness.backends.kubernetes import KubernetesBackend
+        from harness.clock import FakeClock
+
+        with pytest.raises(ClusterError, match="clock scale 1 differs from time_scale 4"):
+            KubernetesBackend(cluster, replace(make_backend().options, time_scale=4.0), clock=FakeClock())

@@ -46,13 +46,14 @@ def test_scale_four_gives_flaggers_e2e_interval():
     }
 
 
-def test_input_is_not_modified_and_scale_one_changes_nothing_but_defaults():
+def test_scale_one_changes_nothing_and_the_input_is_not_modified():
     original = canary(window=None, deadline=None)
-    scaled = scale_canary(original, 1)
+    assert scale_canary(original, 1).manifest == original
+    assert scale_canary(original, 1).changes == ()
+    scaled = scale_canary(original, 2)
     assert "interval" not in original["spec"]["analysis"]["metrics"][0]
-    analysis = scaled.manifest["spec"]["analysis"]
-    assert analysis["metrics"][0]["interval"] == "60s"  # the window Flagger defaults to, made explicit
-    assert scaled.manifest["spec"]["progressDeadlineSeconds"] == 600  # Flagger's default, made explicit
+    assert scaled.manifest["spec"]["analysis"]["metrics"][0]["interval"] == "30s"  # default 1m, scaled
+    assert scaled.manifest["spec"]["progressDeadlineSeconds"] == 300  # Flagger's default 600, scaled
 
 
 def test_fractional_seconds_stay_valid_for_the_crd_pattern():
@@ -69,7 +70,9 @@ def test_metric_window_below_three_scrapes_is_refused_naming_the_field():
     problem = caught.value.problems[0]
     assert problem.path == "spec.analysis.metrics[0].interval (request-success-rate)"
     assert problem.file == "scenarios/x.yaml"
-    assert "10s" in problem.found and "15s" in problem.expected and "≤ 4" in problem.expected
+    assert "10s" in problem.found
+    assert "15s" in problem.expected
+    assert "≤ 4" in problem.expected
     assert isinstance(caught.value, InputError)  # exit 2
 
 

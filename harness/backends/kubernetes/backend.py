@@ -3,7 +3,11 @@
 Each run gets a fresh namespace labelled as ours (run id + expiry); nothing else is written to or
 deleted. The app manifests are ``cluster/app`` (rendered by ``kube_manifests``); the readiness checks
 live in ``kube_preflight``. Load goes through Traefik with a per-run Host header. Waits have deadlines
-derived from the Canary spec and dump diagnostics when they expire. Time is a real clock (scale 1).
+derived from the Canary spec and dump diagnostics when they expire.
+
+Time: the run clock runs at ``options.time_scale`` S, as in local mode. The Canary applied on the cluster
+has its durations divided by S (``harness.cluster_scale``); the app pods get ``TIME_SCALE=S`` for their
+fault windows; cluster timestamps and real waits are converted to run-clock seconds (× S).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from harness.backends.kubernetes.preflight import preflight_checks
 from harness.backends.kubernetes.safety import check_context, ensure_owned, new_ownership
 from harness.backends.kubernetes.status import Deadlines, deadlines_for
 from harness.clock import Clock, ScaledClock
+from harness.cluster_scale import ClusterCanary, scale_canary
 from harness.controllers.flagger.model import CanaryEvent, CanarySpec, CanaryStatus, MetricResult, Phase
 from harness.errors import ClusterError, MetricsError
 from harness.model import Ingress, Revision
@@ -78,6 +83,8 @@ class KubernetesOptions:
     rollout_seconds: float = 180.0  # budget for a Deployment rollout (primary or canary)
     observe_watch_seconds: float = 1.0
     log_tail_lines: int = 200
+    time_scale: float = 1.0  # run-clock seconds per real second; the applied Canary is divided by it
+    scrape_interval_seconds: float = 5.0  # the cluster Prometheus' scrape interval (Flagger's chart: 5 s)
 
 
 @dataclass
@@ -85,6 +92,8 @@ class _RunState:
     namespace: str | None = None
     run_id: str = ""
     spec: CanarySpec | None = None
+    cluster_canary: ClusterCanary | None = None  # the Canary as applied, and what the scale rewrote
+    evidence_window: str = "1m"  # the applied request-success-rate window (PromQL range)
     deadlines: Deadlines | None = None
     follower: CanaryFollower | None = None
     revision_count: int = 0
@@ -109,7 +118,10 @@ class KubernetesBackend:
         prometheus: PromQuery | None = None,
     ) -> None:
         check_context(api.current_context(), options.context_allow)
-        self.api, self.options, self.clock, self._epoch = api, options, clock or ScaledClock(1.0), epoch
+        clock = clock or ScaledClock(options.time_scale)
+        if clock.scale != options.time_scale:
+            raise ClusterError(f"clock scale {clock.scale:g} differs from time_scale {options.time_scale:g}")
+        self.api, self.options, self.clock, self._epoch = api, options, clock, epoch
         self._prometheus = prometheus or (
             HttpxPrometheus(options.prometheus_url)
             if options.prometheus_url
@@ -127,6 +139,11 @@ class KubernetesBackend:
     def deadlines(self) -> Deadlines | None:
         return self._run.deadlines
 
+    @property
+    def cluster_canary(self) -> ClusterCanary | None:
+        """The Canary as applied on the cluster (after ``deploy``), for the journal."""
+        return self._run.cluster_canary
+
     # -- preflight -----------------------------------------------------------------------------------
     def preflight(self) -> Sequence[PreflightCheck]:
         return preflight_checks(
@@ -141,9 +158,6 @@ class KubernetesBackend:
         run = self._run
         canary = self.options.analysis_from or canary
         namespace = f"canary-chaos-{run.run_id}"
-        ownership = new_ownership(run.run_id, self._epoch(), self.options.ttl_seconds)
-        run.namespace = namespace  # set first: teardown cleans up even if a later step raises
-        self.api.create_namespace(namespace, ownership.labels(), ownership.annotations())
         admin_token = secrets.token_urlsafe(24)
         host = f"{namespace}.{DEFAULT_HOST}"
         analysis = canary.manifest.get("spec", {}).get("analysis") if canary.manifest else None
@@ -156,15 +170,23 @@ class KubernetesBackend:
             analysis_from=canary.manifest if analysis else None,
         )
         deployed = find(manifests, "Canary", APP_NAME)
+        progress_deadline = int(deployed["spec"].get("progressDeadlineSeconds", 600))  # scenario seconds
+        # A refused scale (CanarySpecError) stops here, before anything is created on the cluster.
+        run.cluster_canary = self._apply_time_scale(manifests, deployed)
         run.spec = dataclasses.replace(
             canary,
             name=APP_NAME,
             namespace=namespace,
             target_name=APP_NAME,
             service_name=APP_NAME,
-            progress_deadline_seconds=int(deployed["spec"].get("progressDeadlineSeconds", 600)),
+            progress_deadline_seconds=progress_deadline,
         )
-        run.deadlines = deadlines_for(run.spec, rollout_seconds=self.options.rollout_seconds)
+        run.deadlines = deadlines_for(
+            run.spec, rollout_seconds=self.options.rollout_seconds, time_scale=self.options.time_scale
+        )
+        ownership = new_ownership(run.run_id, self._epoch(), self.options.ttl_seconds)
+        run.namespace = namespace  # set before creating: teardown cleans up even if a later step raises
+        self.api.create_namespace(namespace, ownership.labels(), ownership.annotations())
         self._ensure_ours()
         self.api.apply(namespace, manifests)
         run.follower = CanaryFollower(self.api, namespace, APP_NAME, self.clock)
@@ -180,6 +202,20 @@ class KubernetesBackend:
                 f"canary {namespace}/{APP_NAME} failed during initialization (primary not ready)"
             )
         return Ingress(url=self.options.ingress_url, host_header=host)
+
+    def _apply_time_scale(self, manifests: list[dict[str, Any]], deployed: dict[str, Any]) -> ClusterCanary:
+        """Replace the Canary by its cluster form at the run's scale; the app pods get ``TIME_SCALE``."""
+        opts = self.options
+        scaled = scale_canary(deployed, opts.time_scale, scrape_interval=opts.scrape_interval_seconds)
+        deployed.clear()
+        deployed.update(json.loads(json.dumps(scaled.manifest)))
+        metrics = deployed["spec"]["analysis"].get("metrics") or []
+        windows = [m.get("interval") for m in metrics if m.get("name") == "request-success-rate"]
+        self._run.evidence_window = str(windows[0]) if windows and windows[0] else "1m"
+        container = find(manifests, "Deployment", APP_NAME)["spec"]["template"]["spec"]["containers"][0]
+        env = [e for e in container.get("env", []) if e.get("name") != "TIME_SCALE"]
+        container["env"] = [*env, {"name": "TIME_SCALE", "value": f"{opts.time_scale:g}"}]
+        return scaled
 
     def trigger(self, revision: Revision) -> float:
         namespace = self._ensure_ours()
@@ -250,7 +286,11 @@ class KubernetesBackend:
                 {"since": str(run.events_seen)},
             )
             events, count = parse_events(
-                text, namespace=run.namespace or "", name=APP_NAME, origin=self.clock.wall(0.0)
+                text,
+                namespace=run.namespace or "",
+                name=APP_NAME,
+                origin=self.clock.wall(0.0),
+                scale=self.clock.scale,
             )
         except ClusterError as exc:
             run.diagnostics["event-receiver-error"] = str(exc)
@@ -269,7 +309,7 @@ class KubernetesBackend:
             return (), ()
         run.last_check_at = now
         try:
-            queries = builtin_queries(spec.namespace, spec.target_name, "1m")
+            queries = builtin_queries(spec.namespace, spec.target_name, run.evidence_window)
         except (ImportError, AttributeError) as exc:
             run.diagnostics["metric-evidence"] = f"harness.controllers.flagger.queries unavailable: {exc}"
             return (), ()

@@ -47,7 +47,8 @@ class CanaryFollower:
         self._accept(self._api.get_canary(self._namespace, self._name))
 
     def poll(self, timeout_seconds: float) -> None:
-        """Watch for up to ``timeout_seconds``; on 410 Gone re-list (the next poll resumes from there)."""
+        """Watch for up to ``timeout_seconds`` (real seconds: the API server's watch timeout); on 410 Gone
+        re-list (the next poll resumes from there)."""
         if not self._resource_version:
             self.relist()
         try:
@@ -69,7 +70,7 @@ class CanaryFollower:
             return
         self._seen.add(version)
         self._resource_version = version
-        status = to_status(obj, self._origin)
+        status = to_status(obj, self._origin, self._clock.scale)
         written = "status" in obj and "lastTransitionTime" in obj["status"]
         at = status.last_transition_time if written else self._clock.now()
         self.history.append(status)
@@ -110,4 +111,4 @@ class CanaryFollower:
                     f"canary {self._namespace}/{self._name}: {what} not reached within "
                     f"{format_duration(budget_seconds)} (deadline t={deadline:.0f}s, last phase {phase!r})"
                 )
-            self.poll(min(remaining, WATCH_CHUNK_SECONDS))
+            self.poll(min(remaining / self._clock.scale, WATCH_CHUNK_SECONDS))

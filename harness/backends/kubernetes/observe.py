@@ -110,7 +110,9 @@ def builtin_queries(namespace: str, target: str, window: str) -> dict[str, str]:
 
 
 # -- events --------------------------------------------------------------------------------------------
-def parse_events(text: str, *, namespace: str, name: str, origin: datetime) -> tuple[list[CanaryEvent], int]:
+def parse_events(
+    text: str, *, namespace: str, name: str, origin: datetime, scale: float = 1.0
+) -> tuple[list[CanaryEvent], int]:
     """Events of one Canary from the receiver's ``GET /events`` body; also returns the total count."""
     try:
         payloads = json.loads(text)
@@ -122,13 +124,14 @@ def parse_events(text: str, *, namespace: str, name: str, origin: datetime) -> t
         event
         for payload in payloads
         if isinstance(payload, dict) and payload.get("namespace") == namespace and payload.get("name") == name
-        if (event := to_event(payload, origin)) is not None
+        if (event := to_event(payload, origin, scale)) is not None
     ]
     return events, len(payloads)
 
 
-def to_event(payload: Mapping[str, Any], origin: datetime) -> CanaryEvent | None:
-    """One Flagger event-webhook payload → ``CanaryEvent`` (None when it carries no message)."""
+def to_event(payload: Mapping[str, Any], origin: datetime, scale: float = 1.0) -> CanaryEvent | None:
+    """One Flagger event-webhook payload → ``CanaryEvent`` (None when it carries no message); its time
+    is run-clock seconds: real seconds since ``origin`` times the run's time scale."""
     metadata = payload.get("metadata") or {}
     message = metadata.get("eventMessage")
     if not message:
@@ -138,7 +141,7 @@ def to_event(payload: Mapping[str, Any], origin: datetime) -> CanaryEvent | None
         epoch = int(metadata.get("timestamp", "0")) / 1000
     except (TypeError, ValueError):
         epoch = 0.0
-    at = (datetime.fromtimestamp(epoch, UTC) - origin).total_seconds()
+    at = (datetime.fromtimestamp(epoch, UTC) - origin).total_seconds() * scale
     try:
         phase = Phase(payload.get("phase", ""))
     except ValueError:

@@ -1,7 +1,9 @@
 """Pure helpers of the Kubernetes backend: raw Canary status → ``CanaryStatus``, phase times, deadlines.
 
 Times: Flagger writes RFC 3339 wall-clock timestamps; they become run-clock seconds relative to
-``clock.wall(0)`` (the run clock's origin in wall time; scale 1 on a real cluster).
+``clock.wall(0)`` (the run clock's origin in wall time), times the run's time scale: at ``--time-scale S``
+the cluster runs a Canary whose durations are divided by S (``harness.cluster_scale``), so one real
+second on the cluster is S emulated seconds on the run clock, as in local mode.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ def parse_time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def run_seconds(text: str | None, origin: datetime) -> float | None:
+def run_seconds(text: str | None, origin: datetime, scale: float = 1.0) -> float | None:
     moment = parse_time(text)
-    return None if moment is None else (moment - origin).total_seconds()
+    return None if moment is None else (moment - origin).total_seconds() * scale
 
 
 def promoted_condition(obj: CanaryObject) -> ConditionDict | None:
@@ -35,7 +37,7 @@ def promoted_condition(obj: CanaryObject) -> ConditionDict | None:
     return None
 
 
-def to_status(obj: CanaryObject, origin: datetime) -> CanaryStatus:
+def to_status(obj: CanaryObject, origin: datetime, scale: float = 1.0) -> CanaryStatus:
     """Convert the API object's ``status`` into the shared frozen model (times in run seconds)."""
     raw = obj.get("status", {})
     condition = promoted_condition(obj)
@@ -45,8 +47,8 @@ def to_status(obj: CanaryObject, origin: datetime) -> CanaryStatus:
             reason=_phase(condition.get("reason", "")),
             status=condition.get("status", "Unknown"),
             message=condition.get("message", ""),
-            last_transition_time=run_seconds(condition.get("lastTransitionTime"), origin) or 0.0,
-            last_update_time=run_seconds(condition.get("lastUpdateTime"), origin) or 0.0,
+            last_transition_time=run_seconds(condition.get("lastTransitionTime"), origin, scale) or 0.0,
+            last_update_time=run_seconds(condition.get("lastUpdateTime"), origin, scale) or 0.0,
         )
     return CanaryStatus(
         phase=_phase(raw.get("phase", "")),
@@ -55,7 +57,7 @@ def to_status(obj: CanaryObject, origin: datetime) -> CanaryStatus:
         iterations=int(raw.get("iterations", 0)),
         last_applied_spec=raw.get("lastAppliedSpec", ""),
         last_promoted_spec=raw.get("lastPromotedSpec", ""),
-        last_transition_time=run_seconds(raw.get("lastTransitionTime"), origin) or 0.0,
+        last_transition_time=run_seconds(raw.get("lastTransitionTime"), origin, scale) or 0.0,
         condition=promoted,
     )
 
@@ -107,15 +109,28 @@ def weight_steps(spec: CanarySpec) -> int:
     return math.ceil(max_weight / analysis.step_weight) if analysis.step_weight > 0 else 1
 
 
+CONTROL_LOOP_SECONDS = 10.0  # Flagger's -control-loop-interval (real time, never scaled)
+
+
 def deadlines_for(
-    spec: CanarySpec, *, rollout_seconds: float, slack_intervals: int = 2, margin_seconds: float = 30.0
+    spec: CanarySpec,
+    *,
+    rollout_seconds: float,
+    slack_intervals: int = 2,
+    margin_seconds: float = 30.0,
+    time_scale: float = 1.0,
 ) -> Deadlines:
     """Initialized: 2 intervals + primary rollout; Progressing: 1 interval + control loop;
-    terminal: (n + threshold + 3 + slack)·interval + progress deadline."""
+    terminal: (n + threshold + 3 + slack)·interval + progress deadline.
+
+    ``spec`` is in run-clock (emulated) seconds; the rollout, control loop and margin are real seconds
+    on the cluster and count ``time_scale`` times as much on the run clock.
+    """
     interval = spec.analysis.interval_seconds
     terminal_ticks = weight_steps(spec) + spec.analysis.threshold + 3 + slack_intervals
+    real = time_scale
     return Deadlines(
-        initialized=2 * interval + rollout_seconds + margin_seconds,
-        progressing=interval + 10 + margin_seconds,
-        terminal=terminal_ticks * interval + spec.progress_deadline_seconds + margin_seconds,
+        initialized=2 * interval + (rollout_seconds + margin_seconds) * real,
+        progressing=interval + (CONTROL_LOOP_SECONDS + margin_seconds) * real,
+        terminal=terminal_ticks * interval + spec.progress_deadline_seconds + margin_seconds * real,
     )
