@@ -303,7 +303,9 @@ class TestTimeScale:
         assert {m["interval"] for m in canary["spec"]["analysis"]["metrics"]} == {"15s"}
         assert canary["spec"]["progressDeadlineSeconds"] == 30
         deployment = find(cluster.applied[NAMESPACE], "Deployment", "faulty-app")
-        env = {e["name"]: e["value"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+        env = {
+            e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+        }
         assert env["TIME_SCALE"] == "4"
         assert backend.cluster_canary is not None
         assert backend.cluster_canary.scale == 4
