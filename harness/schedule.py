@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from harness.errors import InputError
@@ -55,6 +55,7 @@ class ScheduleEntry:
     recovery: float
     teardown: float
     basis: str  # where ``analysis`` comes from
+    index: int = 0  # position in the list of runs given to ``make_schedule``
     slot: int = 0
     start: float = 0.0
 
@@ -156,40 +157,41 @@ def make_schedule(
     if parallel < 1:
         raise InputError(f"--parallel: expected an integer ≥ 1, found {parallel}")
     runs = [predict(s, time_scale=time_scale, startup=startup) for s in scenarios for _ in range(repeat)]
-    ordered = sorted(enumerate(runs), key=lambda item: (-item[1].seconds, item[0]))
+    runs = [replace(entry, index=index) for index, entry in enumerate(runs)]
+    # One slot: the given order (the total is the same). More: longest first (LPT).
+    ordered = (
+        list(enumerate(runs))
+        if parallel == 1
+        else sorted(enumerate(runs), key=lambda item: (-item[1].seconds, item[0]))
+    )
     free_at = [0.0] * parallel
     placed = []
     for _, entry in ordered:
         slot = min(range(parallel), key=lambda i: (free_at[i], i))
-        placed.append(_place(entry, slot, free_at[slot]))
+        placed.append(replace(entry, slot=slot, start=free_at[slot]))
         free_at[slot] += entry.seconds
     return Schedule(backend, time_scale, parallel, startup, tuple(placed))
 
 
-def _place(entry: ScheduleEntry, slot: int, start: float) -> ScheduleEntry:
-    from dataclasses import replace
-
-    return replace(entry, slot=slot, start=start)
+def entry_to_json(e: ScheduleEntry) -> dict[str, Any]:
+    return {
+        "scenario": e.scenario_id,
+        "file": e.file,
+        "slot": e.slot + 1,
+        "start_seconds": round(e.start, 1),
+        "seconds": round(e.seconds, 1),
+        "parts": {
+            "deploy": round(e.deploy, 1),
+            "warmup": round(e.warmup, 1),
+            "analysis": round(e.analysis, 1),
+            "recovery": round(e.recovery, 1),
+            "teardown": round(e.teardown, 1),
+        },
+        "analysis_basis": e.basis,
+    }
 
 
 def schedule_to_json(schedule: Schedule) -> dict[str, Any]:
-    def entry(e: ScheduleEntry) -> dict[str, Any]:
-        return {
-            "scenario": e.scenario_id,
-            "file": e.file,
-            "slot": e.slot + 1,
-            "start_seconds": round(e.start, 1),
-            "seconds": round(e.seconds, 1),
-            "parts": {
-                "deploy": round(e.deploy, 1),
-                "warmup": round(e.warmup, 1),
-                "analysis": round(e.analysis, 1),
-                "recovery": round(e.recovery, 1),
-                "teardown": round(e.teardown, 1),
-            },
-            "analysis_basis": e.basis,
-        }
-
     return {
         "backend": schedule.backend,
         "time_scale": schedule.time_scale,
@@ -199,7 +201,7 @@ def schedule_to_json(schedule: Schedule) -> dict[str, Any]:
             "init_intervals": schedule.startup.init_intervals,
             "teardown_seconds": schedule.startup.teardown_seconds,
         },
-        "scenarios": [entry(e) for e in schedule.entries],
+        "scenarios": [entry_to_json(e) for e in schedule.entries],
         "slots": [[e.scenario_id for e in lane] for lane in schedule.slots()],
         "serial_seconds": round(schedule.serial_seconds, 1),
         "total_seconds": math.ceil(schedule.total_seconds),

@@ -88,6 +88,9 @@ class RunRecord:
     samples: tuple[StatusSample, ...] = ()
     queries: tuple[Mapping[str, Any], ...] = ()  # Prometheus query results as returned
     load: tuple[LoadBucket, ...] = ()
+    schedule: Mapping[str, Any] | None = None  # this run's entry of the batch schedule (predicted wall)
+    wall_seconds: float | None = None  # measured real seconds, backend creation to teardown
+    cluster_canary: Mapping[str, Any] | None = None  # kubernetes: the Canary as applied, scale rewrites
 
     @property
     def decision(self) -> str:

@@ -71,11 +71,38 @@ def run_view(record: RunRecord, index: int) -> dict[str, Any]:
         "canary_hash": record.canary_hash or "—",
         "backend": record.backend or "—",
         "time_scale": f"{record.time_scale:g}",
+        "wall_time": wall_time_text(record),
+        "cluster_canary": cluster_canary_view(record),
         "started_at": record.started_at or "—",
         "finished_at": record.finished_at or "—",
         "git_commit": record.git_commit or "not a git checkout",
         "tool_versions": sorted(record.tool_versions.items()),
         "scenario": json.dumps(record.scenario, indent=2, default=str),
+    }
+
+
+def wall_time_text(record: RunRecord) -> str:
+    """'predicted 4m30s (slot 2), measured 4m12s': the batch schedule against this run's wall clock."""
+    parts = []
+    if record.schedule and isinstance(record.schedule.get("seconds"), int | float):
+        parts.append(f"predicted {format_duration(float(record.schedule['seconds']))}")
+        if record.schedule.get("slot"):
+            parts[-1] += f" (slot {record.schedule['slot']})"
+    if record.wall_seconds is not None:
+        parts.append(f"measured {format_duration(round(record.wall_seconds))}")
+    return ", ".join(parts) or "—"
+
+
+def cluster_canary_view(record: RunRecord) -> dict[str, Any] | None:
+    """The Canary as applied on a cluster: the scale, each rewritten field, and the manifest."""
+    applied = record.cluster_canary
+    if not applied:
+        return None
+    changes = [f"{c['path']}: {c['before']} → {c['after']}" for c in applied.get("changes", [])]
+    return {
+        "scale": f"{applied.get('scale', record.time_scale):g}",
+        "changes": changes or ["nothing (scale 1)"],
+        "manifest": json.dumps(applied.get("manifest", {}), indent=2, default=str),
     }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -21,6 +23,7 @@ from harness.errors import (
     ReportError,
 )
 from harness.model import Decision, Ingress, decisions_exit_code
+from harness.parallel import CancellableBackend, SharedProgress, StopFlag, run_pool
 from harness.plan.predict import plan_for, with_predictions
 from harness.report.conditions import rollback_conditions
 from harness.report.csv_export import export_csv
@@ -34,7 +37,22 @@ from harness.run.runner import LoadDriver, RunOutcome, ScenarioRun
 from harness.scenario.loader import load_scenario
 from harness.scenario.model import Scenario
 from harness.scenario.yamlloc import load_located
+from harness.schedule import LOCAL_STARTUP, Schedule, ScheduleEntry, StartupEstimate, make_schedule
+from harness.schedule import entry_to_json as schedule_entry_json
 from harness.verdict.judge import evaluate, evidence_for
+
+
+def schedule_for(scenarios: Sequence[Scenario], options: RunOptions) -> Schedule:
+    """The schedule ``run_scenarios`` follows for these options (also ``canary-chaos schedule``)."""
+    default = LOCAL_STARTUP if options.backend == "local" else StartupEstimate()
+    return make_schedule(
+        scenarios,
+        backend=options.backend,
+        time_scale=options.time_scale,
+        parallel=options.parallel,
+        startup=options.startup or default,
+        repeat=options.repeat,
+    )
 
 
 @dataclass
@@ -47,6 +65,8 @@ class BatchResult:
     interrupted: Interrupted | None = None
     infrastructure_failures: list[str] = field(default_factory=list)
     views: ViewCache = field(default_factory=dict, repr=False)  # rendered run sections, reused per render
+    schedule: Schedule | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # records, renders
 
     @property
     def exit_code(self) -> int:
@@ -81,36 +101,103 @@ def run_scenarios(
     load_factory = load_factory or default_load_factory
     progress = progress or make_progress(options.progress)
     batch = BatchResult(out_dir=_batch_dir(options.report_dir, progress))
-    shared = shared_prometheus_for(options, batch.out_dir) if backend_factory is None else None
+    runnable: list[Scenario] = []
+    for scenario in scenarios:
+        unmet = unmet_requirements(scenario, options)
+        if unmet:
+            batch.skipped.append((scenario.id, unmet))
+            progress.message(f"[{scenario.id}] SKIPPED: {unmet}")
+        else:
+            runnable.append(scenario)
+    batch.schedule = schedule_for(runnable, options)
+    runs = [(runnable[e.index // options.repeat], e) for e in batch.schedule.entries]
+    shared = None
     if backend_factory is None:
+        shared = shared_prometheus_for(options, batch.out_dir) if options.parallel == 1 else None
         backend_factory = partial(make_backend, shared=shared)
     try:
-        for scenario in scenarios:
-            unmet = unmet_requirements(scenario, options)
-            if unmet:
-                batch.skipped.append((scenario.id, unmet))
-                progress.message(f"[{scenario.id}] SKIPPED: {unmet}")
-                continue
-            for attempt in range(options.repeat):
-                run_dir = batch.out_dir / "runs" / f"{scenario.id}-{attempt + 1}"
-                record, outcome = _run_once(
-                    scenario, options, run_dir, backend_factory, load_factory, progress
-                )
-                batch.records.append(record)
-                _render(batch)
-                if isinstance(outcome.error, Interrupted):
-                    batch.interrupted = outcome.error
-                    return batch
-                if outcome.lost_evidence is not None:
-                    batch.infrastructure_failures.append(f"{scenario.id}: {outcome.lost_evidence}")
-                elif outcome.error is not None and not outcome.complete:
-                    batch.infrastructure_failures.append(f"{scenario.id}: {outcome.incomplete_reason}")
+        if options.parallel == 1:
+            _run_serially(runs, options, batch, backend_factory, load_factory, progress)
+        else:
+            _run_in_parallel(runs, options, batch, backend_factory, load_factory, progress)
     finally:
         if shared is not None:
             shared.stop()
         progress.close()
         _render(batch)
     return batch
+
+
+_Run = tuple[Scenario, ScheduleEntry]
+
+
+def _run_serially(
+    runs: Sequence[_Run],
+    options: RunOptions,
+    batch: BatchResult,
+    backend_factory: BackendFactory,
+    load_factory: LoadFactoryMaker,
+    progress: ProgressView,
+) -> None:
+    for scenario, entry in runs:
+        outcome = _run_and_keep(scenario, entry, options, batch, backend_factory, load_factory, progress)
+        if isinstance(outcome.error, Interrupted):
+            batch.interrupted = outcome.error
+            return
+
+
+def _run_in_parallel(
+    runs: Sequence[_Run],
+    options: RunOptions,
+    batch: BatchResult,
+    backend_factory: BackendFactory,
+    load_factory: LoadFactoryMaker,
+    progress: ProgressView,
+) -> None:
+    """Each run in its own worker (kubernetes: its own namespace, host and Locust); Ctrl-C stops them all
+    and every started run's teardown runs (``harness.parallel``)."""
+    stop = StopFlag()
+    view = SharedProgress(progress)
+
+    def cancellable(scenario: Scenario, opts: RunOptions, run_dir: Path) -> Backend:
+        return CancellableBackend(backend_factory(scenario, opts, run_dir), stop)
+
+    def run_one(run: _Run) -> None:
+        scenario, entry = run
+        try:
+            _run_and_keep(scenario, entry, options, batch, cancellable, load_factory, view)
+        except Exception as exc:  # a run that cannot even start must not stop the others
+            with batch.lock:
+                batch.infrastructure_failures.append(f"{scenario.id}: {type(exc).__name__}: {exc}")
+            view.message(f"[{scenario.id}] could not run: {type(exc).__name__}: {exc}")
+
+    interrupted = run_pool(runs, options.parallel, run_one, stop)
+    if interrupted is not None:
+        batch.interrupted = interrupted
+
+
+def _run_and_keep(
+    scenario: Scenario,
+    entry: ScheduleEntry,
+    options: RunOptions,
+    batch: BatchResult,
+    backend_factory: BackendFactory,
+    load_factory: LoadFactoryMaker,
+    progress: ProgressView,
+) -> RunOutcome:
+    attempt = entry.index % options.repeat
+    run_dir = batch.out_dir / "runs" / f"{scenario.id}-{attempt + 1}"
+    record, outcome = _run_once(scenario, options, run_dir, backend_factory, load_factory, progress, entry)
+    with batch.lock:
+        batch.records.append(record)
+        _render(batch)
+        if isinstance(outcome.error, Interrupted):
+            batch.interrupted = batch.interrupted or outcome.error
+        elif outcome.lost_evidence is not None:
+            batch.infrastructure_failures.append(f"{scenario.id}: {outcome.lost_evidence}")
+        elif outcome.error is not None and not outcome.complete:
+            batch.infrastructure_failures.append(f"{scenario.id}: {outcome.incomplete_reason}")
+    return outcome
 
 
 def run_scenario_file(
@@ -135,12 +222,16 @@ def _run_once(
     backend_factory: BackendFactory,
     load_factory: LoadFactoryMaker,
     progress: ProgressView,
+    entry: ScheduleEntry | None = None,
 ) -> tuple[RunRecord, RunOutcome]:
     run_dir.mkdir(parents=True, exist_ok=True)
     planned, predicted = plan_for(scenario)  # the plan comes first; the report shows predicted vs measured
     header = _header(scenario, options, run_dir, planned)
+    if entry is not None:
+        header = replace(header, schedule=schedule_entry_json(entry))
     writer = _open_writer(run_dir / "journal.json", progress)
     writer.begin(header)
+    started = time.monotonic()
     backend = backend_factory(scenario, options, run_dir)
     run = ScenarioRun(
         scenario,
@@ -150,7 +241,8 @@ def _run_once(
         progress=progress,
     )
     outcome = run.execute()
-    record = _record(header, scenario, outcome, predicted)
+    header = replace(header, cluster_canary=_cluster_canary(backend))
+    record = replace(_record(header, scenario, outcome, predicted), wall_seconds=time.monotonic() - started)
     try:
         writer.finalize(record)
     except ReportError as exc:  # a full disk or a vanished dir: keep the journal elsewhere, say where
@@ -221,6 +313,13 @@ def _record(
         queries=tuple(t.queries),
         load=tuple(t.load),
     )
+
+
+def _cluster_canary(backend: Backend) -> dict[str, Any] | None:
+    """The Canary as applied on a cluster and what the time scale rewrote (kubernetes backend only)."""
+    applied = getattr(backend, "cluster_canary", None)
+    to_data = getattr(applied, "to_data", None)
+    return to_data() if callable(to_data) else None
 
 
 def _open_writer(path: Path, progress: ProgressView) -> JournalWriter:

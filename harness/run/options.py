@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.schedule import StartupEstimate
+
 
 @dataclass(frozen=True)
 class RunOptions:
@@ -18,3 +20,6 @@ class RunOptions:
     context_allow: tuple[str, ...] = ()
     canary_spec: Path | None = None  # kubernetes: copy the analysis of a team's real Canary
     progress: bool = True
+    parallel: int = 1  # runs at once (kubernetes: each in its own namespace)
+    startup: StartupEstimate | None = None  # deploy/teardown estimate of the schedule (None: backend's)
+    scrape_interval_seconds: float = 5.0  # kubernetes: the cluster Prometheus' scrape interval
