@@ -7,13 +7,16 @@ Exit codes: 0 all GO; 1 any NO-GO (or a guardrail left unproven: INCONCLUSIVE); 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from harness.errors import EXIT_BAD_INPUT, EXIT_INFRASTRUCTURE, HarnessError, InputError
 
 CATALOG_DIR = Path("scenarios")
+DEFAULT_SCRAPE_SECONDS = 5.0  # Flagger's bundled Prometheus (charts/flagger/templates/prometheus.yaml)
 
 
 class _HarnessGroup(click.Group):
@@ -36,16 +39,86 @@ def main() -> None:
     """Prove that Flagger canary guardrails (Traefik provider) abort within their blast limits."""
 
 
+def _timing_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options ``run`` and ``schedule`` share: backend, time scale, parallel slots, estimates."""
+    options = [
+        click.option(
+            "--backend", type=click.Choice(["local", "kubernetes"]), default="local", show_default=True
+        ),
+        click.option(
+            "--time-scale",
+            type=click.FloatRange(min=0.1, max=600),
+            default=None,
+            help="Emulated seconds per real second. Local: the run clock (default 60: a 1m interval in "
+            "1 s). Kubernetes: the Canary's durations are divided by it (default 4: a 1m interval runs "
+            "as 15s, Flagger's own e2e interval); refused below Flagger's 10 s interval or 3 scrapes "
+            "per metric window.",
+        ),
+        click.option(
+            "--parallel",
+            type=click.IntRange(min=1, max=64),
+            default=None,
+            help="Runs at once, each in its own namespace (default: kubernetes 4, from the resource "
+            "estimate in harness/capacity.py for a 4 vCPU / 16 GiB kind node; local 1).",
+        ),
+        click.option(
+            "--scrape-interval",
+            type=click.FloatRange(min=0.1),
+            default=DEFAULT_SCRAPE_SECONDS,
+            show_default=True,
+            help="Kubernetes: the cluster Prometheus' scrape interval in seconds (Flagger's chart: 5).",
+        ),
+        click.option(
+            "--deploy-seconds",
+            type=click.FloatRange(min=0),
+            default=None,
+            help="Schedule estimate of one deploy in real seconds, before Flagger's initialisation "
+            "ticks (default: kubernetes 40 on kind with the image loaded, local 3; see harness/schedule.py).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _timing(
+    backend: str, time_scale: float | None, parallel: int | None, deploy_seconds: float | None
+) -> tuple[float, int, Any]:
+    from dataclasses import replace
+
+    from harness.capacity import default_parallel
+    from harness.cluster_scale import DEFAULT_CLUSTER_TIME_SCALE
+    from harness.schedule import LOCAL_STARTUP, StartupEstimate
+
+    scale = (
+        time_scale if time_scale is not None else (60.0 if backend == "local" else DEFAULT_CLUSTER_TIME_SCALE)
+    )
+    startup = LOCAL_STARTUP if backend == "local" else StartupEstimate()
+    if deploy_seconds is not None:
+        startup = replace(startup, deploy_seconds=deploy_seconds)
+    return scale, parallel or default_parallel(backend), startup
+
+
+def _check_cluster_scale(
+    scenarios: list[Any], scale: float, scrape_interval: float, spec: Path | None
+) -> None:
+    """Every Canary the cluster would run at ``scale``: refused before anything starts (exit 2)."""
+    from harness.cluster_scale import scale_canary
+
+    if spec is not None:
+        from harness.flagger.spec_loader import load_canary
+
+        scale_canary(load_canary(spec).manifest, scale, scrape_interval=scrape_interval, source=str(spec))
+        return
+    for scenario in scenarios:
+        scale_canary(
+            scenario.canary_manifest, scale, scrape_interval=scrape_interval, source=str(scenario.file)
+        )
+
+
 @main.command()
 @click.argument("scenario_files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--backend", type=click.Choice(["local", "kubernetes"]), default="local", show_default=True)
-@click.option(
-    "--time-scale",
-    type=click.FloatRange(min=0.1, max=600),
-    default=60.0,
-    show_default=True,
-    help="Emulated seconds per real second (local backend): 60 runs a 1m interval in 1 s.",
-)
+@_timing_options
 @click.option("--report-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
 @click.option("--repeat", type=click.IntRange(min=1, max=100), default=1, show_default=True)
 @click.option(
@@ -65,7 +138,10 @@ def main() -> None:
 def run(
     scenario_files: tuple[Path, ...],
     backend: str,
-    time_scale: float,
+    time_scale: float | None,
+    parallel: int | None,
+    scrape_interval: float,
+    deploy_seconds: float | None,
     report_dir: Path,
     repeat: int,
     load_workers: int | None,
@@ -82,9 +158,15 @@ def run(
     from harness.scenario.loader import load_scenario
 
     scenarios = [load_scenario(path) for path in _scenario_paths(scenario_files)]  # check all input first
+    scale, slots, startup = _timing(backend, time_scale, parallel, deploy_seconds)
+    if backend == "kubernetes":
+        _check_cluster_scale(scenarios, scale, scrape_interval, canary_spec)
     options = RunOptions(
         backend=backend,
-        time_scale=time_scale if backend == "local" else 1.0,
+        time_scale=scale,
+        parallel=slots,
+        startup=startup,
+        scrape_interval_seconds=scrape_interval,
         report_dir=report_dir,
         repeat=repeat,
         load_workers=load_workers,
@@ -98,6 +180,55 @@ def run(
     batch = run_scenarios(scenarios, options)
     _print_summary(batch)
     sys.exit(batch.exit_code)
+
+
+@main.command()
+@click.argument("scenario_files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_timing_options
+@click.option("--repeat", type=click.IntRange(min=1, max=100), default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the schedule as JSON (has total_seconds).")
+def schedule(
+    scenario_files: tuple[Path, ...],
+    backend: str,
+    time_scale: float | None,
+    parallel: int | None,
+    scrape_interval: float,
+    deploy_seconds: float | None,
+    repeat: int,
+    as_json: bool,
+) -> None:
+    """Predict each run's wall time, the parallel slots and the wall time of the whole set (no run)."""
+    import json
+
+    from harness.durations import format_duration
+    from harness.execute import RunOptions, schedule_for
+    from harness.scenario import load_scenario
+    from harness.schedule import schedule_to_json
+
+    scenarios = [load_scenario(path) for path in _scenario_paths(scenario_files)]
+    scale, slots, startup = _timing(backend, time_scale, parallel, deploy_seconds)
+    if backend == "kubernetes":
+        _check_cluster_scale(scenarios, scale, scrape_interval, None)
+    options = RunOptions(backend=backend, time_scale=scale, parallel=slots, startup=startup, repeat=repeat)
+    planned = schedule_for(scenarios, options)
+    if as_json:
+        click.echo(json.dumps(schedule_to_json(planned), indent=2))
+        return
+    click.echo(f"{backend}, time scale ×{scale:g}, {slots} parallel slot(s), deploy estimate "
+               f"{format_duration(startup.deploy_seconds)} + {startup.init_intervals} intervals")  # fmt: skip
+    for index, lane in enumerate(planned.slots(), start=1):
+        click.echo(f"slot {index}:")
+        for e in lane:
+            click.echo(
+                f"  {format_duration(round(e.start)):>7} {e.scenario_id:<24} "
+                f"{format_duration(round(e.seconds)):>6}"
+                f"  (deploy {e.deploy:.0f}s, warm-up {e.warmup:.0f}s, analysis {e.analysis:.0f}s"
+                f" [{e.basis}], recovery {e.recovery:.0f}s)"
+            )
+    click.echo(
+        f"total: {format_duration(round(planned.total_seconds))} wall "
+        f"({format_duration(round(planned.serial_seconds))} one after another)"
+    )
 
 
 @main.command("list")

@@ -47,8 +47,14 @@ def make_backend(
             analysis_from = load_canary(options.canary_spec)
         allowed = merge_allowlists(options.context_allow, load_allowed_contexts())
         return connect_backend(
-            KubernetesOptions(context_allow=tuple(allowed), keep=options.keep, analysis_from=analysis_from),
-            clock=ScaledClock(1.0),
+            KubernetesOptions(
+                context_allow=tuple(allowed),
+                keep=options.keep,
+                analysis_from=analysis_from,
+                time_scale=options.time_scale,
+                scrape_interval_seconds=options.scrape_interval_seconds,
+            ),
+            clock=ScaledClock(options.time_scale),
         )
     raise InputError(f"--backend: expected local or kubernetes, found {options.backend!r}")
 

@@ -1,0 +1,53 @@
+"""``canary-chaos schedule`` and the time-scale refusal of ``run`` (exit 2 before touching a cluster)."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from harness.cli import main
+
+
+def test_schedule_json_of_the_catalog_fits_thirty_minutes():
+    result = CliRunner().invoke(main, ["schedule", "scenarios/", "--backend", "kubernetes", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["total_seconds"] <= 1800
+    assert (data["time_scale"], data["parallel"]) == (4.0, 4)
+    assert len(data["scenarios"]) == len({e["scenario"] for e in data["scenarios"]}) >= 18
+
+
+def test_schedule_text_lists_slots_and_total():
+    result = CliRunner().invoke(main, ["schedule", "scenarios/", "--backend", "kubernetes", "--parallel", "2"])
+    assert result.exit_code == 0, result.output
+    assert "slot 1:" in result.output
+    assert "slot 2:" in result.output
+    assert "slot 3:" not in result.output
+    assert "total: " in result.output
+
+
+def test_options_change_the_prediction():
+    def total(*extra: str) -> int:
+        out = CliRunner().invoke(main, ["schedule", "scenarios/http-5xx-spike.yaml", "--json", *extra])
+        return int(json.loads(out.output)["total_seconds"])
+
+    kube = ("--backend", "kubernetes")
+    assert total(*kube, "--deploy-seconds", "100") == total(*kube, "--deploy-seconds", "40") + 60
+    assert total(*kube, "--time-scale", "2") > total(*kube, "--time-scale", "4")
+    assert total() < total(*kube)  # local: scale 60
+
+
+def test_refused_scale_exits_2_naming_the_field():
+    for command in ("schedule", "run"):
+        result = CliRunner().invoke(
+            main, [command, "scenarios/http-5xx-spike.yaml", "--backend", "kubernetes", "--time-scale", "6"]
+        )
+        assert result.exit_code == 2, result.output
+        assert "spec.analysis.metrics[0].interval (request-success-rate)" in result.output
+        assert "scenarios/http-5xx-spike.yaml" in result.output
+
+
+def test_scrape_interval_is_an_option():
+    args = ["schedule", "scenarios/http-5xx-spike.yaml", "--backend", "kubernetes", "--time-scale", "6"]
+    assert CliRunner().invoke(main, [*args, "--scrape-interval", "3"]).exit_code == 0
