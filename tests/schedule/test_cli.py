@@ -19,7 +19,8 @@ def test_schedule_json_of_the_catalog_fits_thirty_minutes():
 
 
 def test_schedule_text_lists_slots_and_total():
-    result = CliRunner().invoke(main, ["schedule", "scenarios/", "--backend", "kubernetes", "--parallel", "2"])
+    args = ["schedule", "scenarios/", "--backend", "kubernetes", "--parallel", "2"]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "slot 1:" in result.output
     assert "slot 2:" in result.output
