@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -42,6 +43,38 @@ class TestNightlyWorkflow:
         )
         upload = next(s for s in data["jobs"]["kind"]["steps"] if "upload-artifact" in s.get("uses", ""))
         assert (upload["if"], upload["with"]["path"]) == ("always()", "reports/")
+
+    def test_diagnostics_run_on_failure_and_on_cancel(self):
+        """A timeout cancels the job; the diagnostics step must still run then (issue 13, defect 1)."""
+        steps = workflow()["jobs"]["kind"]["steps"]
+        diagnostics = next(s for s in steps if s.get("name") == "Cluster diagnostics")
+        condition = diagnostics["if"].replace(" ", "")
+        assert condition in ("always()", "failure()||cancelled()", "cancelled()||failure()")
+
+    def test_schedule_is_checked_before_the_run_and_fits_the_timeout(self):
+        """The workflow prints the schedule and stops if it predicts more than 30 min; the defaults it uses
+        predict the catalog within that, and the job's timeout covers bootstrap + run."""
+        from click.testing import CliRunner
+
+        from harness.cli import main
+
+        job = workflow()["jobs"]["kind"]
+        names = [s.get("name", "") for s in job["steps"]]
+        schedule_step = next(s for s in job["steps"] if "canary-chaos schedule" in s.get("run", ""))
+        run_step = next(s for s in job["steps"] if "canary-chaos run" in s.get("run", ""))
+        assert names.index(schedule_step["name"]) < names.index(run_step["name"])
+        assert "--backend kubernetes --json" in schedule_step["run"]
+        assert "t > 1800" in schedule_step["run"]
+        for flag in ("--time-scale", "--parallel", "--deploy-seconds"):  # the defaults, in both steps
+            assert flag not in run_step["run"]
+            assert flag not in schedule_step["run"]
+        result = CliRunner().invoke(
+            main, ["schedule", str(REPO / "scenarios"), "--backend", "kubernetes", "--json"]
+        )
+        predicted = json.loads(result.output)["total_seconds"]
+        assert predicted <= 1800
+        assert run_step["timeout-minutes"] * 60 >= predicted * 1.25  # room for a slow cluster
+        assert job["timeout-minutes"] >= run_step["timeout-minutes"] + 15  # bootstrap, upload
 
 
 class TestBootstrap:
