@@ -1,0 +1,503 @@
+"""An in-process cluster behind our ``ClusterApi`` port, whose Canaries are run by our Flagger emulation.
+
+``EmulatedCluster`` models namespaces, the app's Deployments (target and ``-primary``), their pods, the
+TraefikService weights and an event receiver per namespace. Applying a Canary starts a
+``harness.flagger.controller.FlaggerController`` for it, ticking on Flagger's grid in *cluster* (real)
+seconds: the harness's ``FakeClock`` runs at the run's time scale S, so cluster time = clock time / S,
+exactly as on a real cluster at ``--time-scale S``. Nothing sleeps: watches move the clock forward and
+every call first runs the ticks that came due. ``ClusterLoad`` is the matching load driver: per second,
+requests split by the current TraefikService weights, failing at the canary's fault rate.
+
+Failure injection (times are run-clock seconds): ``watch_breaks`` (410 Gone or a silently dropped
+watch), ``hang_from`` (a call that never answers: it returns ``ClusterError`` after
+``request_timeout_seconds`` of cluster time, as the gateway's request timeout does), ``events_lost_from``
+(the event receiver answers 503).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal, cast
+
+from harness.backends.base import Ingress
+from harness.backends.kube_api import (
+    CanaryObject,
+    CanaryStatusDict,
+    CanaryWatchEvent,
+    ConditionDict,
+    DeploymentInfo,
+    GoneError,
+    NamespaceInfo,
+)
+from harness.clock import FakeClock
+from harness.errors import ClusterError, NoValuesFound
+from harness.flagger.controller import FlaggerController
+from harness.flagger.model import CanaryEvent, CanaryStatus, WebhookSpec
+from harness.flagger.ports import DeploymentState, WebhookResult
+from harness.flagger.spec_loader import parse_canary
+from harness.model import LoadBucket
+from harness.scenario_model import Scenario
+
+APP = "faulty-app"
+FLAGGER_ARGS = ("-mesh-provider=traefik", "-metrics-server=http://flagger-prometheus:9090")
+PICKUP_SECONDS = 1.0  # cluster seconds from apply to the Canary's first tick (Flagger's control loop)
+
+
+class _ClusterClock:
+    """Cluster (real) time seen through the harness's scaled ``FakeClock``."""
+
+    scale = 1.0
+
+    def __init__(self, clock: FakeClock) -> None:
+        self._clock = clock
+
+    def now(self) -> float:
+        return self._clock.now() / self._clock.scale
+
+    def sleep(self, seconds: float) -> None:
+        self._clock.advance(seconds * self._clock.scale)
+
+    def wall(self, at: float | None = None) -> datetime:
+        return self._clock.wall(0.0) + timedelta(seconds=self.now() if at is None else at)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def fault_error_rate(faults: Sequence[Mapping[str, Any]]) -> float:
+    """The fraction of requests the app fails with these faults (only ``http_errors`` is modelled)."""
+    rate = sum(float(f.get("rate", 1.0)) for f in faults if f.get("kind") == "http_errors")
+    return min(rate, 1.0)
+
+
+@dataclass
+class _App:
+    """One namespace's app: the target's template, the primary's copy, canary pods, routes, events."""
+
+    namespace: str
+    cluster: EmulatedCluster
+    template_env: dict[str, str] = field(default_factory=dict)
+    template_annotations: dict[str, str] = field(default_factory=dict)
+    declared_replicas: int = 1
+    canary_replicas: int = 1
+    primary_hash: str | None = None
+    runtime_faults: list[Mapping[str, Any]] = field(default_factory=list)
+    weights: tuple[int, int] = (100, 0)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    controller: FlaggerController | None = None
+    next_tick: float = 0.0  # cluster seconds
+    history: list[tuple[float, CanaryObject]] = field(default_factory=list)  # (clock time, object)
+    manifest: dict[str, Any] = field(default_factory=dict)
+    last_status: CanaryStatus | None = None
+
+    # -- Flagger ports ---------------------------------------------------------------------------
+    def set_routes(self, primary_weight: int, canary_weight: int) -> None:
+        self.weights = (primary_weight, canary_weight)
+
+    def get_routes(self) -> tuple[int, int]:
+        return self.weights
+
+    def target_template_hash(self) -> str:
+        text = json.dumps([self.template_env, self.template_annotations], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+    def ensure_primary(self) -> None:
+        if self.primary_hash is None:
+            self.primary_hash = self.target_template_hash()
+
+    def primary_state(self) -> DeploymentState:
+        return DeploymentState(f"{APP}-primary", 1, 1, 1, 1, 1, 1, template_hash=self.primary_hash or "")
+
+    def canary_state(self) -> DeploymentState:
+        replicas = self.canary_replicas
+        available = 0 if self.crashes() else replicas
+        return DeploymentState(APP, 2, 2, replicas, replicas, available, replicas)
+
+    def scale_canary(self, replicas: int) -> None:
+        self.canary_replicas = replicas
+
+    def target_replicas(self) -> int:
+        return self.declared_replicas
+
+    def promote(self) -> None:
+        self.primary_hash = self.target_template_hash()
+
+    def is_online(self) -> bool:
+        return True
+
+    def query(self, promql: str) -> float:
+        return self.cluster.answer(self.namespace, promql)
+
+    def call(self, hook: WebhookSpec, payload: Mapping[str, Any]) -> WebhookResult:
+        if hook.type == "event":  # Flagger POSTs to the namespace's event receiver
+            self.events.append(copy.deepcopy(dict(payload)))
+        return WebhookResult(True)
+
+    def emit(self, event: CanaryEvent) -> None:
+        pass  # Kubernetes Events are not read by the backend (lossy, semantics spec §7.2)
+
+    # -- state -----------------------------------------------------------------------------------
+    def canary_faults(self) -> list[Mapping[str, Any]]:
+        return [*json.loads(self.template_env.get("FAULTS", "[]")), *self.runtime_faults]
+
+    def crashes(self) -> bool:
+        return any(f.get("kind") == "crash" and f.get("on_startup") for f in self.canary_faults())
+
+
+@dataclass
+class WatchBreak:
+    at: float  # run-clock seconds
+    kind: Literal["gone", "drop"] = "gone"
+
+
+@dataclass
+class EmulatedCluster:
+    """``ClusterApi`` in memory; thread-safe, so parallel runs can share it (one clock, many namespaces)."""
+
+    clock: FakeClock
+    context: str = "kind-canary-chaos"
+    request_timeout_seconds: float = 30.0  # cluster seconds a hung call takes before it errors
+    latency_ms: float = 12.0
+    watch_breaks: list[WatchBreak] = field(default_factory=list)
+    hang_from: dict[str, float] = field(default_factory=dict)  # method → run-clock time it starts hanging
+    events_lost_from: float | None = None
+    namespaces: dict[str, NamespaceInfo] = field(default_factory=dict)
+    apps: dict[str, _App] = field(default_factory=dict)
+    calls: list[tuple[str, str]] = field(default_factory=list)  # (method, namespace)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _rv: int = 100
+    _compacted_rv: int = 0
+
+    def __post_init__(self) -> None:
+        self.cluster_clock = _ClusterClock(self.clock)
+
+    # -- time --------------------------------------------------------------------------------------
+    def _enter(self, method: str, namespace: str = "") -> None:
+        with self._lock:
+            self.calls.append((method, namespace))
+            self._run_ticks(self.clock.now())
+        hangs_at = self.hang_from.get(method)
+        if hangs_at is not None and self.clock.now() >= hangs_at:
+            self.clock.advance(self.request_timeout_seconds * self.clock.scale)
+            raise ClusterError(
+                f"{method}: no answer within the {self.request_timeout_seconds:g}s request timeout"
+            )
+
+    def _run_ticks(self, until: float) -> None:
+        """Tick every controller whose next grid time (run-clock) is ≤ ``until``, in time order."""
+        scale = self.clock.scale
+        while True:
+            due = [a for a in self.apps.values() if a.controller is not None and a.next_tick * scale <= until]
+            if not due:
+                return
+            app = min(due, key=lambda a: a.next_tick)
+            self.clock.set(max(self.clock.now(), app.next_tick * scale))
+            assert app.controller is not None
+            app.controller.tick()
+            app.next_tick += app.controller.interval
+            self._publish(app)
+
+    def _publish(self, app: _App) -> None:
+        assert app.controller is not None
+        status = app.controller.status
+        if status == app.last_status:
+            return
+        app.last_status = status
+        self._rv += 1
+        obj = {**copy.deepcopy(app.manifest), "status": self._status_dict(status)}
+        obj["metadata"] = {
+            **obj.get("metadata", {}),
+            "namespace": app.namespace,
+            "resourceVersion": str(self._rv),
+        }
+        app.history.append((self.clock.now(), cast(CanaryObject, obj)))
+
+    def _status_dict(self, status: CanaryStatus) -> CanaryStatusDict:
+        wall = self.cluster_clock.wall
+        out: CanaryStatusDict = {
+            "phase": status.phase.value,
+            "canaryWeight": status.canary_weight,
+            "failedChecks": status.failed_checks,
+            "iterations": status.iterations,
+            "lastAppliedSpec": status.last_applied_spec,
+            "lastPromotedSpec": status.last_promoted_spec,
+            "lastTransitionTime": _stamp(wall(status.last_transition_time)),
+        }
+        c = status.condition
+        if c is not None:
+            condition: ConditionDict = {
+                "type": "Promoted",
+                "status": c.status,
+                "reason": c.reason.value,
+                "message": c.message,
+                "lastUpdateTime": _stamp(wall(c.last_update_time)),
+                "lastTransitionTime": _stamp(wall(c.last_transition_time)),
+            }
+            out["conditions"] = [condition]
+        return out
+
+    def answer(self, namespace: str, promql: str) -> float:
+        """What Prometheus answers: canary success rate (%) or p99 latency (ms) from the canary's faults."""
+        if promql.strip() == "vector(1)" or "traefik" not in promql or namespace not in self.apps:
+            return 1.0
+        if "histogram_quantile" in promql:
+            return self.latency_ms
+        return 100.0 * (1.0 - fault_error_rate(self.apps[namespace].canary_faults()))
+
+    def _app(self, namespace: str) -> _App:
+        app = self.apps.get(namespace)
+        if app is None or app.controller is None:
+            raise ClusterError(f"get canary {namespace}/{APP}: HTTP 404 not found")
+        return app
+
+    # -- ClusterApi --------------------------------------------------------------------------------
+    def current_context(self) -> str:
+        return self.context
+
+    def create_namespace(self, name: str, labels: Mapping[str, str], annotations: Mapping[str, str]) -> None:
+        self._enter("create_namespace", name)
+        with self._lock:
+            if name in self.namespaces:
+                raise ClusterError(f"create namespace {name}: HTTP 409 AlreadyExists")
+            self.namespaces[name] = NamespaceInfo(name, dict(labels), dict(annotations))
+            self.apps[name] = _App(name, self)
+
+    def delete_namespace(self, name: str) -> None:
+        self._enter("delete_namespace", name)
+        with self._lock:
+            self.namespaces.pop(name, None)
+            self.apps.pop(name, None)
+
+    def get_namespace(self, name: str) -> NamespaceInfo | None:
+        self._enter("get_namespace", name)
+        return self.namespaces.get(name)
+
+    def list_namespaces(self, label_selector: str) -> list[NamespaceInfo]:
+        self._enter("list_namespaces")
+        wanted = dict(part.split("=", 1) for part in label_selector.split(",") if part)
+        return [n for n in self.namespaces.values() if all(n.labels.get(k) == v for k, v in wanted.items())]
+
+    def apply(self, namespace: str, manifests: Sequence[Mapping[str, Any]]) -> None:
+        self._enter("apply", namespace)
+        with self._lock:
+            app = self.apps.get(namespace)
+            if app is None:
+                raise ClusterError(f"server-side apply in {namespace}: HTTP 404 namespace not found")
+            for manifest in manifests:
+                if manifest["kind"] == "Deployment" and manifest["metadata"]["name"] == APP:
+                    spec = manifest["spec"]
+                    container = spec["template"]["spec"]["containers"][0]
+                    app.template_env = {
+                        e["name"]: e["value"] for e in container.get("env", []) if "value" in e
+                    }
+                    app.template_annotations = dict(
+                        spec["template"].get("metadata", {}).get("annotations", {})
+                    )
+                    app.declared_replicas = app.canary_replicas = int(spec.get("replicas", 1))
+            canary = next(m for m in manifests if m["kind"] == "Canary")
+            app.manifest = copy.deepcopy(dict(canary))
+            spec = parse_canary(app.manifest, default_namespace=namespace)
+            app.controller = FlaggerController(
+                spec,
+                router=app,
+                workloads=app,
+                metrics=app,
+                webhooks=app,
+                clock=self.cluster_clock,
+                events=app,
+            )
+            app.next_tick = self.cluster_clock.now() + PICKUP_SECONDS
+            self._publish(app)
+
+    def get_canary(self, namespace: str, name: str) -> CanaryObject:
+        self._enter("get_canary", namespace)
+        with self._lock:
+            return copy.deepcopy(self._app(namespace).history[-1][1])
+
+    def watch_canary(
+        self, namespace: str, name: str, resource_version: str, timeout_seconds: float
+    ) -> Iterator[CanaryWatchEvent]:
+        self._enter("watch_canary", namespace)
+        if int(resource_version or 0) < self._compacted_rv:
+            raise GoneError(f"watch canary {namespace}/{name}: 410 Gone (too old resource version)")
+        return self._stream(
+            namespace, int(resource_version or 0), self.clock.now() + timeout_seconds * self.clock.scale
+        )
+
+    def _stream(self, namespace: str, after_rv: int, end: float) -> Iterator[CanaryWatchEvent]:
+        sent = after_rv
+        while True:
+            with self._lock:
+                app = self._app(namespace)
+                fresh = [o for _, o in app.history if int(o["metadata"]["resourceVersion"]) > sent]
+                if not fresh:
+                    now = self.clock.now()
+                    step = min(
+                        [end] + [a.next_tick * self.clock.scale for a in self.apps.values() if a.controller]
+                    )
+                    broken = next((b for b in self.watch_breaks if now < b.at <= step), None)
+                    if broken is not None:
+                        self._break(broken)
+                        if broken.kind == "drop":
+                            return  # the connection closed silently: the stream just ends
+                    if step >= end:
+                        self.clock.set(max(now, end))
+                        return
+                    self._run_ticks(step)
+                    continue
+            for obj in fresh:
+                sent = int(obj["metadata"]["resourceVersion"])
+                yield CanaryWatchEvent("MODIFIED", copy.deepcopy(obj))
+
+    def _break(self, watch_break: WatchBreak) -> None:
+        self.watch_breaks.remove(watch_break)
+        self._run_ticks(watch_break.at)
+        self.clock.set(max(self.clock.now(), watch_break.at))
+        if watch_break.kind == "gone":
+            self._compacted_rv = self._rv  # history compacted: only a re-list sees it
+            raise GoneError("watch canary: 410 Gone (too old resource version)")
+
+    def patch_deployment_template(
+        self, namespace: str, name: str, *, annotations: Mapping[str, str], env: Mapping[str, str]
+    ) -> None:
+        self._enter("patch_deployment_template", namespace)
+        with self._lock:
+            app = self.apps[namespace]
+            app.template_annotations.update(annotations)
+            app.template_env.update(env)
+            app.runtime_faults = []  # new pods
+
+    def _deployments(self, namespace: str) -> list[DeploymentInfo]:
+        app = self.apps.get(namespace)
+        if app is None:
+            return []
+        canary_ready = 0 if app.crashes() else app.canary_replicas
+        return [
+            DeploymentInfo(namespace, APP, app.canary_replicas, canary_ready, app.canary_replicas,
+                           canary_ready, 2, 2, template_env=dict(app.template_env)),
+            DeploymentInfo(namespace, f"{APP}-primary", 1, 1, 1, 1, 1, 1),
+        ]  # fmt: skip
+
+    def get_deployment(self, namespace: str, name: str) -> DeploymentInfo | None:
+        self._enter("get_deployment", namespace)
+        if (namespace, name) == ("flagger-system", "flagger"):
+            return DeploymentInfo(namespace, name, 1, 1, 1, 1, 1, 1, container_args=FLAGGER_ARGS)
+        return next((d for d in self._deployments(namespace) if d.name == name), None)
+
+    def list_deployments(self, namespace: str, label_selector: str = "") -> list[DeploymentInfo]:
+        self._enter("list_deployments", namespace)
+        return self._deployments(namespace)
+
+    def read_pod_logs(self, namespace: str, label_selector: str, tail_lines: int) -> str:
+        self._enter("read_pod_logs", namespace)
+        return '{"level":"info","msg":"emulated Flagger"}'
+
+    def list_pods(self, namespace: str, label_selector: str) -> list[str]:
+        self._enter("list_pods", namespace)
+        app = self.apps.get(namespace)
+        if app is None or label_selector != f"app={APP}" or app.crashes():
+            return []
+        return [f"{APP}-6d4f9-{i}" for i in range(app.canary_replicas)]
+
+    def crd_exists(self, group: str, plural: str) -> bool:
+        self._enter("crd_exists")
+        return group in ("flagger.app", "traefik.io")
+
+    def service_proxy_get(
+        self, namespace: str, service: str, port: int, path: str, params: Mapping[str, str] | None = None
+    ) -> str:
+        self._enter("service_proxy_get", namespace)
+        params = params or {}
+        if path == "api/v1/query":
+            query = params.get("query", "")
+            try:
+                value = self.answer(_query_namespace(query), query)
+            except NoValuesFound:
+                value = None
+            result = [] if value is None else [{"metric": {}, "value": [0, repr(value)]}]
+            return json.dumps({"status": "success", "data": {"resultType": "vector", "result": result}})
+        if service == "event-receiver" and path == "events":
+            if self.events_lost_from is not None and self.clock.now() >= self.events_lost_from:
+                raise ClusterError(
+                    f"GET events on service {namespace}/{service}:{port}: HTTP 503 no endpoints"
+                )
+            with self._lock:
+                events = self.apps[namespace].events if namespace in self.apps else []
+                return json.dumps(events[int(params.get("since", "0")) :])
+        raise ClusterError(f"GET {path} on service {namespace}/{service}:{port}: HTTP 503 no endpoints")
+
+    def exec_in_pod(self, namespace: str, pod: str, command: Sequence[str]) -> str:
+        """The harness's fault PUT: argv[-1] is the faults JSON; the canary pods take it (until restarted)."""
+        self._enter("exec_in_pod", namespace)
+        with self._lock:
+            self.apps[namespace].runtime_faults = list(json.loads(command[-1]))
+        return "200\n"
+
+    # -- for the load driver and tests ---------------------------------------------------------------
+    def traffic(self, namespace: str) -> tuple[int, float]:
+        """(canary weight %, canary error rate) right now."""
+        with self._lock:
+            app = self.apps.get(namespace)
+            if app is None:
+                return 0, 0.0
+            return app.weights[1], fault_error_rate(app.canary_faults())
+
+
+def _query_namespace(promql: str) -> str:
+    """The namespace a builtin Traefik query selects: ``service=~"<ns>-<target>-canary-…"``."""
+    found = re.search(rf'service=~"(.+?)-{APP}-canary', promql)
+    return found.group(1) if found else ""
+
+
+@dataclass
+class ClusterLoad:
+    """A scripted load driver for ``EmulatedCluster``: one bucket per run-clock second per version."""
+
+    cluster: EmulatedCluster
+    scenario: Scenario
+    namespace: str
+    _next: float | None = None
+    stopped: bool = False
+
+    @classmethod
+    def for_ingress(cls, cluster: EmulatedCluster, scenario: Scenario, ingress: Ingress) -> ClusterLoad:
+        return cls(cluster, scenario, (ingress.host_header or "").split(".")[0])
+
+    def start(self) -> None:
+        self._next = float(int(self.cluster.clock.now()))
+
+    def collect(self) -> Sequence[LoadBucket]:
+        assert self._next is not None, "collect() before start()"
+        out: list[LoadBucket] = []
+        weight, error_rate = self.cluster.traffic(self.namespace)
+        while self._next + 1 <= self.cluster.clock.now():
+            rps = self.scenario.load.rps_at(self._next)
+            canary = round(rps * weight / 100)
+            bad = round(canary * error_rate)
+            out += _buckets(self._next, self.scenario.stable.version, round(rps) - canary, 0)
+            out += _buckets(self._next, self.scenario.revision.version, canary, bad)
+            self._next += 1
+        return out
+
+    def problem(self) -> str | None:
+        return None
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+def _buckets(start: float, version: str, requests: int, bad: int) -> list[LoadBucket]:
+    def bucket(status: int, count: int, hurt: int) -> LoadBucket:
+        users = tuple(f"u{i:04d}" for i in range(hurt))
+        return LoadBucket(start, 1.0, version, status, count, hurt, 5.0, 9.0, 12.0, 20.0, users)
+
+    out = [bucket(200, requests - bad, 0)] if requests - bad > 0 else []
+    return out + ([bucket(500, bad, bad)] if bad else [])
