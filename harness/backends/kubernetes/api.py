@@ -116,7 +116,9 @@ class DeploymentInfo:
 
 
 class ClusterApi(Protocol):
-    """The thin cluster API. Every method raises ``ClusterError`` (never a vendor exception)."""
+    """The thin cluster API. Every method raises ``ClusterError`` (never a vendor exception), and returns
+    or raises within the implementation's request timeout, so a half-open connection never stalls a run
+    (``KubeGateway``: the client's ``_request_timeout``; ``EmulatedCluster``: ``request_timeout_seconds``)."""
 
     def current_context(self) -> str: ...
 
