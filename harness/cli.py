@@ -59,7 +59,7 @@ def _timing_options(command: Callable[..., Any]) -> Callable[..., Any]:
             type=click.IntRange(min=1, max=64),
             default=None,
             help="Runs at once, each in its own namespace (default: kubernetes 4, from the resource "
-            "estimate in harness/capacity.py for a 4 vCPU / 16 GiB kind node; local 1).",
+            "estimate in harness/plan/capacity.py for a 4 vCPU / 16 GiB kind node; local 1).",
         ),
         click.option(
             "--scrape-interval",
@@ -73,7 +73,8 @@ def _timing_options(command: Callable[..., Any]) -> Callable[..., Any]:
             type=click.FloatRange(min=0),
             default=None,
             help="Schedule estimate of one deploy in real seconds, before Flagger's initialisation "
-            "ticks (default: kubernetes 40 on kind with the image loaded, local 3; see harness/schedule.py).",
+            "ticks (default: kubernetes 40 on kind with the image loaded, local 3; see "
+            "harness/plan/schedule.py).",
         ),
     ]
     for option in reversed(options):
@@ -86,9 +87,9 @@ def _timing(
 ) -> tuple[float, int, Any]:
     from dataclasses import replace
 
-    from harness.capacity import default_parallel
-    from harness.cluster_scale import DEFAULT_CLUSTER_TIME_SCALE
-    from harness.schedule import LOCAL_STARTUP, StartupEstimate
+    from harness.plan.capacity import default_parallel
+    from harness.plan.cluster_scale import DEFAULT_CLUSTER_TIME_SCALE
+    from harness.plan.schedule import LOCAL_STARTUP, StartupEstimate
 
     scale = (
         time_scale if time_scale is not None else (60.0 if backend == "local" else DEFAULT_CLUSTER_TIME_SCALE)
@@ -103,10 +104,10 @@ def _check_cluster_scale(
     scenarios: list[Any], scale: float, scrape_interval: float, spec: Path | None
 ) -> None:
     """Every Canary the cluster would run at ``scale``: refused before anything starts (exit 2)."""
-    from harness.cluster_scale import scale_canary
+    from harness.plan.cluster_scale import scale_canary
 
     if spec is not None:
-        from harness.flagger.spec_loader import load_canary
+        from harness.scenario.flagger_canary import load_canary
 
         scale_canary(load_canary(spec).manifest, scale, scrape_interval=scrape_interval, source=str(spec))
         return
@@ -201,9 +202,10 @@ def schedule(
     import json
 
     from harness.durations import format_duration
-    from harness.execute import RunOptions, schedule_for
-    from harness.scenario import load_scenario
-    from harness.schedule import schedule_to_json
+    from harness.plan.schedule import schedule_to_json
+    from harness.run.execute import schedule_for
+    from harness.run.options import RunOptions
+    from harness.scenario.loader import load_scenario
 
     scenarios = [load_scenario(path) for path in _scenario_paths(scenario_files)]
     scale, slots, startup = _timing(backend, time_scale, parallel, deploy_seconds)

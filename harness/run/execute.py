@@ -23,8 +23,9 @@ from harness.errors import (
     ReportError,
 )
 from harness.model import Decision, Ingress, decisions_exit_code
-from harness.parallel import CancellableBackend, SharedProgress, StopFlag, run_pool
 from harness.plan.predict import plan_for, with_predictions
+from harness.plan.schedule import LOCAL_STARTUP, Schedule, ScheduleEntry, StartupEstimate, make_schedule
+from harness.plan.schedule import entry_to_json as schedule_entry_json
 from harness.report.conditions import rollback_conditions
 from harness.report.csv_export import export_csv
 from harness.report.journal import JournalWriter, RunRecord, canary_hash, utc_now_iso, write_journal
@@ -32,13 +33,12 @@ from harness.report.junit import write_junit
 from harness.report.provenance import git_commit, tool_versions
 from harness.report.render_html import ViewCache, render_html
 from harness.run.options import RunOptions
+from harness.run.parallel import CancellableBackend, SharedProgress, StopFlag, run_pool
 from harness.run.progress import NullProgress, ProgressView, make_progress
 from harness.run.runner import LoadDriver, RunOutcome, ScenarioRun
 from harness.scenario.loader import load_scenario
 from harness.scenario.model import Scenario
 from harness.scenario.yamlloc import load_located
-from harness.schedule import LOCAL_STARTUP, Schedule, ScheduleEntry, StartupEstimate, make_schedule
-from harness.schedule import entry_to_json as schedule_entry_json
 from harness.verdict.judge import evaluate, evidence_for
 
 
@@ -155,7 +155,7 @@ def _run_in_parallel(
     progress: ProgressView,
 ) -> None:
     """Each run in its own worker (kubernetes: its own namespace, host and Locust); Ctrl-C stops them all
-    and every started run's teardown runs (``harness.parallel``)."""
+    and every started run's teardown runs (``harness.run.parallel``)."""
     stop = StopFlag()
     view = SharedProgress(progress)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.schedule import StartupEstimate
+from harness.plan.schedule import StartupEstimate
 
 
 @dataclass(frozen=True)

@@ -291,7 +291,7 @@ class TestTimeScale:
     def test_applied_canary_is_scaled_and_pods_get_time_scale(self, make_backend, cluster, spec, stable):
         from dataclasses import replace
 
-        from harness.backends.kubernetes import KubernetesBackend
+        from harness.backends.kubernetes.backend import KubernetesBackend
         from harness.clock import FakeClock
 
         clock = FakeClock(scale=4)
@@ -316,7 +316,7 @@ class TestTimeScale:
     def test_refused_scale_creates_nothing(self, make_backend, cluster, spec, stable):
         from dataclasses import replace
 
-        from harness.backends.kubernetes import KubernetesBackend
+        from harness.backends.kubernetes.backend import KubernetesBackend
         from harness.clock import FakeClock
         from harness.errors import CanarySpecError
 
@@ -330,7 +330,7 @@ class TestTimeScale:
     def test_clock_must_run_at_the_options_scale(self, make_backend, cluster):
         from dataclasses import replace
 
-        from harness.backends.kubernetes import KubernetesBackend
+        from harness.backends.kubernetes.backend import KubernetesBackend
         from harness.clock import FakeClock
 
         with pytest.raises(ClusterError, match="clock scale 1 differs from time_scale 4"):

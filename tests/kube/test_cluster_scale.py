@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.cluster_scale import go_duration, max_cluster_scale, scale_canary
 from harness.errors import CanarySpecError, InputError
-from harness.scenario import load_catalog
+from harness.plan.cluster_scale import go_duration, max_cluster_scale, scale_canary
+from harness.scenario.loader import load_catalog
 
 
 def canary(interval: str = "1m", window: str | None = "1m", deadline: int | None = 120) -> dict:

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.backends.kubernetes import KubernetesBackend, KubernetesOptions
+from harness.backends.kubernetes.backend import KubernetesBackend, KubernetesOptions
 from harness.clock import FakeClock
-from harness.execute import RunOptions, run_scenarios
 from harness.model import Decision
-from harness.scenario import load_scenario
-from harness.testing_cluster import ClusterLoad, EmulatedCluster, WatchBreak
+from harness.run.execute import RunOptions, run_scenarios
+from harness.scenario.loader import load_scenario
+from harness.testing.cluster_load import ClusterLoad
+from harness.testing.emulated_cluster import EmulatedCluster, WatchBreak
 
 REPO = Path(__file__).resolve().parents[2]
 SCALE = 4.0

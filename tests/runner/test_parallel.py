@@ -11,15 +11,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.clock import FakeClock
+from harness.controllers.flagger.model import CanarySpec, Phase
 from harness.errors import EXIT_INTERRUPTED
-from harness.execute import RunOptions, run_scenarios, schedule_for
-from harness.flagger.model import CanarySpec, Phase
-from harness.journal import read_journal
-from harness.local.procs import install_signal_handlers
 from harness.model import Decision, Revision
-from harness.scenario import load_scenario
-from harness.scenario_model import Scenario
-from harness.testing_run import BAD_FROM_START, FakeBackend, FakeLoad, ScriptStep, bad_canary_traffic
+from harness.processes.procs import install_signal_handlers
+from harness.report.journal import read_journal
+from harness.run.execute import RunOptions, run_scenarios, schedule_for
+from harness.scenario.loader import load_scenario
+from harness.scenario.model import Scenario
+from harness.testing.run import BAD_FROM_START, FakeBackend, FakeLoad, ScriptStep, bad_canary_traffic
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from harness.capacity import CI_KIND_NODE, Resources, default_parallel
 from harness.errors import InputError
-from harness.scenario import load_catalog, load_scenario
-from harness.schedule import StartupEstimate, analysis_seconds, make_schedule, predict, schedule_to_json
+from harness.plan.capacity import CI_KIND_NODE, Resources, default_parallel
+from harness.plan.schedule import StartupEstimate, analysis_seconds, make_schedule, predict, schedule_to_json
+from harness.scenario.loader import load_catalog, load_scenario
 
 CATALOG = "scenarios"
 STARTUP = StartupEstimate()

@@ -6,7 +6,7 @@ live in ``kube_preflight``. Load goes through Traefik with a per-run Host header
 derived from the Canary spec and dump diagnostics when they expire.
 
 Time: the run clock runs at ``options.time_scale`` S, as in local mode. The Canary applied on the cluster
-has its durations divided by S (``harness.cluster_scale``); the app pods get ``TIME_SCALE=S`` for their
+has its durations divided by S (``harness.plan.cluster_scale``); the app pods get ``TIME_SCALE=S`` for their
 fault windows; cluster timestamps and real waits are converted to run-clock seconds (× S).
 """
 
@@ -47,10 +47,10 @@ from harness.backends.kubernetes.preflight import preflight_checks
 from harness.backends.kubernetes.safety import check_context, ensure_owned, new_ownership
 from harness.backends.kubernetes.status import Deadlines, deadlines_for
 from harness.clock import Clock, ScaledClock
-from harness.cluster_scale import ClusterCanary, scale_canary
 from harness.controllers.flagger.model import CanaryEvent, CanarySpec, CanaryStatus, MetricResult, Phase
 from harness.errors import ClusterError, MetricsError
 from harness.model import Ingress, Revision
+from harness.plan.cluster_scale import ClusterCanary, scale_canary
 
 FLAGGER_SELECTOR = "app.kubernetes.io/name=flagger"
 # Runs inside the app container: PUT argv[1] to the local admin API with the pod's own ADMIN_TOKEN.

@@ -2,7 +2,7 @@
 
 Times: Flagger writes RFC 3339 wall-clock timestamps; they become run-clock seconds relative to
 ``clock.wall(0)`` (the run clock's origin in wall time), times the run's time scale: at ``--time-scale S``
-the cluster runs a Canary whose durations are divided by S (``harness.cluster_scale``), so one real
+the cluster runs a Canary whose durations are divided by S (``harness.plan.cluster_scale``), so one real
 second on the cluster is S emulated seconds on the run clock, as in local mode.
 """
 

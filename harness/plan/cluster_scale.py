@@ -21,15 +21,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness.controllers.flagger.gofmt import parse_go_duration
 from harness.durations import format_duration
 from harness.errors import CanarySpecError, Problem
-from harness.flagger.gofmt import parse_go_duration
-from harness.flagger.spec_loader import (
+from harness.plan.model import DEFAULT_SCRAPE_INTERVAL
+from harness.scenario.flagger_canary import (
     DEFAULT_INTERVAL_SECONDS,
     DEFAULT_WEBHOOK_TIMEOUT_SECONDS,
     MIN_INTERVAL_SECONDS,
 )
-from harness.plan_model import DEFAULT_SCRAPE_INTERVAL
 
 DEFAULT_METRIC_WINDOW_SECONDS = 60.0  # builtin/inline metrics without ``interval`` (§5.4)
 DEFAULT_PROGRESS_DEADLINE_SECONDS = 600

@@ -2,11 +2,12 @@
 
 ``EmulatedCluster`` models namespaces, the app's Deployments (target and ``-primary``), their pods, the
 TraefikService weights and an event receiver per namespace. Applying a Canary starts a
-``harness.flagger.controller.FlaggerController`` for it, ticking on Flagger's grid in *cluster* (real)
-seconds: the harness's ``FakeClock`` runs at the run's time scale S, so cluster time = clock time / S,
-exactly as on a real cluster at ``--time-scale S``. Nothing sleeps: watches move the clock forward and
-every call first runs the ticks that came due. ``ClusterLoad`` is the matching load driver: per second,
-requests split by the current TraefikService weights, failing at the canary's fault rate.
+``harness.controllers.flagger.controller.FlaggerController`` for it, ticking on Flagger's grid in
+*cluster* (real) seconds: the harness's ``FakeClock`` runs at the run's time scale S, so cluster
+time = clock time / S, exactly as on a real cluster at ``--time-scale S``. Nothing sleeps: watches
+move the clock forward and every call first runs the ticks that came due. ``ClusterLoad`` is the
+matching load driver: per second, requests split by the current TraefikService weights, failing at the
+canary's fault rate.
 
 Failure injection (times are run-clock seconds): ``watch_breaks`` (410 Gone or a silently dropped
 watch), ``hang_from`` (a call that never answers: it returns ``ClusterError`` after
@@ -17,17 +18,14 @@ watch), ``hang_from`` (a call that never answers: it returns ``ClusterError`` af
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
-from harness.backends.base import Ingress
-from harness.backends.kube_api import (
+from harness.backends.kubernetes.api import (
     CanaryObject,
     CanaryStatusDict,
     CanaryWatchEvent,
@@ -37,119 +35,14 @@ from harness.backends.kube_api import (
     NamespaceInfo,
 )
 from harness.clock import FakeClock
+from harness.controllers.flagger.controller import FlaggerController
+from harness.controllers.flagger.model import CanaryStatus
 from harness.errors import ClusterError, NoValuesFound
-from harness.flagger.controller import FlaggerController
-from harness.flagger.model import CanaryEvent, CanaryStatus, WebhookSpec
-from harness.flagger.ports import DeploymentState, WebhookResult
-from harness.flagger.spec_loader import parse_canary
-from harness.model import LoadBucket
-from harness.scenario_model import Scenario
+from harness.scenario.flagger_canary import parse_canary
+from harness.testing.emulated_app import APP, ClusterClock, EmulatedApp, fault_error_rate, stamp
 
-APP = "faulty-app"
 FLAGGER_ARGS = ("-mesh-provider=traefik", "-metrics-server=http://flagger-prometheus:9090")
 PICKUP_SECONDS = 1.0  # cluster seconds from apply to the Canary's first tick (Flagger's control loop)
-
-
-class _ClusterClock:
-    """Cluster (real) time seen through the harness's scaled ``FakeClock``."""
-
-    scale = 1.0
-
-    def __init__(self, clock: FakeClock) -> None:
-        self._clock = clock
-
-    def now(self) -> float:
-        return self._clock.now() / self._clock.scale
-
-    def sleep(self, seconds: float) -> None:
-        self._clock.advance(seconds * self._clock.scale)
-
-    def wall(self, at: float | None = None) -> datetime:
-        return self._clock.wall(0.0) + timedelta(seconds=self.now() if at is None else at)
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def fault_error_rate(faults: Sequence[Mapping[str, Any]]) -> float:
-    """The fraction of requests the app fails with these faults (only ``http_errors`` is modelled)."""
-    rate = sum(float(f.get("rate", 1.0)) for f in faults if f.get("kind") == "http_errors")
-    return min(rate, 1.0)
-
-
-@dataclass
-class _App:
-    """One namespace's app: the target's template, the primary's copy, canary pods, routes, events."""
-
-    namespace: str
-    cluster: EmulatedCluster
-    template_env: dict[str, str] = field(default_factory=dict)
-    template_annotations: dict[str, str] = field(default_factory=dict)
-    declared_replicas: int = 1
-    canary_replicas: int = 1
-    primary_hash: str | None = None
-    runtime_faults: list[Mapping[str, Any]] = field(default_factory=list)
-    weights: tuple[int, int] = (100, 0)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    controller: FlaggerController | None = None
-    next_tick: float = 0.0  # cluster seconds
-    history: list[tuple[float, CanaryObject]] = field(default_factory=list)  # (clock time, object)
-    manifest: dict[str, Any] = field(default_factory=dict)
-    last_status: CanaryStatus | None = None
-
-    # -- Flagger ports ---------------------------------------------------------------------------
-    def set_routes(self, primary_weight: int, canary_weight: int) -> None:
-        self.weights = (primary_weight, canary_weight)
-
-    def get_routes(self) -> tuple[int, int]:
-        return self.weights
-
-    def target_template_hash(self) -> str:
-        text = json.dumps([self.template_env, self.template_annotations], sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:10]
-
-    def ensure_primary(self) -> None:
-        if self.primary_hash is None:
-            self.primary_hash = self.target_template_hash()
-
-    def primary_state(self) -> DeploymentState:
-        return DeploymentState(f"{APP}-primary", 1, 1, 1, 1, 1, 1, template_hash=self.primary_hash or "")
-
-    def canary_state(self) -> DeploymentState:
-        replicas = self.canary_replicas
-        available = 0 if self.crashes() else replicas
-        return DeploymentState(APP, 2, 2, replicas, replicas, available, replicas)
-
-    def scale_canary(self, replicas: int) -> None:
-        self.canary_replicas = replicas
-
-    def target_replicas(self) -> int:
-        return self.declared_replicas
-
-    def promote(self) -> None:
-        self.primary_hash = self.target_template_hash()
-
-    def is_online(self) -> bool:
-        return True
-
-    def query(self, promql: str) -> float:
-        return self.cluster.answer(self.namespace, promql)
-
-    def call(self, hook: WebhookSpec, payload: Mapping[str, Any]) -> WebhookResult:
-        if hook.type == "event":  # Flagger POSTs to the namespace's event receiver
-            self.events.append(copy.deepcopy(dict(payload)))
-        return WebhookResult(True)
-
-    def emit(self, event: CanaryEvent) -> None:
-        pass  # Kubernetes Events are not read by the backend (lossy, semantics spec §7.2)
-
-    # -- state -----------------------------------------------------------------------------------
-    def canary_faults(self) -> list[Mapping[str, Any]]:
-        return [*json.loads(self.template_env.get("FAULTS", "[]")), *self.runtime_faults]
-
-    def crashes(self) -> bool:
-        return any(f.get("kind") == "crash" and f.get("on_startup") for f in self.canary_faults())
 
 
 @dataclass
@@ -170,14 +63,14 @@ class EmulatedCluster:
     hang_from: dict[str, float] = field(default_factory=dict)  # method → run-clock time it starts hanging
     events_lost_from: float | None = None
     namespaces: dict[str, NamespaceInfo] = field(default_factory=dict)
-    apps: dict[str, _App] = field(default_factory=dict)
+    apps: dict[str, EmulatedApp] = field(default_factory=dict)
     calls: list[tuple[str, str]] = field(default_factory=list)  # (method, namespace)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _rv: int = 100
     _compacted_rv: int = 0
 
     def __post_init__(self) -> None:
-        self.cluster_clock = _ClusterClock(self.clock)
+        self.cluster_clock = ClusterClock(self.clock)
 
     # -- time --------------------------------------------------------------------------------------
     def _enter(self, method: str, namespace: str = "") -> None:
@@ -205,7 +98,7 @@ class EmulatedCluster:
             app.next_tick += app.controller.interval
             self._publish(app)
 
-    def _publish(self, app: _App) -> None:
+    def _publish(self, app: EmulatedApp) -> None:
         assert app.controller is not None
         status = app.controller.status
         if status == app.last_status:
@@ -229,7 +122,7 @@ class EmulatedCluster:
             "iterations": status.iterations,
             "lastAppliedSpec": status.last_applied_spec,
             "lastPromotedSpec": status.last_promoted_spec,
-            "lastTransitionTime": _stamp(wall(status.last_transition_time)),
+            "lastTransitionTime": stamp(wall(status.last_transition_time)),
         }
         c = status.condition
         if c is not None:
@@ -238,8 +131,8 @@ class EmulatedCluster:
                 "status": c.status,
                 "reason": c.reason.value,
                 "message": c.message,
-                "lastUpdateTime": _stamp(wall(c.last_update_time)),
-                "lastTransitionTime": _stamp(wall(c.last_transition_time)),
+                "lastUpdateTime": stamp(wall(c.last_update_time)),
+                "lastTransitionTime": stamp(wall(c.last_transition_time)),
             }
             out["conditions"] = [condition]
         return out
@@ -252,7 +145,7 @@ class EmulatedCluster:
             return self.latency_ms
         return 100.0 * (1.0 - fault_error_rate(self.apps[namespace].canary_faults()))
 
-    def _app(self, namespace: str) -> _App:
+    def _app(self, namespace: str) -> EmulatedApp:
         app = self.apps.get(namespace)
         if app is None or app.controller is None:
             raise ClusterError(f"get canary {namespace}/{APP}: HTTP 404 not found")
@@ -268,7 +161,7 @@ class EmulatedCluster:
             if name in self.namespaces:
                 raise ClusterError(f"create namespace {name}: HTTP 409 AlreadyExists")
             self.namespaces[name] = NamespaceInfo(name, dict(labels), dict(annotations))
-            self.apps[name] = _App(name, self)
+            self.apps[name] = EmulatedApp(name, self.answer)
 
     def delete_namespace(self, name: str) -> None:
         self._enter("delete_namespace", name)
@@ -455,49 +348,3 @@ def _query_namespace(promql: str) -> str:
     """The namespace a builtin Traefik query selects: ``service=~"<ns>-<target>-canary-…"``."""
     found = re.search(rf'service=~"(.+?)-{APP}-canary', promql)
     return found.group(1) if found else ""
-
-
-@dataclass
-class ClusterLoad:
-    """A scripted load driver for ``EmulatedCluster``: one bucket per run-clock second per version."""
-
-    cluster: EmulatedCluster
-    scenario: Scenario
-    namespace: str
-    _next: float | None = None
-    stopped: bool = False
-
-    @classmethod
-    def for_ingress(cls, cluster: EmulatedCluster, scenario: Scenario, ingress: Ingress) -> ClusterLoad:
-        return cls(cluster, scenario, (ingress.host_header or "").split(".")[0])
-
-    def start(self) -> None:
-        self._next = float(int(self.cluster.clock.now()))
-
-    def collect(self) -> Sequence[LoadBucket]:
-        assert self._next is not None, "collect() before start()"
-        out: list[LoadBucket] = []
-        weight, error_rate = self.cluster.traffic(self.namespace)
-        while self._next + 1 <= self.cluster.clock.now():
-            rps = self.scenario.load.rps_at(self._next)
-            canary = round(rps * weight / 100)
-            bad = round(canary * error_rate)
-            out += _buckets(self._next, self.scenario.stable.version, round(rps) - canary, 0)
-            out += _buckets(self._next, self.scenario.revision.version, canary, bad)
-            self._next += 1
-        return out
-
-    def problem(self) -> str | None:
-        return None
-
-    def stop(self) -> None:
-        self.stopped = True
-
-
-def _buckets(start: float, version: str, requests: int, bad: int) -> list[LoadBucket]:
-    def bucket(status: int, count: int, hurt: int) -> LoadBucket:
-        users = tuple(f"u{i:04d}" for i in range(hurt))
-        return LoadBucket(start, 1.0, version, status, count, hurt, 5.0, 9.0, 12.0, 20.0, users)
-
-    out = [bucket(200, requests - bad, 0)] if requests - bad > 0 else []
-    return out + ([bucket(500, bad, bad)] if bad else [])

@@ -15,12 +15,12 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from harness.backends.base import Backend, Ingress, Observation, PreflightCheck
+from harness.backends.base import Backend, Observation, PreflightCheck
 from harness.clock import Clock
+from harness.controllers.flagger.model import CanarySpec, CanaryStatus
 from harness.errors import Interrupted
-from harness.flagger.model import CanarySpec, CanaryStatus
-from harness.model import Revision
-from harness.progress import ProgressSnapshot, ProgressView
+from harness.model import Ingress, Revision
+from harness.run.progress import ProgressSnapshot, ProgressView
 
 Job = TypeVar("Job")
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from harness.errors import InputError
-from harness.plan import plan, predicted_measures
-from harness.predict import scenario_onset
-from harness.scenario_model import Scenario
+from harness.plan.planner import plan, predicted_measures
+from harness.plan.predict import scenario_onset
+from harness.scenario.model import Scenario
 
 
 @dataclass(frozen=True)
