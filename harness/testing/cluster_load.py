@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from harness.clock import FakeClock
 from harness.model import Ingress, LoadBucket
 from harness.scenario.model import Scenario
 from harness.testing.emulated_cluster import EmulatedCluster
@@ -22,6 +23,7 @@ class ClusterLoad:
     scenario: Scenario
     namespace: str
     _next: float | None = None
+    _clock: FakeClock | None = None  # the run clock of the run that started it
     stopped: bool = False
 
     @classmethod
@@ -29,13 +31,15 @@ class ClusterLoad:
         return cls(cluster, scenario, (ingress.host_header or "").split(".")[0])
 
     def start(self) -> None:
-        self._next = float(int(self.cluster.clock.now()))
+        self._clock = self.cluster.run_clock()
+        self._next = float(int(self._clock.now()))
 
     def collect(self) -> Sequence[LoadBucket]:
-        assert self._next is not None, "collect() before start()"
+        if self._next is None or self._clock is None:
+            raise RuntimeError("collect() before start()")
         out: list[LoadBucket] = []
         weight, error_rate = self.cluster.traffic(self.namespace)
-        while self._next + 1 <= self.cluster.clock.now():
+        while self._next + 1 <= self._clock.now():
             rps = self.scenario.load.rps_at(self._next)
             canary = round(rps * weight / 100)
             bad = round(canary * error_rate)

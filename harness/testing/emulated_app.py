@@ -57,6 +57,7 @@ class EmulatedApp:
 
     namespace: str
     answer: Callable[[str, str], float]  # (namespace, PromQL) → what Prometheus answers
+    clock: FakeClock = field(default_factory=FakeClock)  # the run clock of the run that owns the namespace
     template_env: dict[str, str] = field(default_factory=dict)
     template_annotations: dict[str, str] = field(default_factory=dict)
     declared_replicas: int = 1

@@ -53,7 +53,12 @@ class WatchBreak:
 
 @dataclass
 class EmulatedCluster:
-    """``ClusterApi`` in memory; thread-safe, so parallel runs can share it (one clock, many namespaces)."""
+    """``ClusterApi`` in memory; thread-safe, so parallel runs can share it.
+
+    Each namespace lives on the run clock of the run that created it (``bind_clock`` in that run's thread;
+    ``clock`` otherwise): parallel runs share the cluster's state, not their virtual time, so no run's
+    watch moves another run's clock past the states it must react to.
+    """
 
     clock: FakeClock
     context: str = "kind-canary-chaos"
@@ -67,32 +72,40 @@ class EmulatedCluster:
     calls: list[tuple[str, str]] = field(default_factory=list)  # (method, namespace)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _rv: int = 100
+    _local: threading.local = field(default_factory=threading.local, repr=False)
     _compacted_rv: int = 0
 
-    def __post_init__(self) -> None:
-        self.cluster_clock = ClusterClock(self.clock)
+    def bind_clock(self, clock: FakeClock) -> None:
+        """The calling thread's run lives on ``clock``: the namespaces it creates tick on it."""
+        self._local.clock = clock
+
+    def run_clock(self) -> FakeClock:
+        """The calling thread's run clock (``clock`` unless ``bind_clock`` was called in this thread)."""
+        clock: FakeClock = getattr(self._local, "clock", self.clock)
+        return clock
 
     # -- time --------------------------------------------------------------------------------------
     def _enter(self, method: str, namespace: str = "") -> None:
         with self._lock:
             self.calls.append((method, namespace))
-            self._run_ticks(self.clock.now())
+            self._run_ticks(self.run_clock().now())
+        clock = self.run_clock()
         hangs_at = self.hang_from.get(method)
-        if hangs_at is not None and self.clock.now() >= hangs_at:
-            self.clock.advance(self.request_timeout_seconds * self.clock.scale)
+        if hangs_at is not None and clock.now() >= hangs_at:
+            clock.advance(self.request_timeout_seconds * clock.scale)
             raise ClusterError(
                 f"{method}: no answer within the {self.request_timeout_seconds:g}s request timeout"
             )
 
     def _run_ticks(self, until: float) -> None:
-        """Tick every controller whose next grid time (run-clock) is ≤ ``until``, in time order."""
-        scale = self.clock.scale
+        """Tick every controller on this run's clock whose next grid time is ≤ ``until``, in time order."""
+        clock = self.run_clock()
         while True:
-            due = [a for a in self.apps.values() if a.controller is not None and a.next_tick * scale <= until]
+            due = [a for a in self._apps_on(clock) if a.next_tick * clock.scale <= until]
             if not due:
                 return
             app = min(due, key=lambda a: a.next_tick)
-            self.clock.set(max(self.clock.now(), app.next_tick * scale))
+            clock.set(max(clock.now(), app.next_tick * clock.scale))
             assert app.controller is not None
             app.controller.tick()
             app.next_tick += app.controller.interval
@@ -105,16 +118,19 @@ class EmulatedCluster:
             return
         app.last_status = status
         self._rv += 1
-        obj = {**copy.deepcopy(app.manifest), "status": self._status_dict(status)}
+        obj = {**copy.deepcopy(app.manifest), "status": self._status_dict(status, app.clock)}
         obj["metadata"] = {
             **obj.get("metadata", {}),
             "namespace": app.namespace,
             "resourceVersion": str(self._rv),
         }
-        app.history.append((self.clock.now(), cast(CanaryObject, obj)))
+        app.history.append((app.clock.now(), cast(CanaryObject, obj)))
 
-    def _status_dict(self, status: CanaryStatus) -> CanaryStatusDict:
-        wall = self.cluster_clock.wall
+    def _apps_on(self, clock: FakeClock) -> list[EmulatedApp]:
+        return [a for a in self.apps.values() if a.controller is not None and a.clock is clock]
+
+    def _status_dict(self, status: CanaryStatus, clock: FakeClock) -> CanaryStatusDict:
+        wall = ClusterClock(clock).wall
         out: CanaryStatusDict = {
             "phase": status.phase.value,
             "canaryWeight": status.canary_weight,
@@ -161,7 +177,7 @@ class EmulatedCluster:
             if name in self.namespaces:
                 raise ClusterError(f"create namespace {name}: HTTP 409 AlreadyExists")
             self.namespaces[name] = NamespaceInfo(name, dict(labels), dict(annotations))
-            self.apps[name] = EmulatedApp(name, self.answer)
+            self.apps[name] = EmulatedApp(name, self.answer, clock=self.run_clock())
 
     def delete_namespace(self, name: str) -> None:
         self._enter("delete_namespace", name)
@@ -204,10 +220,10 @@ class EmulatedCluster:
                 workloads=app,
                 metrics=app,
                 webhooks=app,
-                clock=self.cluster_clock,
+                clock=ClusterClock(app.clock),
                 events=app,
             )
-            app.next_tick = self.cluster_clock.now() + PICKUP_SECONDS
+            app.next_tick = ClusterClock(app.clock).now() + PICKUP_SECONDS
             self._publish(app)
 
     def get_canary(self, namespace: str, name: str) -> CanaryObject:
@@ -221,9 +237,9 @@ class EmulatedCluster:
         self._enter("watch_canary", namespace)
         if int(resource_version or 0) < self._compacted_rv:
             raise GoneError(f"watch canary {namespace}/{name}: 410 Gone (too old resource version)")
-        return self._stream(
-            namespace, int(resource_version or 0), self.clock.now() + timeout_seconds * self.clock.scale
-        )
+        clock = self.run_clock()
+        end = clock.now() + timeout_seconds * clock.scale
+        return self._stream(namespace, int(resource_version or 0), end)
 
     def _stream(self, namespace: str, after_rv: int, end: float) -> Iterator[CanaryWatchEvent]:
         sent = after_rv
@@ -232,17 +248,16 @@ class EmulatedCluster:
                 app = self._app(namespace)
                 fresh = [o for _, o in app.history if int(o["metadata"]["resourceVersion"]) > sent]
                 if not fresh:
-                    now = self.clock.now()
-                    step = min(
-                        [end] + [a.next_tick * self.clock.scale for a in self.apps.values() if a.controller]
-                    )
+                    clock = self.run_clock()
+                    now = clock.now()
+                    step = min([end] + [a.next_tick * clock.scale for a in self._apps_on(clock)])
                     broken = next((b for b in self.watch_breaks if now < b.at <= step), None)
                     if broken is not None:
                         self._break(broken)
                         if broken.kind == "drop":
                             return  # the connection closed silently: the stream just ends
                     if step >= end:
-                        self.clock.set(max(now, end))
+                        clock.set(max(now, end))
                         return
                     self._run_ticks(step)
                     continue
@@ -253,7 +268,8 @@ class EmulatedCluster:
     def _break(self, watch_break: WatchBreak) -> None:
         self.watch_breaks.remove(watch_break)
         self._run_ticks(watch_break.at)
-        self.clock.set(max(self.clock.now(), watch_break.at))
+        clock = self.run_clock()
+        clock.set(max(clock.now(), watch_break.at))
         if watch_break.kind == "gone":
             self._compacted_rv = self._rv  # history compacted: only a re-list sees it
             raise GoneError("watch canary: 410 Gone (too old resource version)")
@@ -318,7 +334,7 @@ class EmulatedCluster:
             result = [] if value is None else [{"metric": {}, "value": [0, repr(value)]}]
             return json.dumps({"status": "success", "data": {"resultType": "vector", "result": result}})
         if service == "event-receiver" and path == "events":
-            if self.events_lost_from is not None and self.clock.now() >= self.events_lost_from:
+            if self.events_lost_from is not None and self.run_clock().now() >= self.events_lost_from:
                 raise ClusterError(
                     f"GET events on service {namespace}/{service}:{port}: HTTP 503 no endpoints"
                 )

@@ -25,13 +25,16 @@ def scenario(name: str):  # type: ignore[no-untyped-def]
 
 def run(tmp_path: Path, cluster: EmulatedCluster, names: list[str], parallel: int = 1):  # type: ignore[no-untyped-def]
     def backend(s, options, run_dir):  # type: ignore[no-untyped-def]
+        # Parallel runs share the cluster, each on its own run clock (as each sees real time on a cluster).
+        clock = FakeClock(scale=SCALE) if parallel > 1 else cluster.clock
+        cluster.bind_clock(clock)
         opts = KubernetesOptions(
             context_allow=("kind-canary-chaos",),
             manifests_dir=REPO / "cluster" / "app",
             run_id=s.id,
             time_scale=SCALE,
         )
-        return KubernetesBackend(cluster, opts, clock=cluster.clock, epoch=lambda: 1_800_000_000.0)
+        return KubernetesBackend(cluster, opts, clock=clock, epoch=lambda: 1_800_000_000.0)
 
     def load(options, run_dir, backend):  # type: ignore[no-untyped-def]
         return lambda s, ingress: ClusterLoad.for_ingress(cluster, s, ingress)
