@@ -199,6 +199,7 @@ def build_timeline(spec: CanarySpec, params: Params, *, always_fail: bool = Fals
         check_delay=delta,
         checks_always_fail=always_fail,
         zero_traffic_fails=any(m.name in BUILTIN for m in spec.analysis.metrics),
+        success_rate_checked=any(m.name == "request-success-rate" for m in spec.analysis.metrics),
         window=traffic_window(spec),
         rps=params.rps,
         error_rate=error_rate,

@@ -8,7 +8,9 @@ promotes. Promoting waits ``promotion_ticks`` for the primary, shifts traffic ba
 per ``stepWeightPromotion`` step), and the tick after Finalising is Succeeded.
 
 A check fails when the fault is visible (``t ≥ onset + δ``), when a trap makes every check fail, or
-when builtin metrics see no canary request in their window ("no values found", §9.1).
+when builtin metrics see no canary request in their window ("no values found", §9.1). A canary whose
+every request fails from its first one has no non-5xx series at all, so request-success-rate's
+numerator is empty and every check after the onset is "no values found" whatever δ is (§4.2, §9.1).
 """
 
 from __future__ import annotations
@@ -121,7 +123,16 @@ def _check_fails(tl: Timeline, track: _Track, at: float, onset: float | None, st
     visible = onset is not None and math.isfinite(tl.check_delay) and at >= onset + tl.check_delay
     if visible and (not strict or at > (onset or 0.0)):
         return True
+    if _no_success_series(tl, track, at, onset):
+        return True
     return tl.zero_traffic_fails and (tl.rps <= 0 or not _traffic_since(track, at - tl.window, at))
+
+
+def _no_success_series(tl: Timeline, track: _Track, at: float, onset: float | None) -> bool:
+    """All-5xx canary that never served a healthy request: success rate has no values (§4.2)."""
+    if onset is None or tl.error_rate < 1 or not tl.success_rate_checked or at <= onset:
+        return False
+    return not _traffic_since(track, -math.inf, onset)
 
 
 def _traffic_since(track: _Track, start: float, end: float) -> bool:
