@@ -8,7 +8,8 @@ promotes. Promoting waits ``promotion_ticks`` for the primary, shifts traffic ba
 per ``stepWeightPromotion`` step), and the tick after Finalising is Succeeded.
 
 A check fails when the fault is visible (``t ≥ onset + δ``), when a trap makes every check fail, or
-when builtin metrics see no canary request in their window ("no values found", §9.1). A canary whose
+when builtin metrics see no canary request in their window ("no values found", §9.1: no weight, or
+fewer than one expected request at ``rps``). A canary whose
 every request fails from its first one has no non-5xx series at all, so request-success-rate's
 numerator is empty and every check after the onset is "no values found" whatever δ is (§4.2, §9.1).
 """
@@ -27,6 +28,7 @@ from harness.controllers.flagger.weights import promotion_schedule, weight_sched
 from harness.plan.model import CrashLoop, Outcome, Span, Strategy, Timeline
 
 BUILTIN = ("request-success-rate", "request-duration")
+MIN_EXPECTED_REQUESTS = 1.0  # fewer expected canary requests in a window: "no values found" (§9.1)
 Segment = tuple[float, float, int]  # (from, to, canary weight %), seconds after P0
 
 
@@ -125,7 +127,11 @@ def _check_fails(tl: Timeline, track: _Track, at: float, onset: float | None, st
         return True
     if _no_success_series(tl, track, at, onset):
         return True
-    return tl.zero_traffic_fails and (tl.rps <= 0 or not _traffic_since(track, at - tl.window, at))
+    if not tl.zero_traffic_fails:
+        return False
+    if tl.rps <= 0 or not _traffic_since(track, at - tl.window, at):
+        return True
+    return tl.rps / 100 * weight_seconds(track.closed(at), at - tl.window, at) < MIN_EXPECTED_REQUESTS
 
 
 def _no_success_series(tl: Timeline, track: _Track, at: float, onset: float | None) -> bool:

@@ -21,6 +21,7 @@ from harness.errors import (
     ReportError,
 )
 from harness.model import Decision, Ingress, decisions_exit_code
+from harness.plan.measures import Predicted
 from harness.plan.predict import plan_for, with_predictions
 from harness.report.conditions import rollback_conditions
 from harness.report.csv_export import export_csv
@@ -137,7 +138,8 @@ def _run_once(
     progress: ProgressView,
 ) -> tuple[RunRecord, RunOutcome]:
     run_dir.mkdir(parents=True, exist_ok=True)
-    planned, predicted = plan_for(scenario)  # the plan comes first; the report shows predicted vs measured
+    # the plan comes first; the report shows predicted vs measured
+    planned, predicted = plan_for(scenario, time_scale=options.time_scale)
     header = _header(scenario, options, run_dir, planned)
     writer = _open_writer(run_dir / "journal.json", progress)
     writer.begin(header)
@@ -190,9 +192,7 @@ def _header(
     )
 
 
-def _record(
-    header: RunRecord, scenario: Scenario, outcome: RunOutcome, predicted: dict[str, float]
-) -> RunRecord:
+def _record(header: RunRecord, scenario: Scenario, outcome: RunOutcome, predicted: Predicted) -> RunRecord:
     t = outcome.recorder.timeline
     evidence = evidence_for(
         scenario,
