@@ -36,6 +36,10 @@ class Ingress:
 
 
 NO_VERSION = "none"  # responses without X-App-Version (router-made 502/503/504, transport errors)
+# The local router names the TraefikService child it chose (primary | canary) in this response header;
+# real Traefik does not, so on kubernetes ``LoadBucket.workload`` stays "" (``harness.verdict.attribution``).
+WORKLOAD_HEADER = "X-Canary-Chaos-Workload"
+WORKLOADS = ("primary", "canary")
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class LoadBucket:
     latency_p99_ms: float
     latency_max_ms: float
     hurt_users: tuple[str, ...] = ()  # synthetic user ids that got a bad answer in this bucket
+    workload: str = ""  # "primary" | "canary" that served the requests; "" = not recorded
 
 
 @dataclass(frozen=True)

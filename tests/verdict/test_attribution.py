@@ -1,0 +1,59 @@
+"""Canary traffic is the canary workload's, not the canary version's (issue 16, defect 1)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from harness.controllers.flagger.model import CanaryStatus, Phase
+from harness.model import LoadBucket, Mark, StatusSample
+from harness.verdict.evidence import Evidence
+from harness.verdict.fault_effect import FaultExpectation
+from harness.verdict.reach import fault_reached
+
+STABLE, CANARY = "1.0.0", "1.1.0"
+RUNTIME_ERRORS = FaultExpectation(error_fraction=1.0, from_start=False)
+# Promoting at 540 (primary gets 1.1.0, router still 50/50), Finalising at 600 (0 %), Succeeded at 660.
+PHASES = ((60, Phase.PROGRESSING, 10), (540, Phase.PROMOTING, 50), (600, Phase.FINALISING, 0))
+
+
+def bucket(start: float, version: str, requests: int, bad: int, workload: str) -> LoadBucket:
+    status = 500 if bad else 200
+    return LoadBucket(start, 10.0, version, status, requests, bad, 5, 9, 12, 20, (), workload)
+
+
+def promoted_run(*, recorded: bool) -> Evidence:
+    """Fault on at 570 while Promoting: 30 canary requests, all bad; the promoted primary serves 150 good."""
+    samples = [
+        StatusSample(at, CanaryStatus(phase, weight), (100 - weight, weight)) for at, phase, weight in PHASES
+    ]
+    samples.append(StatusSample(660, CanaryStatus(Phase.SUCCEEDED, 0), (100, 0)))
+    load: list[LoadBucket] = []
+    for start in range(-120, 720, 10):
+        primary_version = CANARY if start >= 540 else STABLE
+        weight = 0 if start < 60 or start >= 600 else (10 if start < 540 else 50)
+        canary_requests = 20 * weight // 100
+        bad = canary_requests if 570 <= start < 600 else 0
+        load.append(bucket(start, primary_version, 20 - canary_requests, 0, "primary"))
+        if canary_requests:
+            load.append(bucket(start, CANARY, canary_requests, bad, "canary"))
+    if not recorded:  # kubernetes: Traefik does not say which child answered
+        load = [replace(b, workload="") for b in load]
+    marks = (Mark(-120, "stage", "baseline"), Mark(0, "trigger", ""), Mark(570, "fault_on", "runtime"))
+    return Evidence(tuple(samples), (), (), tuple(load), marks, 60.0, STABLE, CANARY, RUNTIME_ERRORS)
+
+
+class TestFaultAfterPromotion:
+    @pytest.mark.parametrize("recorded", [True, False], ids=["router-header", "status-timeline"])
+    def test_every_canary_request_in_the_fault_window_failed(self, recorded):
+        """30 of 30 canary requests failed; the primary's 150 good 1.1.0 answers are not the canary's."""
+        reached, note = fault_reached(promoted_run(recorded=recorded), 0.0, None)
+        assert reached is True
+        assert "canary bad rate 1.000" in note
+        assert "over 30 requests" in note
+
+    def test_the_note_says_how_the_workload_was_known(self):
+        """Local runs use the router's header; kubernetes runs say the split is an estimate."""
+        assert "router's header" in fault_reached(promoted_run(recorded=True), 0.0, None)[1]
+        assert "estimated" in fault_reached(promoted_run(recorded=False), 0.0, None)[1]
