@@ -36,10 +36,6 @@ class Ingress:
 
 
 NO_VERSION = "none"  # responses without X-App-Version (router-made 502/503/504, transport errors)
-# The local router names the TraefikService child it chose (primary | canary) in this response header;
-# real Traefik does not, so on kubernetes ``LoadBucket.workload`` stays "" (``harness.verdict.attribution``).
-WORKLOAD_HEADER = "X-Canary-Chaos-Workload"
-WORKLOADS = ("primary", "canary")
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,8 @@ from harness.load.model import (
     is_bad,
     summarize,
 )
-from harness.model import NO_VERSION, WORKLOAD_HEADER, WORKLOADS
+from harness.model import NO_VERSION
+from harness.providers.traefik.router_config import SIDES, WORKLOAD_HEADER
 
 CONFIG = ChildConfig.from_json(Path(os.environ[CONFIG_ENV]).read_text())
 ROLE = os.environ.get(ROLE_ENV, "local")
@@ -202,7 +203,7 @@ class SyntheticUser(FastHttpUser):
                 headers = getattr(response, "headers", None) or {}
                 version = (headers.get(VERSION_HEADER) if status else None) or NO_VERSION
                 served_by = (headers.get(WORKLOAD_HEADER) if status else None) or ""
-                workload = served_by if served_by in WORKLOADS else ""
+                workload = served_by if served_by in SIDES else ""
                 valid = not (200 <= status < 300 and route.validate_checksum) or _valid_body(response.content)
                 bad = is_bad(status, valid)
                 AGGREGATOR.record(version, status, latency_ms, bad, self.user_id, workload)

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, replace
 
 from harness.controllers.flagger.model import CanarySpec
-from harness.controllers.flagger.queries import MetricTemplate
+from harness.controllers.flagger.queries import MetricTemplate, traffic_window
 from harness.plan.model import (
     DEFAULT_DEPLOYMENT_DEADLINE,
     DEFAULT_SCRAPE_INTERVAL,
@@ -30,7 +30,6 @@ from harness.plan.timeline import (
     random_onset,
     schedule,
     strategy_of,
-    traffic_window,
     walk,
     weight_seconds,
 )

@@ -21,13 +21,12 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from harness.controllers.flagger.gofmt import parse_go_duration
-from harness.controllers.flagger.model import CanarySpec, MetricSpec
-from harness.controllers.flagger.queries import DEFAULT_METRIC_INTERVAL
+from harness.controllers.flagger.model import CanarySpec
+from harness.controllers.flagger.queries import BUILTIN_METRICS, metric_window
 from harness.controllers.flagger.weights import promotion_schedule, weight_schedule
 from harness.plan.model import CrashLoop, Outcome, Span, Strategy, Timeline
 
-BUILTIN = ("request-success-rate", "request-duration")
+BUILTIN = BUILTIN_METRICS
 MIN_EXPECTED_REQUESTS = 1.0  # fewer expected canary requests in a window: "no values found" (§9.1)
 Segment = tuple[float, float, int]  # (from, to, canary weight %), seconds after P0
 
@@ -265,14 +264,6 @@ def crash_loop(tl: Timeline, detection: Span) -> CrashLoop:
     return CrashLoop(tl.deadline, tick, at, detection.shift(at))
 
 
-def metric_window(metric: MetricSpec) -> float:
-    """The metric's window in seconds ("1m" when unset, as for builtin and inline metrics)."""
-    try:
-        return parse_go_duration(metric.interval or DEFAULT_METRIC_INTERVAL)
-    except ValueError:
-        return 60.0
-
-
 def success_rate_minimum(spec: CanarySpec) -> tuple[float | None, float]:
     """(minimum %, window) of the builtin request-success-rate check; minimum None when absent."""
     for metric in spec.analysis.metrics:
@@ -336,9 +327,3 @@ def promotion_weights(spec: CanarySpec, weights: tuple[int, ...]) -> tuple[int, 
         return (0,)
     last = weights[-1] if weights else 0
     return tuple(canary for _, canary in promotion_schedule(spec.analysis, last))
-
-
-def traffic_window(spec: CanarySpec) -> float:
-    """The shortest window of the builtin metrics (where zero traffic means "no values found")."""
-    windows = [metric_window(m) for m in spec.analysis.metrics if m.name in BUILTIN]
-    return min(windows, default=60.0)

@@ -13,10 +13,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from harness.errors import ProcessError
-from harness.model import WORKLOAD_HEADER
 from harness.processes.ports import free_port, is_port_free, wait_listening, wait_port_free
 from harness.processes.procs import ProcessGroup
 from harness.providers.traefik.router_client import RouterClient, RouterProcess, start_router
+from harness.providers.traefik.router_config import WORKLOAD_HEADER
 
 PRIMARY = "test-podinfo-primary-80@kubernetescrd"
 CANARY = "test-podinfo-canary-80@kubernetescrd"

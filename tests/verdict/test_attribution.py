@@ -6,11 +6,18 @@ from dataclasses import replace
 
 import pytest
 
-from harness.controllers.flagger.model import CanaryStatus, Phase
+from harness.controllers.flagger.model import CanaryStatus, MetricResult, Phase
 from harness.model import LoadBucket, Mark, StatusSample
+from harness.scenario.model import Expectations
+from harness.scenario.policy import Policy
+from harness.verdict.attribution import canary_load
 from harness.verdict.evidence import Evidence
 from harness.verdict.fault_effect import FaultExpectation
+from harness.verdict.judge import evaluate
+from harness.verdict.measure import window_tally
 from harness.verdict.reach import fault_reached
+
+from .timeline import Story
 
 STABLE, CANARY = "1.0.0", "1.1.0"
 RUNTIME_ERRORS = FaultExpectation(error_fraction=1.0, from_start=False)
@@ -57,3 +64,43 @@ class TestFaultAfterPromotion:
         """Local runs use the router's header; kubernetes runs say the split is an estimate."""
         assert "router's header" in fault_reached(promoted_run(recorded=True), 0.0, None)[1]
         assert "estimated" in fault_reached(promoted_run(recorded=False), 0.0, None)[1]
+
+
+class TestLowSamplesCountTheMetricWindow:
+    """The warning counts what the query's window holds, not one analysis interval (issue 16, defect 4)."""
+
+    def story(self) -> Story:
+        """Interval 30 s, metric window 1m, 1 canary request per 30 s at 10 %: 2 per window."""
+        s = Story()
+        s.mark("stage", "baseline")
+        s.tick(Phase.INITIALIZED)
+        s.traffic(120, 0, per_bucket=10, bucket=30.0)
+        s.mark("trigger")
+        s.tick(Phase.PROGRESSING, 0)
+        s.traffic(30, 0, per_bucket=10, bucket=30.0)
+        s.tick(Phase.PROGRESSING, 10)
+        for _ in range(4):
+            s.traffic(30, 10, per_bucket=10, bucket=30.0)
+            s.tick(Phase.PROGRESSING, 10)
+        return s
+
+    def test_a_thirty_second_interval_with_a_one_minute_window_sees_two_requests(self):
+        """Checks at 1:30 and later see 2 requests (was: 1 per 30 s interval); the first still holds 0 %."""
+        s = self.story()
+        checks = tuple(
+            MetricResult(at, "request-success-rate", "q", 100.0, True) for at in (180.0, 210.0, 240.0, 270.0)
+        )
+        evidence = replace(s.evidence(checks=checks), interval_seconds=30.0, metric_window_seconds=60.0)
+        warnings = evaluate(Expectations("promoted"), Policy(min_samples_per_interval=5), evidence).warnings
+        assert warnings[0] == (
+            "check at 1:00 after the trigger (canary weight 10%): 1 canary requests in its 1m metric window"
+            " < 5 minimum — no sample, no signal"
+        )
+        assert all("2 canary requests in its 1m metric window" in w for w in warnings[1:])
+        assert len(warnings) == 4
+
+    def test_the_report_table_counts_the_same_windows(self):
+        """``interval_samples`` and the warnings share one count (``measure.window_tally``)."""
+        s = self.story()
+        served = canary_load(s.load, s.samples, CANARY, trigger=120.0)
+        assert window_tally(served, 210.0 - 60.0, 210.0) == (2.0, 0.0)

@@ -30,9 +30,9 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pydantic import ValidationError
 from yarl import URL
 
-from harness.model import WORKLOAD_HEADER
 from harness.providers.traefik.router_config import (
     SIDES,
+    WORKLOAD_HEADER,
     ConfigUpdate,
     RouterConfig,
     Side,
