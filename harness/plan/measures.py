@@ -7,6 +7,7 @@ from typing import Literal
 
 from harness.plan.model import Plan, Timeline
 from harness.plan.timeline import Run, walk, weight_seconds
+from harness.verdict.path import show_path
 
 PhaseName = Literal["Progressing", "Promoting", "Finalising"]
 Onset = (
@@ -55,6 +56,12 @@ def _measures_for(plan: Plan, onset: Onset, detection: float, visible: bool, bad
     end = math.inf if run.decided_tick is None else run.decided_tick * tl.interval
     bad = bad_share * rps / 100 * weight_seconds(run.segments, onset_at, end)
     out: Predicted = {"max_canary_weight": float(run.max_weight), "max_failed_requests": bad}
+    out["weights_walked"] = show_path(walked(run))
+    out["failed_checks_path"] = show_path(tuple(range(run.failed_checks + 1)))
+    if run.first_failing_tick is not None:
+        out["first_failed_check_within"] = (
+            run.first_failing_tick * tl.interval + detection - onset_from_trigger
+        )
     if run.outcome != "undecided":
         out["outcome"] = run.outcome
     if math.isfinite(end):
@@ -97,3 +104,12 @@ def phase_entered_at(tl: Timeline, phase: PhaseName) -> float:
     if healthy.outcome != "promoted" or healthy.decided_tick is None:
         return math.inf
     return (healthy.decided_tick - 1) * tl.interval  # Finalising: the tick before Succeeded
+
+
+def walked(run: Run) -> tuple[int, ...]:
+    """The distinct canary weights > 0 of a walk, in order."""
+    weights: list[int] = []
+    for _, _, weight in run.segments:
+        if weight > 0 and (not weights or weights[-1] != weight):
+            weights.append(weight)
+    return tuple(weights)

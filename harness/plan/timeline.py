@@ -41,6 +41,7 @@ class Run:
     first_failing_tick: int | None
     weight_at_decision: int  # weight in effect on the deciding tick (before a rollback resets it)
     segments: tuple[Segment, ...]
+    failed_checks: int = 0  # failedChecks when the run was decided
 
     def requests(self, rps: float, start: float = -math.inf, end: float = math.inf) -> float:
         """Canary requests served in [start, end)."""
@@ -97,7 +98,7 @@ def walk(tl: Timeline, onset: float | None = None, *, strict: bool = False) -> R
         if failed >= tl.threshold:
             weight = track.weight
             track.set(at, 0)
-            return Run("rolled-back", tick, None, first_failing, weight, track.closed(at))
+            return Run("rolled-back", tick, None, first_failing, weight, track.closed(at), failed)
         if _check_fails(tl, track, at, onset, strict):
             failed += 1
             first_failing = tick if first_failing is None else first_failing
@@ -109,13 +110,13 @@ def walk(tl: Timeline, onset: float | None = None, *, strict: bool = False) -> R
         break
     promote_tick, weight = tick, track.weight
     if not tl.promotion_weights:  # stepWeightPromotion with the canary at 0: stuck Promoting (PR #1692)
-        return Run("undecided", None, promote_tick, first_failing, weight, track.closed(math.inf))
+        return Run("undecided", None, promote_tick, first_failing, weight, track.closed(math.inf), failed)
     tick += tl.promotion_ticks
     for promotion_weight in tl.promotion_weights:
         tick += 1
         track.set(tick * interval, promotion_weight)
     tick += 1
-    return Run("promoted", tick, promote_tick, first_failing, weight, track.closed(tick * interval))
+    return Run("promoted", tick, promote_tick, first_failing, weight, track.closed(tick * interval), failed)
 
 
 def _check_fails(tl: Timeline, track: _Track, at: float, onset: float | None, strict: bool) -> bool:

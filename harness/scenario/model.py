@@ -126,6 +126,17 @@ class Expectations:
     recovery_within_seconds: float | None = None
     primary_untouched: bool = True
     rollback_cause: RollbackCause | None = None
+    path: PathExpectations = field(default_factory=lambda: PathExpectations())
+
+
+@dataclass(frozen=True)
+class PathExpectations:
+    """The controller's path, asserted instead of checked by hand (``harness.verdict_path``)."""
+
+    weights_walked: tuple[int, ...] | None = None  # distinct canary weights > 0, in order
+    first_failed_check_within_seconds: float | None = None  # fault onset → first failedChecks > 0
+    failed_checks_path: tuple[int, ...] | None = None  # distinct failedChecks values up to the decision
+    events_include: tuple[str, ...] = ()  # texts each found in some Flagger event after the trigger
 
 
 @dataclass(frozen=True)

@@ -30,11 +30,19 @@ from harness.verdict.measure import (
     terminal,
     trigger_time,
 )
+from harness.verdict.path import path_measures
 from harness.verdict.reach import fault_reached
 from harness.verdict.samples import low_sample_checks
 
 FAULT_DEPENDENT = frozenset(
-    {"outcome", "abort_within", "recovery_within", "rollback_cause", "progress_deadline"}
+    {
+        "outcome",
+        "abort_within",
+        "recovery_within",
+        "rollback_cause",
+        "progress_deadline",
+        "first_failed_check_within",
+    }
 )
 
 
@@ -129,6 +137,9 @@ def _measures(
         measures.append(_progress_deadline(ev, trigger, end))
     if expect.rollback_cause is not None:
         measures.append(_rollback_cause(expect, ev, cause))
+    measures += path_measures(
+        expect.path, ev.samples, ev.events, trigger=trigger, onset=_onset(ev, trigger), complete=ev.complete
+    )
     return measures
 
 
