@@ -104,3 +104,27 @@ class TestLowSamplesCountTheMetricWindow:
         s = self.story()
         served = canary_load(s.load, s.samples, CANARY, trigger=120.0)
         assert window_tally(served, 210.0 - 60.0, 210.0) == (2.0, 0.0)
+
+
+class TestTimelineEstimate:
+    """Without the router's header (kubernetes) the split after promotion follows the router weights."""
+
+    def test_a_faulty_revision_shares_its_bad_requests_pro_rata(self):
+        """The promoted primary runs the faulty revision too: half of a 50/50 bucket's failures."""
+        load = [bucket(545, CANARY, 20, 20, ""), bucket(545, STABLE, 0, 0, "")]
+        samples = [StatusSample(540, CanaryStatus(Phase.PROMOTING, 50), (50, 50))]
+        served = canary_load(load, samples, CANARY, trigger=0.0, fault_in_revision=True)
+        assert [(b.requests, b.bad) for b in served] == [(10, 10)]
+
+    def test_a_run_time_fault_sends_the_bad_requests_to_the_canary_first(self):
+        """Only the canary's pods got the fault: its 10 requests are the 10 failures, not 5 of them."""
+        load = [bucket(545, CANARY, 10, 10, ""), bucket(545, CANARY, 10, 0, "")]
+        samples = [StatusSample(540, CanaryStatus(Phase.PROMOTING, 50), (50, 50))]
+        served = canary_load(load, samples, CANARY, trigger=0.0)
+        assert [(b.requests, b.bad) for b in served] == [(10, 10)]
+
+    def test_before_promotion_every_canary_version_request_is_the_canary_s(self):
+        """While Progressing the primary still runs the stable revision."""
+        load = [bucket(65, CANARY, 2, 1, "")]
+        samples = [StatusSample(60, CanaryStatus(Phase.PROGRESSING, 10), (90, 10))]
+        assert canary_load(load, samples, CANARY, trigger=0.0) == load
