@@ -53,6 +53,7 @@ class LoadBucket:
     latency_p99_ms: float
     latency_max_ms: float
     hurt_users: tuple[str, ...] = ()  # synthetic user ids that got a bad answer in this bucket
+    workload: str = ""  # "primary" | "canary" that served the requests; "" = not recorded
 
 
 @dataclass(frozen=True)

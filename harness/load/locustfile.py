@@ -1,7 +1,8 @@
 """The locustfile of the load generator. Imported ONLY by the Locust child (``python -m locust -f``).
 
 Reads its ``ChildConfig`` from the JSON file named by ``$CANARY_LOADGEN_CONFIG``. Every process that runs
-users (``local`` or ``worker``) aggregates its requests per bucket, version and status and appends JSON
+users (``local`` or ``worker``) aggregates its requests per bucket, version, status and serving workload
+(the local router's ``WORKLOAD_HEADER``) and appends JSON
 lines to ``<out>/load-<role><index>.jsonl`` at every bucket boundary, then once more on quit after
 draining in-flight requests (see ``harness.load.model`` for the format).
 """
@@ -36,6 +37,7 @@ from harness.load.model import (
     summarize,
 )
 from harness.model import NO_VERSION
+from harness.providers.traefik.router_config import SIDES, WORKLOAD_HEADER
 
 CONFIG = ChildConfig.from_json(Path(os.environ[CONFIG_ENV]).read_text())
 ROLE = os.environ.get(ROLE_ENV, "local")
@@ -59,10 +61,12 @@ class _Aggregator:
         self.inflight = 0
         self.stopping = False
         self.final = False
-        self._buckets: dict[tuple[float, str, int], _Acc] = {}
+        self._buckets: dict[tuple[float, str, int, str], _Acc] = {}
 
-    def record(self, version: str, status: int, latency_ms: float, bad: bool, user_id: str) -> None:
-        key = (bucket_start(time.time(), self.length), version, status)
+    def record(
+        self, version: str, status: int, latency_ms: float, bad: bool, user_id: str, workload: str = ""
+    ) -> None:
+        key = (bucket_start(time.time(), self.length), version, status, workload)
         acc = self._buckets.setdefault(key, _Acc())
         acc.latencies.append(latency_ms)
         if bad:
@@ -77,8 +81,10 @@ class _Aggregator:
         lines = []
         for key in done:
             acc = self._buckets.pop(key)
-            start, version, status = key
-            record = summarize(start, self.length, version, status, acc.latencies, acc.bad, acc.hurt)
+            start, version, status, workload = key
+            record = summarize(
+                start, self.length, version, status, acc.latencies, acc.bad, acc.hurt, workload
+            )
             lines.append(encode_record(record))
         lines.append(encode_record(Watermark(through, final)))
         with self.path.open("a", encoding="utf-8") as out:
@@ -196,9 +202,11 @@ class SyntheticUser(FastHttpUser):
                 status = int(response.status_code or 0)
                 headers = getattr(response, "headers", None) or {}
                 version = (headers.get(VERSION_HEADER) if status else None) or NO_VERSION
+                served_by = (headers.get(WORKLOAD_HEADER) if status else None) or ""
+                workload = served_by if served_by in SIDES else ""
                 valid = not (200 <= status < 300 and route.validate_checksum) or _valid_body(response.content)
                 bad = is_bad(status, valid)
-                AGGREGATOR.record(version, status, latency_ms, bad, self.user_id)
+                AGGREGATOR.record(version, status, latency_ms, bad, self.user_id, workload)
                 if bad:
                     response.failure(f"bad answer: status {status}, valid body {valid}")
                 else:

@@ -5,16 +5,19 @@ to the bucket of ``bucket_seconds`` real seconds (aligned on the epoch, so bucke
 line up) in which they *completed*. Lines are either a bucket record
 
     {"k": "b", "s": <epoch start>, "l": length, "v": version, "c": status, "n": requests, "bad": n,
-     "p50": ms, "p95": ms, "p99": ms, "max": ms, "h": [[bin, count], ...], "u": ["u0003", ...]}
+     "p50": ms, "p95": ms, "p99": ms, "max": ms, "h": [[bin, count], ...], "u": ["u0003", ...],
+     "wl": "canary"}
+
+``wl`` is the workload that served the requests (the router's ``WORKLOAD_HEADER``; "" when absent).
 
 or a watermark ``{"k": "w", "t": <epoch s>, "final": bool}``: the writer promises no more records for
 buckets starting before ``t`` (``final``: no more records at all).
 
-Merging the records of one (start, version, status) from several processes is exact for requests, bad
-and hurt users. Percentiles come from the summed latency histogram: bins are log-spaced with ratio
-``HIST_RATIO`` = 1.05 and each bin is represented by its geometric centre, so a merged percentile is
-within ±2.5 % of the exact nearest-rank value (for latencies ≥ ``HIST_MIN_MS``). A key seen by a single
-record keeps that child's exact percentiles.
+Merging the records of one (start, version, status, workload) from several processes is exact for
+requests, bad and hurt users. Percentiles come from the summed latency histogram: bins are log-spaced
+with ratio ``HIST_RATIO`` = 1.05 and each bin is represented by its geometric centre, so a merged
+percentile is within ±2.5 % of the exact nearest-rank value (for latencies ≥ ``HIST_MIN_MS``). A key
+seen by a single record keeps that child's exact percentiles.
 """
 
 from __future__ import annotations
@@ -117,10 +120,11 @@ class BucketRecord:
     max: float
     hist: tuple[tuple[int, int], ...] = ()
     hurt: tuple[str, ...] = ()
+    workload: str = ""
 
     @property
-    def key(self) -> tuple[float, str, int]:
-        return (self.start, self.version, self.status)
+    def key(self) -> tuple[float, str, int, str]:
+        return (self.start, self.version, self.status, self.workload)
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,7 @@ def summarize(
     latencies_ms: Iterable[float],
     bad: int,
     hurt: Iterable[str],
+    workload: str = "",
 ) -> BucketRecord:
     """One process's exact record of a bucket, with its histogram for later merging."""
     ordered = sorted(latencies_ms)
@@ -198,6 +203,7 @@ def summarize(
         max=ordered[-1] if ordered else 0.0,
         hist=tuple(sorted(counts.items())),
         hurt=tuple(sorted(set(hurt))),
+        workload=workload,
     )
 
 
@@ -233,7 +239,7 @@ def encode_record(record: Record) -> str:
     return json.dumps(
         {"k": "b", "s": r.start, "l": r.length, "v": r.version, "c": r.status, "n": r.requests,
          "bad": r.bad, "p50": r.p50, "p95": r.p95, "p99": r.p99, "max": r.max,
-         "h": [list(pair) for pair in r.hist], "u": list(r.hurt)}
+         "h": [list(pair) for pair in r.hist], "u": list(r.hurt), "wl": r.workload}
     )  # fmt: skip
 
 
@@ -248,6 +254,7 @@ def parse_line(line: str) -> Record | None:
             status=int(raw["c"]), requests=int(raw["n"]), bad=int(raw["bad"]), p50=float(raw["p50"]),
             p95=float(raw["p95"]), p99=float(raw["p99"]), max=float(raw["max"]),
             hist=tuple((int(i), int(c)) for i, c in raw["h"]), hurt=tuple(str(u) for u in raw["u"]),
+            workload=str(raw.get("wl") or ""),
         )  # fmt: skip
     except (ValueError, KeyError, TypeError):
         return None
@@ -264,7 +271,7 @@ class BucketMerger:
     """Gathers records from named sources and releases merged buckets once every source is past them."""
 
     sources: tuple[str, ...]
-    _pending: dict[tuple[float, str, int], list[BucketRecord]] = field(default_factory=dict)
+    _pending: dict[tuple[float, str, int, str], list[BucketRecord]] = field(default_factory=dict)
     _marks: dict[str, Watermark] = field(default_factory=dict)
     requests_seen: int = 0
 
@@ -308,4 +315,5 @@ def to_load_bucket(
         latency_p99_ms=record.p99,
         latency_max_ms=record.max,
         hurt_users=record.hurt,
+        workload=record.workload,
     )

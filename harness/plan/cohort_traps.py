@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 from harness.controllers.flagger.gateway_api import exposure_problems, flagger_httproute
 from harness.controllers.flagger.model import CanarySpec
+from harness.controllers.flagger.queries import metric_window
 from harness.plan.model import Trap
-from harness.plan.timeline import metric_window
 from harness.providers.linkerd.httproute import Request, RouteError
 from harness.scenario.cohorts import cohort_reaches_canary, cohort_sizes
 from harness.scenario.model import Cohort, LoadProfile

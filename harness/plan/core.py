@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, replace
 
 from harness.controllers.flagger.model import CanarySpec
-from harness.controllers.flagger.queries import MetricTemplate
+from harness.controllers.flagger.queries import MetricTemplate, traffic_window
 from harness.plan.model import (
     DEFAULT_DEPLOYMENT_DEADLINE,
     DEFAULT_SCRAPE_INTERVAL,
@@ -30,7 +30,6 @@ from harness.plan.timeline import (
     random_onset,
     schedule,
     strategy_of,
-    traffic_window,
     walk,
     weight_seconds,
 )
@@ -199,6 +198,7 @@ def build_timeline(spec: CanarySpec, params: Params, *, always_fail: bool = Fals
         check_delay=delta,
         checks_always_fail=always_fail,
         zero_traffic_fails=any(m.name in BUILTIN for m in spec.analysis.metrics),
+        success_rate_checked=any(m.name == "request-success-rate" for m in spec.analysis.metrics),
         window=traffic_window(spec),
         rps=params.rps,
         error_rate=error_rate,

@@ -52,6 +52,7 @@ class Timeline:
     check_delay: float  # δ: fault onset → first check that can see it (inf: never)
     checks_always_fail: bool  # a trap makes every analysis check fail, healthy or not
     zero_traffic_fails: bool  # builtin metrics: a window without canary requests is "no values found"
+    success_rate_checked: bool  # builtin request-success-rate: an all-5xx canary is "no values found"
     window: float  # metric window W (seconds) of the traffic metrics
     rps: float
     error_rate: float  # share of canary requests a fault breaks

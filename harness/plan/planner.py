@@ -48,6 +48,7 @@ from harness.plan.model import (
 )
 from harness.plan.timeline import Run, success_rate_minimum, weight_seconds
 from harness.scenario.policy import DEFAULT_POLICY, Policy
+from harness.verdict.measure import window_counts
 
 __all__ = ["Onset", "Plan", "plan", "plan_to_json", "predicted_measures"]
 
@@ -244,12 +245,12 @@ def _blind(core: Core) -> BlindWindow | None:
 
 def _samples(core: Core, policy: Policy) -> tuple[SampleCheck, ...]:
     tl, run = core.timeline, core.nominal
-    checks = []
-    for j, weight in enumerate(tl.weights, start=1):
-        at = tl.start_at + j * tl.interval
-        samples = tl.rps / 100 * weight_seconds(run.segments, at - tl.window, at)
-        checks.append(SampleCheck(weight, at, samples, samples < policy.min_samples_per_interval))
-    return tuple(checks)
+    ticks = [(tl.start_at + j * tl.interval, weight) for j, weight in enumerate(tl.weights, start=1)]
+    counts = window_counts(
+        ticks, tl.window, lambda start, end: tl.rps / 100 * weight_seconds(run.segments, start, end)
+    )
+    minimum = policy.min_samples_per_interval
+    return tuple(SampleCheck(weight, at, count, count < minimum) for at, weight, count in counts)
 
 
 def _computed_traps(core: Core, policy: Policy, samples: Sequence[SampleCheck]) -> tuple[Trap, ...]:

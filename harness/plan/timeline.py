@@ -8,7 +8,10 @@ promotes. Promoting waits ``promotion_ticks`` for the primary, shifts traffic ba
 per ``stepWeightPromotion`` step), and the tick after Finalising is Succeeded.
 
 A check fails when the fault is visible (``t ≥ onset + δ``), when a trap makes every check fail, or
-when builtin metrics see no canary request in their window ("no values found", §9.1).
+when builtin metrics see no canary request in their window ("no values found", §9.1: no weight, or
+fewer than one expected request at ``rps``). A canary whose
+every request fails from its first one has no non-5xx series at all, so request-success-rate's
+numerator is empty and every check after the onset is "no values found" whatever δ is (§4.2, §9.1).
 """
 
 from __future__ import annotations
@@ -18,13 +21,13 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from harness.controllers.flagger.gofmt import parse_go_duration
-from harness.controllers.flagger.model import CanarySpec, MetricSpec
-from harness.controllers.flagger.queries import DEFAULT_METRIC_INTERVAL
+from harness.controllers.flagger.model import CanarySpec
+from harness.controllers.flagger.queries import BUILTIN_METRICS, metric_window
 from harness.controllers.flagger.weights import promotion_schedule, weight_schedule
 from harness.plan.model import CrashLoop, Outcome, Span, Strategy, Timeline
 
-BUILTIN = ("request-success-rate", "request-duration")
+BUILTIN = BUILTIN_METRICS
+MIN_EXPECTED_REQUESTS = 1.0  # fewer expected canary requests in a window: "no values found" (§9.1)
 Segment = tuple[float, float, int]  # (from, to, canary weight %), seconds after P0
 
 
@@ -38,6 +41,7 @@ class Run:
     first_failing_tick: int | None
     weight_at_decision: int  # weight in effect on the deciding tick (before a rollback resets it)
     segments: tuple[Segment, ...]
+    failed_checks: int = 0  # failedChecks when the run was decided
 
     def requests(self, rps: float, start: float = -math.inf, end: float = math.inf) -> float:
         """Canary requests served in [start, end)."""
@@ -94,7 +98,7 @@ def walk(tl: Timeline, onset: float | None = None, *, strict: bool = False) -> R
         if failed >= tl.threshold:
             weight = track.weight
             track.set(at, 0)
-            return Run("rolled-back", tick, None, first_failing, weight, track.closed(at))
+            return Run("rolled-back", tick, None, first_failing, weight, track.closed(at), failed)
         if _check_fails(tl, track, at, onset, strict):
             failed += 1
             first_failing = tick if first_failing is None else first_failing
@@ -106,13 +110,13 @@ def walk(tl: Timeline, onset: float | None = None, *, strict: bool = False) -> R
         break
     promote_tick, weight = tick, track.weight
     if not tl.promotion_weights:  # stepWeightPromotion with the canary at 0: stuck Promoting (PR #1692)
-        return Run("undecided", None, promote_tick, first_failing, weight, track.closed(math.inf))
+        return Run("undecided", None, promote_tick, first_failing, weight, track.closed(math.inf), failed)
     tick += tl.promotion_ticks
     for promotion_weight in tl.promotion_weights:
         tick += 1
         track.set(tick * interval, promotion_weight)
     tick += 1
-    return Run("promoted", tick, promote_tick, first_failing, weight, track.closed(tick * interval))
+    return Run("promoted", tick, promote_tick, first_failing, weight, track.closed(tick * interval), failed)
 
 
 def _check_fails(tl: Timeline, track: _Track, at: float, onset: float | None, strict: bool) -> bool:
@@ -121,7 +125,20 @@ def _check_fails(tl: Timeline, track: _Track, at: float, onset: float | None, st
     visible = onset is not None and math.isfinite(tl.check_delay) and at >= onset + tl.check_delay
     if visible and (not strict or at > (onset or 0.0)):
         return True
-    return tl.zero_traffic_fails and (tl.rps <= 0 or not _traffic_since(track, at - tl.window, at))
+    if _no_success_series(tl, track, at, onset):
+        return True
+    if not tl.zero_traffic_fails:
+        return False
+    if tl.rps <= 0 or not _traffic_since(track, at - tl.window, at):
+        return True
+    return tl.rps / 100 * weight_seconds(track.closed(at), at - tl.window, at) < MIN_EXPECTED_REQUESTS
+
+
+def _no_success_series(tl: Timeline, track: _Track, at: float, onset: float | None) -> bool:
+    """All-5xx canary that never served a healthy request: success rate has no values (§4.2)."""
+    if onset is None or tl.error_rate < 1 or not tl.success_rate_checked or at <= onset:
+        return False
+    return not _traffic_since(track, -math.inf, onset)
 
 
 def _traffic_since(track: _Track, start: float, end: float) -> bool:
@@ -248,14 +265,6 @@ def crash_loop(tl: Timeline, detection: Span) -> CrashLoop:
     return CrashLoop(tl.deadline, tick, at, detection.shift(at))
 
 
-def metric_window(metric: MetricSpec) -> float:
-    """The metric's window in seconds ("1m" when unset, as for builtin and inline metrics)."""
-    try:
-        return parse_go_duration(metric.interval or DEFAULT_METRIC_INTERVAL)
-    except ValueError:
-        return 60.0
-
-
 def success_rate_minimum(spec: CanarySpec) -> tuple[float | None, float]:
     """(minimum %, window) of the builtin request-success-rate check; minimum None when absent."""
     for metric in spec.analysis.metrics:
@@ -319,9 +328,3 @@ def promotion_weights(spec: CanarySpec, weights: tuple[int, ...]) -> tuple[int, 
         return (0,)
     last = weights[-1] if weights else 0
     return tuple(canary for _, canary in promotion_schedule(spec.analysis, last))
-
-
-def traffic_window(spec: CanarySpec) -> float:
-    """The shortest window of the builtin metrics (where zero traffic means "no values found")."""
-    windows = [metric_window(m) for m in spec.analysis.metrics if m.name in BUILTIN]
-    return min(windows, default=60.0)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from harness.durations import DurationError, format_duration, parse_duration
 from harness.model import NO_VERSION, Measure
 from harness.report.journal import RunRecord
+from harness.verdict.attribution import canary_load
+from harness.verdict.measure import window_tally
 
 MIN_CANARY_REQUESTS = 10  # below this many canary requests in a check window: "no sample, no signal"
 
@@ -83,7 +85,8 @@ def metric_window(record: RunRecord) -> float:
 
 
 def interval_samples(record: RunRecord) -> tuple[IntervalSample, ...]:
-    """Per analysis tick (distinct check times): canary requests inside the tick's metric window."""
+    """Per analysis tick (distinct check times): the canary workload's requests in the tick's metric window
+    (counted as the verdict's low-sample warnings count them)."""
     canary = canary_version(record)
     window = metric_window(record)
     failed: dict[float, list[str]] = defaultdict(list)
@@ -91,14 +94,11 @@ def interval_samples(record: RunRecord) -> tuple[IntervalSample, ...]:
         failed.setdefault(check.at, [])
         if not check.passed:
             failed[check.at].append(check.metric)
+    trigger = min((m.at for m in record.marks if m.kind == "trigger"), default=None)
+    served = canary_load(record.load, record.samples, canary, trigger=trigger) if canary else []
     samples = []
     for at in sorted(failed):
-        requests = bad = 0.0
-        for bucket in record.load:
-            share = _overlap(bucket.start, bucket.duration, at - window, at)
-            if share and bucket.version == canary:
-                requests += bucket.requests * share
-                bad += bucket.bad * share
+        requests, bad = window_tally(served, at - window, at)
         samples.append(IntervalSample(at, window, round(requests), round(bad), tuple(failed[at])))
     return tuple(samples)
 
@@ -144,11 +144,3 @@ def format_value(value: float | str | None, unit: str = "") -> str:
 
 def failed_measures(measures: tuple[Measure, ...]) -> tuple[Measure, ...]:
     return tuple(m for m in measures if m.passed is False)
-
-
-def _overlap(start: float, duration: float, low: float, high: float) -> float:
-    """Fraction of [start, start + duration) inside (low, high]."""
-    if duration <= 0:
-        return 1.0 if low < start <= high else 0.0
-    inside = min(start + duration, high) - max(start, low)
-    return max(0.0, inside) / duration

@@ -23,6 +23,7 @@ from harness.errors import (
     ReportError,
 )
 from harness.model import Decision, Ingress, decisions_exit_code
+from harness.plan.measures import Predicted
 from harness.plan.predict import plan_for, with_predictions
 from harness.plan.schedule import LOCAL_STARTUP, Schedule, ScheduleEntry, StartupEstimate, make_schedule
 from harness.plan.schedule import entry_to_json as schedule_entry_json
@@ -225,7 +226,8 @@ def _run_once(
     entry: ScheduleEntry | None = None,
 ) -> tuple[RunRecord, RunOutcome]:
     run_dir.mkdir(parents=True, exist_ok=True)
-    planned, predicted = plan_for(scenario)  # the plan comes first; the report shows predicted vs measured
+    # the plan comes first; the report shows predicted vs measured
+    planned, predicted = plan_for(scenario, time_scale=options.time_scale)
     header = _header(scenario, options, run_dir, planned)
     if entry is not None:
         header = replace(header, schedule=schedule_entry_json(entry))
@@ -282,9 +284,7 @@ def _header(
     )
 
 
-def _record(
-    header: RunRecord, scenario: Scenario, outcome: RunOutcome, predicted: dict[str, float]
-) -> RunRecord:
+def _record(header: RunRecord, scenario: Scenario, outcome: RunOutcome, predicted: Predicted) -> RunRecord:
     t = outcome.recorder.timeline
     evidence = evidence_for(
         scenario,

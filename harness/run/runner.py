@@ -82,6 +82,7 @@ class ScenarioRun:
         self._fault_state = "off"  # off → on → cleared
         self._fault_on_at = 0.0
         self._last_sample: StatusSample | None = None
+        self._phases_since_trigger: dict[Phase, float] = {}  # phase → first sample time after the trigger
 
     # lifecycle -----------------------------------------------------------------------------------
 
@@ -220,6 +221,9 @@ class ScenarioRun:
         if observation.samples:
             self._last_sample = observation.samples[-1]
         if trigger_at is not None:
+            for sample in observation.samples:
+                if sample.at >= trigger_at:
+                    self._phases_since_trigger.setdefault(sample.status.phase, sample.at)
             self._drive_fault(trigger_at)
         self._show(load)
 
@@ -248,6 +252,11 @@ class ScenarioRun:
         if at.at_weight is not None:
             weight = self._last_sample.status.canary_weight if self._last_sample else 0
             return weight >= at.at_weight
+        if at.phase is not None:  # the first status of that phase after the trigger, even if brief
+            return Phase(at.phase) in self._phases_since_trigger
+        if at.after_detection is not None:  # detection = the first Progressing status after the trigger
+            detected = self._phases_since_trigger.get(Phase.PROGRESSING)
+            return detected is not None and now >= detected + at.after_detection
         return now >= trigger_at + (at.after_seconds or 0.0)
 
     # listeners -----------------------------------------------------------------------------------

@@ -20,12 +20,22 @@ from harness.model import ScenarioId
 from harness.providers.registry import PROVIDERS
 from harness.scenario.canary import read_canary
 from harness.scenario.fields import Fields, any_text, choice, duration, integer, text
-from harness.scenario.model import REQUIREMENTS, FaultPlan, FaultTrigger, Requirement, RevisionSpec, Scenario
+from harness.scenario.model import (
+    FAULT_PHASES,
+    REQUIREMENTS,
+    FaultPhase,
+    FaultPlan,
+    FaultTrigger,
+    Requirement,
+    RevisionSpec,
+    Scenario,
+)
 from harness.scenario.policy import DEFAULT_POLICY, Policy, find_policy, load_policy, read_policy
 from harness.scenario.sections import read_expectations, read_load, read_timing
 from harness.scenario.yamlloc import FieldPath, join_path, load_located, render_path
 
 ID_PATTERN = r"[a-z0-9][a-z0-9-]*"
+TRIGGER_KEYS = ("after_seconds", "at_weight", "phase", "after_detection")
 
 TOP_KEYS = (
     "id",
@@ -218,12 +228,18 @@ def _read_trigger(reader: Fields) -> FaultTrigger:
     at: FieldPath = ("fault", "at")
     if not reader.present(at):
         return FaultTrigger()
-    if reader.mapping(at, ("after_seconds", "at_weight")) is None:
+    if reader.mapping(at, TRIGGER_KEYS) is None:
         return FaultTrigger()
-    has_after, has_weight = reader.present((*at, "after_seconds")), reader.present((*at, "at_weight"))
-    if has_after == has_weight:
-        reader.add(at, "exactly one of after_seconds or at_weight", "both" if has_after else "neither")
+    given = [key for key in TRIGGER_KEYS if reader.present((*at, key))]
+    if len(given) != 1:
+        found = "neither" if not given else "both " + " and ".join(given)
+        reader.add(at, "exactly one of " + ", ".join(TRIGGER_KEYS), found)
         return FaultTrigger()
-    if has_weight:
+    if given == ["at_weight"]:
         return FaultTrigger(None, reader.get((*at, "at_weight"), integer(1, 100), 1))
+    if given == ["phase"]:
+        phase = reader.get((*at, "phase"), choice(FAULT_PHASES), "Promoting")
+        return FaultTrigger(None, phase=cast(FaultPhase, phase))
+    if given == ["after_detection"]:
+        return FaultTrigger(None, after_detection=reader.get((*at, "after_detection"), duration(), 0.0))
     return FaultTrigger(reader.get((*at, "after_seconds"), duration(), 0.0), None)

@@ -14,10 +14,12 @@ from harness.scenario.policy import Policy
 Outcome = Literal["rolled-back", "promoted"]
 RollbackCause = Literal["failed-checks", "progress-deadline", "manual-webhook"]
 Requirement = Literal["prometheus", "kubernetes"]
+FaultPhase = Literal["Progressing", "Promoting", "Finalising"]
 
 OUTCOMES: tuple[Outcome, ...] = ("rolled-back", "promoted")
 ROLLBACK_CAUSES: tuple[RollbackCause, ...] = ("failed-checks", "progress-deadline", "manual-webhook")
 REQUIREMENTS: tuple[Requirement, ...] = ("prometheus", "kubernetes")
+FAULT_PHASES: tuple[FaultPhase, ...] = ("Progressing", "Promoting", "Finalising")
 
 
 @dataclass(frozen=True)
@@ -35,10 +37,14 @@ class RevisionSpec:
 
 @dataclass(frozen=True)
 class FaultTrigger:
-    """When a run-time fault starts: ``after_seconds`` after the trigger, or at a canary weight."""
+    """When a run-time fault starts (exactly one is set): ``after_seconds`` after the trigger, at the first
+    canary weight ≥ ``at_weight``, when the Canary first shows ``phase`` after the trigger, or
+    ``after_detection`` seconds after the detection (the first Progressing status after the trigger)."""
 
     after_seconds: float | None = 0.0
     at_weight: int | None = None
+    phase: FaultPhase | None = None
+    after_detection: float | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,17 @@ class Expectations:
     recovery_within_seconds: float | None = None
     primary_untouched: bool = True
     rollback_cause: RollbackCause | None = None
+    path: PathExpectations = field(default_factory=lambda: PathExpectations())
+
+
+@dataclass(frozen=True)
+class PathExpectations:
+    """The controller's path, asserted instead of checked by hand (``harness.verdict_path``)."""
+
+    weights_walked: tuple[int, ...] | None = None  # distinct canary weights > 0, in order
+    first_failed_check_within_seconds: float | None = None  # fault onset → first failedChecks > 0
+    failed_checks_path: tuple[int, ...] | None = None  # distinct failedChecks values up to the decision
+    events_include: tuple[str, ...] = ()  # texts each found in some Flagger event after the trigger
 
 
 @dataclass(frozen=True)

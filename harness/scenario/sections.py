@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from harness.scenario.fields import Fields, boolean, choice, duration, integer, number, text
+from harness.scenario.fields import Fields, Kind, boolean, choice, duration, integer, number, text
 from harness.scenario.model import (
     OUTCOMES,
     ROLLBACK_CAUSES,
@@ -13,6 +13,7 @@ from harness.scenario.model import (
     LoadProfile,
     LoadStage,
     Outcome,
+    PathExpectations,
     RollbackCause,
     Route,
     Timing,
@@ -32,6 +33,10 @@ EXPECT_KEYS = (
     "recovery_within",
     "primary_untouched",
     "rollback_cause",
+    "weights_walked",
+    "first_failed_check_within",
+    "failed_checks_path",
+    "events_include",
 )
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 MAX_RPS = 5000.0
@@ -152,6 +157,7 @@ def read_expectations(reader: Fields, policy: Policy) -> Expectations:
         rollback_cause=cast(
             RollbackCause | None, reader.get((*at, "rollback_cause"), choice(ROLLBACK_CAUSES), None)
         ),
+        path=_read_path(reader, at),
     )
     _no_looser_than_policy(reader, expect, policy)
     if not rolled_back:
@@ -162,8 +168,36 @@ def read_expectations(reader: Fields, policy: Policy) -> Expectations:
             max_failed_fraction=expect.max_failed_fraction,
             max_users_hurt=expect.max_users_hurt,
             primary_untouched=expect.primary_untouched,
+            path=expect.path,
         )
     return expect
+
+
+def _read_path(reader: Fields, at: FieldPath) -> PathExpectations:
+    """``weights_walked``, ``first_failed_check_within``, ``failed_checks_path`` and ``events_include``."""
+    events = reader.items((*at, "events_include"))
+    return PathExpectations(
+        weights_walked=_increasing(reader, (*at, "weights_walked"), integer(1, 100)),
+        first_failed_check_within_seconds=reader.get(
+            (*at, "first_failed_check_within"), duration(positive=True), None
+        ),
+        failed_checks_path=_increasing(reader, (*at, "failed_checks_path"), integer(0)),
+        events_include=tuple(
+            reader.get((*at, "events_include", index), text(), "") for index in range(len(events))
+        ),
+    )
+
+
+def _increasing(reader: Fields, at: FieldPath, kind: Kind[int]) -> tuple[int, ...] | None:
+    """A non-empty list of ``kind`` in strictly increasing order (a status path never steps back)."""
+    if not reader.present(at):
+        return None
+    values = [reader.get((*at, index), kind, None) for index in range(len(reader.items(at, non_empty=True)))]
+    for index in range(1, len(values)):
+        previous, value = values[index - 1], values[index]
+        if previous is not None and value is not None and value <= previous:
+            reader.add((*at, index), f"a value > {previous} (the list is strictly increasing)", str(value))
+    return tuple(v for v in values if v is not None)
 
 
 def _no_looser_than_policy(reader: Fields, expect: Expectations, policy: Policy) -> None:

@@ -187,7 +187,7 @@ ROLLBACK_EVENTS = (
 )
 BAD_FROM_START = (
     ScriptStep(30, Phase.PROGRESSING, 0, 0, ("New revision detected! Scaling up faulty-app.canary-chaos",)),
-    ScriptStep(90, Phase.PROGRESSING, 10, 0),
+    ScriptStep(90, Phase.PROGRESSING, 10, 0, ("Starting canary analysis for faulty-app.canary-chaos",)),
     ScriptStep(150, Phase.PROGRESSING, 10, 1),
     ScriptStep(210, Phase.PROGRESSING, 10, 2),
     ScriptStep(270, Phase.PROGRESSING, 10, 3),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.controllers.flagger.model import CanaryEvent, MetricResult
+from harness.controllers.flagger.queries import traffic_window
 from harness.model import LoadBucket, Mark, StatusSample
 from harness.scenario.model import Scenario
 from harness.verdict.fault_effect import FaultExpectation, expected_effect
@@ -27,6 +28,7 @@ class Evidence:
     complete: bool = True
     missing: tuple[str, ...] = ()  # evidence known to be missing, e.g. "load generator died"
     time_scale: float = 1.0  # emulated seconds per real second (load latencies are real milliseconds)
+    metric_window_seconds: float = 60.0  # the builtin metrics' query window (``interval`` of the metric)
 
 
 def evidence_for(scenario: Scenario, **observed: object) -> Evidence:
@@ -42,6 +44,7 @@ def evidence_for(scenario: Scenario, **observed: object) -> Evidence:
         "canary_version": scenario.revision.version,
         "fault_configured": expected_effect(scenario),
         "progress_deadline_seconds": float(scenario.canary.progress_deadline_seconds),
+        "metric_window_seconds": traffic_window(scenario.canary),
     }
     defaults.update(observed)
     return Evidence(**defaults)  # type: ignore[arg-type]

@@ -30,6 +30,7 @@ class FaultExpectation:
     """The configured fault's expected effect on canary requests while it is on."""
 
     error_fraction: float = 0.0  # share of canary requests expected bad (5xx, no answer, wrong body)
+    server_error_fraction: float = 0.0  # the 5xx part of it: what Traefik's request-success-rate sees
     added_latency_ms: float = 0.0
     latency_fraction: float = 0.0  # share of canary requests that get the added latency
     blocks_readiness: bool = False  # the canary should never (or not reliably) become ready
@@ -51,7 +52,7 @@ def expected_effect(scenario: Scenario) -> FaultExpectation | None:
 
 
 def combine(faults: Sequence[object], load: LoadProfile, *, from_start: bool) -> FaultExpectation:
-    error = latency = latency_share = 0.0
+    error = server_error = latency = latency_share = 0.0
     blocks = False
     visible = False
     kinds: list[str] = []
@@ -60,9 +61,11 @@ def combine(faults: Sequence[object], load: LoadProfile, *, from_start: bool) ->
         share = _share(fault, load)
         if isinstance(fault, HttpErrorsFault) and fault.counts_for_flagger:
             error += fault.rate * share
+            server_error += fault.rate * share
         elif isinstance(fault, SlowBurnFault):
             if fault.error_rate is not None:
                 error += (fault.error_rate.start + fault.error_rate.end) / 2 * share
+                server_error += (fault.error_rate.start + fault.error_rate.end) / 2 * share
             if fault.latency_ms is not None:
                 latency, latency_share = (
                     max(latency, (fault.latency_ms.start + fault.latency_ms.end) / 2),
@@ -85,6 +88,7 @@ def combine(faults: Sequence[object], load: LoadProfile, *, from_start: bool) ->
         visible = visible or error > 0 or latency > 0 or blocks
     return FaultExpectation(
         error_fraction=min(error, 1.0),
+        server_error_fraction=min(server_error, 1.0),
         added_latency_ms=latency,
         latency_fraction=min(latency_share, 1.0),
         blocks_readiness=blocks,

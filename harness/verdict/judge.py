@@ -24,17 +24,25 @@ from harness.verdict.evidence import Evidence, evidence_for
 from harness.verdict.measure import (
     Terminal,
     first_mark,
-    low_sample_intervals,
     max_canary_weight,
     rollback_cause,
     tally,
     terminal,
     trigger_time,
 )
+from harness.verdict.path import path_measures
 from harness.verdict.reach import fault_reached
+from harness.verdict.samples import low_sample_checks
 
 FAULT_DEPENDENT = frozenset(
-    {"outcome", "abort_within", "recovery_within", "rollback_cause", "progress_deadline"}
+    {
+        "outcome",
+        "abort_within",
+        "recovery_within",
+        "rollback_cause",
+        "progress_deadline",
+        "first_failed_check_within",
+    }
 )
 
 
@@ -59,12 +67,15 @@ def evaluate(expect: Expectations, policy: Policy, evidence: Evidence) -> Verdic
     if evidence.fault_configured is not None:
         measures.append(Measure("fault_reached_traffic", _yes_no(reach), "yes", "", None, note=reach_note))
     warnings = tuple(
-        low_sample_intervals(
+        low_sample_checks(
             evidence.load,
             evidence.samples,
-            evidence.interval_seconds,
-            policy.min_samples_per_interval,
+            evidence.checks,
+            interval=evidence.interval_seconds,
+            window=evidence.metric_window_seconds,
+            minimum=policy.min_samples_per_interval,
             canary_version=evidence.canary_version,
+            trigger=trigger,
             origin=trigger or 0.0,
         )
     )
@@ -126,6 +137,9 @@ def _measures(
         measures.append(_progress_deadline(ev, trigger, end))
     if expect.rollback_cause is not None:
         measures.append(_rollback_cause(expect, ev, cause))
+    measures += path_measures(
+        expect.path, ev.samples, ev.events, trigger=trigger, onset=_onset(ev, trigger), complete=ev.complete
+    )
     return measures
 
 

@@ -1,5 +1,5 @@
 """Figures measured from a run's timeline (pure): trigger, fault onset, terminal phase, rollback time,
-rates per load bucket, baseline, recovery, rollback cause and the low-sample check.
+rates per load bucket, baseline, recovery and rollback cause.
 
 All times are emulated seconds on the run clock. Nothing here judges; ``harness.verdict.judge`` does.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from harness.controllers.flagger.model import CanaryEvent, CanaryStatus, Phase
@@ -185,42 +185,30 @@ def guess_versions(
     return stable, (sorted(others)[0] if others else None)
 
 
-def low_sample_intervals(
-    load: Sequence[LoadBucket],
-    samples: Sequence[StatusSample],
-    interval: float,
-    minimum: int,
-    *,
-    canary_version: str | None = None,
-    origin: float = 0.0,
-) -> list[str]:
-    """One warning per check interval of the analysis in which the canary got < ``minimum`` requests.
+def window_tally(buckets: Iterable[LoadBucket], start: float, end: float) -> tuple[float, float]:
+    """(requests, bad) inside the window (start, end], each bucket counted by the share that overlaps it."""
+    requests = bad = 0.0
+    for bucket in buckets:
+        share = _overlap(bucket.start, bucket.duration, start, end)
+        requests += bucket.requests * share
+        bad += bucket.bad * share
+    return requests, bad
 
-    The analysis runs from the first sample with canary weight > 0 to the last one; it is cut into
-    ``interval``-long windows (Flagger's check windows), and the last, partial window is ignored.
-    Times are labelled relative to ``origin`` (the trigger, as on the report's charts).
+
+def _overlap(start: float, duration: float, low: float, high: float) -> float:
+    """Fraction of [start, start + duration) inside (low, high]."""
+    if duration <= 0:
+        return 1.0 if low < start <= high else 0.0
+    inside = min(start + duration, high) - max(start, low)
+    return max(0.0, inside) / duration
+
+
+def window_counts(
+    checks: Iterable[tuple[float, int]], window: float, served: Callable[[float, float], float]
+) -> list[tuple[float, int, float]]:
+    """(check time, weight, canary requests in [at − window, at)) per check: what each query sees.
+
+    ``checks`` are (check time, weight in effect before it); ``served(start, end)`` counts the canary's
+    requests in the window, predicted (the plan's samples table) or measured (the low-sample warnings).
     """
-    weighted = sorted((s for s in samples if s.status.canary_weight > 0), key=lambda s: s.at)
-    if not weighted or interval <= 0 or minimum <= 0:
-        return []
-    version = canary_version or guess_versions(load, samples)[1]
-    start, end = weighted[0].at, weighted[-1].at
-    warnings: list[str] = []
-    count = int((end - start) // interval)
-    for index in range(count):
-        lo, hi = start + index * interval, start + (index + 1) * interval
-        got = tally(within(load, lo, hi, version)).requests if version else 0
-        if got < minimum:
-            weight = max((s.status.canary_weight for s in weighted if lo <= s.at < hi), default=0)
-            warnings.append(
-                f"check interval {_clock(lo - origin)}–{_clock(hi - origin)} after the trigger "
-                f"(canary weight {weight}%): {got} canary requests "
-                f"< {minimum} minimum — no sample, no signal"
-            )
-    return warnings
-
-
-def _clock(seconds: float) -> str:
-    sign = "-" if seconds < 0 else ""
-    minutes, secs = divmod(round(abs(seconds)), 60)
-    return f"{sign}{minutes}:{secs:02d}"
+    return [(at, weight, served(at - window, at)) for at, weight in checks]

@@ -1,6 +1,7 @@
 """Did the configured fault reach canary traffic? (pure)
 
-A verdict may only be GO if the fault demonstrably hit the canary's users: the canary served requests
+A verdict may only be GO if the fault demonstrably hit the canary's users: the canary workload (not the
+canary version: after promotion the primary runs it too, ``harness.verdict.attribution``) served requests
 while the fault was on, and the observed bad rate or latency is of the order the fault configures.
 Readiness faults (crash on start-up, never ready) reach "traffic" when Flagger saw the canary not ready.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import statistics
 
 from harness.model import NO_VERSION, LoadBucket
+from harness.verdict.attribution import attribution_note, canary_load
 from harness.verdict.evidence import Evidence
 from harness.verdict.measure import Terminal, baseline_window, first_mark, tally, within
 
@@ -47,7 +49,10 @@ def fault_reached(ev: Evidence, trigger: float | None, end: Terminal | None) -> 
     if window is None:
         return False, "the fault was never switched on (no fault_on mark)"
     lo, hi = window
-    canary = within(ev.load, lo, hi, ev.canary_version) + _unattributed(ev, trigger, lo, hi)
+    served = canary_load(
+        ev.load, ev.samples, ev.canary_version, trigger=trigger, fault_in_revision=fault.from_start
+    )
+    canary = within(served, lo, hi) + _unattributed(ev, trigger, lo, hi)
     counted = tally(canary)
     if fault.blocks_readiness:
         not_ready = [e for e in ev.events if e.at >= lo and _canary_not_ready(e.message)]
@@ -71,7 +76,7 @@ def fault_reached(ev: Evidence, trigger: float | None, end: Terminal | None) -> 
         reached = rate >= REACH_RATIO * fault.error_fraction
         notes.append(
             f"canary bad rate {rate:.3f} vs configured {fault.error_fraction:.3f}"
-            f" over {counted.requests} requests"
+            f" over {counted.requests} requests ({attribution_note(ev.load)})"
         )
     if fault.added_latency_ms > 0:
         ok, note = _latency_reached(ev, canary, trigger, fault.added_latency_ms)
@@ -97,7 +102,7 @@ def _unattributed(ev: Evidence, trigger: float, lo: float, hi: float) -> list[Lo
     base_lo, base_hi = baseline_window(ev.marks, trigger)
     if any(b.bad for b in within(ev.load, base_lo, base_hi, NO_VERSION)):
         return []
-    return [b for b in within(ev.load, lo, hi, NO_VERSION) if b.bad]
+    return [b for b in within(ev.load, lo, hi, NO_VERSION) if b.bad and not b.workload]
 
 
 def _canary_not_ready(message: str) -> bool:

@@ -70,6 +70,16 @@ class TestRecords:
         assert parse_line(encode_record(record)) == record
         assert parse_line(encode_record(Watermark(12.0, True))) == Watermark(12.0, True)
 
+    def test_the_serving_workload_is_kept_and_keys_the_merge(self) -> None:
+        """``wl`` survives the round trip; a line without it (older child) reads as unrecorded."""
+        record = summarize(10.0, 1.0, "1.1.0", 200, (1.0,), 0, (), "canary")
+        assert parse_line(encode_record(record)) == record
+        assert record.key != summarize(10.0, 1.0, "1.1.0", 200, (1.0,), 0, (), "primary").key
+        legacy = encode_record(record).replace(', "wl": "canary"', "")
+        parsed = parse_line(legacy)
+        assert isinstance(parsed, BucketRecord)
+        assert parsed.workload == ""
+
     def test_torn_line_is_kept_until_complete(self) -> None:
         """An unterminated last line is held back, then parsed once its newline arrives."""
         line = encode_record(_record(1.0)).encode()

@@ -16,6 +16,7 @@ from harness.errors import ProcessError
 from harness.processes.ports import free_port, is_port_free, wait_listening, wait_port_free
 from harness.processes.procs import ProcessGroup
 from harness.providers.traefik.router_client import RouterClient, RouterProcess, start_router
+from harness.providers.traefik.router_config import WORKLOAD_HEADER
 
 PRIMARY = "test-podinfo-primary-80@kubernetescrd"
 CANARY = "test-podinfo-canary-80@kubernetescrd"
@@ -83,6 +84,15 @@ class TestTrafficSplit:
         rig.configure(primary, canary, [rig.v1], [rig.v2])
         got = versions(send(rig.router.url, n))
         assert got == Counter({"v1": n - expected, "v2": expected})
+
+    def test_every_answer_names_the_child_that_served_it(self, rig: Rig) -> None:
+        """Both children run v2 (as while Promoting): only the workload header tells them apart."""
+        rig.configure(50, 50, [rig.v2], [rig.v2])
+        served = Counter(r.headers.get(WORKLOAD_HEADER) for r in send(rig.router.url, 20))
+        assert served == Counter({"primary": 10, "canary": 10})
+        rig.configure(50, 50, [rig.v1], [])
+        errors = {r.headers.get(WORKLOAD_HEADER) for r in send(rig.router.url, 4) if r.status_code == 503}
+        assert errors == {"canary"}  # router-made answers name the child too
 
     def test_weights_change_live_without_restart(self, rig: Rig) -> None:
         """A weight change applies to the next request; the router pid stays the same."""

@@ -168,7 +168,8 @@ class TestErrors:
         assert any(r.startswith(f"{path}:12: at fault.spec[0].kind: expected a fault kind") for r in rendered)
         assert any(
             r.startswith(
-                f"{path}:13: at fault.at: expected exactly one of after_seconds or at_weight, found both"
+                f"{path}:13: at fault.at: expected exactly one of after_seconds, at_weight, phase,"
+                " after_detection, found both"
             )
             for r in rendered
         )

@@ -12,7 +12,7 @@ from harness.scenario.model import Expectations
 from harness.scenario.policy import Policy
 from harness.verdict.fault_effect import FaultExpectation
 from harness.verdict.judge import evaluate, summarize_repeats
-from harness.verdict.measure import low_sample_intervals
+from harness.verdict.samples import low_sample_checks
 
 from .timeline import CANARY, INTERVAL, REF, Story, promoted_story, rolled_back_story, status
 
@@ -228,28 +228,36 @@ class TestLowSamples:
     def test_warns_for_each_thin_interval(self) -> None:
         """60 canary requests per minute against a minimum of 100 warns once per full check interval."""
         story = rolled_back_story()
-        warnings = low_sample_intervals(
-            story.load, story.samples, INTERVAL, 100, canary_version=CANARY, origin=120.0
-        )
+        warnings = low_sample_checks(
+            story.load, story.samples, (), interval=INTERVAL, window=60, minimum=100, canary_version=CANARY,
+            origin=120.0,
+        )  # fmt: skip
         assert len(warnings) == 3
         assert warnings[0].startswith(
-            "check interval 1:00–2:00 after the trigger (canary weight 10%): 60 canary requests < 100"
+            "check at 2:00 after the trigger (canary weight 10%): 60 canary requests in its 1m metric window"
+            " < 100"
         )
         assert "no sample, no signal" in warnings[0]
 
     def test_no_warning_when_enough(self) -> None:
         """With the minimum at 60, each 60-request interval passes."""
         story = rolled_back_story()
-        assert low_sample_intervals(story.load, story.samples, INTERVAL, 60, canary_version=CANARY) == []
+        checks = low_sample_checks(
+            story.load, story.samples, (), interval=INTERVAL, window=60, minimum=60, canary_version=CANARY
+        )
+        assert checks == []
 
     def test_guesses_canary_version_and_reports_in_verdict(self) -> None:
         """Without a version the non-stable one is used; evaluate() copies the warnings into the verdict."""
         story = rolled_back_story()
-        assert len(low_sample_intervals(story.load, story.samples, INTERVAL, 61)) == 3
+        assert (
+            len(low_sample_checks(story.load, story.samples, (), interval=INTERVAL, window=60, minimum=61))
+            == 3
+        )
         strict = replace(POLICY, min_samples_per_interval=61)
         warnings = evaluate(ROLLED_BACK, strict, story.evidence()).warnings
         assert len(warnings) == 3
-        assert warnings[0].startswith("check interval 1:00–2:00 after the trigger")  # as on the charts
+        assert warnings[0].startswith("check at 2:00 after the trigger")  # as on the charts
 
 
 class TestRepeats:

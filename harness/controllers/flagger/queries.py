@@ -17,10 +17,27 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from harness.controllers.flagger.model import CanarySpec
+from harness.controllers.flagger.gofmt import parse_go_duration
+from harness.controllers.flagger.model import CanarySpec, MetricSpec
 from harness.providers.registry import DEFAULT_PROVIDER, provider_named
 
 DEFAULT_METRIC_INTERVAL = "1m"  # Canary.GetMetricInterval(); builtin and inline-query metrics only
+BUILTIN_METRICS = ("request-success-rate", "request-duration")
+
+
+def metric_window(metric: MetricSpec) -> float:
+    """The metric's query window in seconds ("1m" when unset, as for builtin and inline metrics)."""
+    try:
+        return parse_go_duration(metric.interval or DEFAULT_METRIC_INTERVAL)
+    except ValueError:
+        return 60.0
+
+
+def traffic_window(spec: CanarySpec) -> float:
+    """The shortest window of the builtin metrics (where zero traffic means "no values found")."""
+    windows = [metric_window(m) for m in spec.analysis.metrics if m.name in BUILTIN_METRICS]
+    return min(windows, default=60.0)
+
 
 _GO_SPACE = re.compile(r"[\t\n\f\r ]+")  # RE2 \s
 _ACTION = re.compile(r"\{\{(-?)(.*?)(-?)\}\}", re.DOTALL)

@@ -5,7 +5,9 @@
 
 Requests on ``--port`` go to the primary or canary child Service by Traefik's EDF weighted round robin
 (spec §4.4); each child round-robins over its ready endpoints. No endpoints → 503, backend refused or
-dropped the connection → 502, backend timeout → 504, as Traefik answers. The admin port serves
+dropped the connection → 502, backend timeout → 504, as Traefik answers. Unlike Traefik, every answer
+names the child that served it (``WORKLOAD_HEADER: primary|canary``), so the harness can attribute
+requests by workload even when both run the same version (Promoting, Finalising). The admin port serves
 ``PUT/GET /config``, ``GET /metrics`` (Traefik's service metrics, exact names and labels, spec §4.3) and
 ``GET /healthz``.
 """
@@ -30,6 +32,7 @@ from yarl import URL
 
 from harness.providers.traefik.router_config import (
     SIDES,
+    WORKLOAD_HEADER,
     ConfigUpdate,
     RouterConfig,
     Side,
@@ -108,7 +111,8 @@ class TraefikMetrics:
 class _Child:
     """One child Service of the TraefikService: round robin over its endpoints."""
 
-    def __init__(self, label: str, endpoints: Sequence[str]) -> None:
+    def __init__(self, side: Side, label: str, endpoints: Sequence[str]) -> None:
+        self.side = side
         self.label = label
         self.endpoints = tuple(endpoints)
         self._next = 0
@@ -128,7 +132,7 @@ class _Balancer:
         self.config = config
         weights = {"primary": config.weights.primary, "canary": config.weights.canary}
         self.children: dict[str, _Child] = {
-            side: _Child(ids.label(side), getattr(config.endpoints, side))
+            side: _Child(side, ids.label(side), getattr(config.endpoints, side))
             for side in SIDES
             if weights[side] > 0
         }
@@ -181,6 +185,7 @@ class Router:
                 self.metrics.observe(child.label, request.method, CLIENT_CLOSED_REQUEST, elapsed)
                 raise
         self.metrics.observe(child.label, request.method, response.status, time.perf_counter() - started)
+        response.headers[WORKLOAD_HEADER] = child.side
         return response
 
     async def _forward(self, request: web.BaseRequest, endpoint: str) -> web.StreamResponse:

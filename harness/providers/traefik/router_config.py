@@ -12,6 +12,9 @@ from yarl import URL
 
 Side = Literal["primary", "canary"]
 SIDES: tuple[Side, Side] = ("primary", "canary")
+# The local router names the child it chose (a ``Side``) in this response header. Real Traefik does not,
+# so on kubernetes ``LoadBucket.workload`` stays "" (``harness.verdict.attribution``).
+WORKLOAD_HEADER = "X-Canary-Chaos-Workload"
 
 
 class Weights(BaseModel):
