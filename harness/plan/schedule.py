@@ -116,8 +116,9 @@ def analysis_seconds(scenario: Scenario) -> tuple[float, str]:
     onset = scenario_onset(scenario)
     if scenario.fault is not None or scenario.revision.faults:
         predicted = predicted_measures(planned, onset)
-        if "abort_within" in predicted and "decision_within" in predicted:
-            candidates.append((predicted["decision_within"], "planner: rollback, worst detection delay"))
+        decision = predicted.get("decision_within")
+        if "abort_within" in predicted and isinstance(decision, int | float):
+            candidates.append((float(decision), "planner: rollback, worst detection delay"))
     if expect.abort_within_seconds is not None and onset == "start":
         candidates.append((expect.abort_within_seconds, "expect.abort_within (fault from the start)"))
     elif expect.abort_within_seconds is not None and isinstance(onset, (int, float)):
