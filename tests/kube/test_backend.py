@@ -56,6 +56,19 @@ class TestDeploy:
         secret = find(cluster.applied[NAMESPACE], "Secret", "faulty-app-admin")
         assert secret["stringData"]["token"] != "replace-me"
 
+    def test_applies_the_scenarios_progress_deadline(self, make_backend, cluster, spec, stable):
+        """The Canary gets the scenario's deadline (not cluster/app's 120 s), the Deployment at least it."""
+        import dataclasses
+
+        backend = make_backend()
+        backend.deploy(dataclasses.replace(spec, progress_deadline_seconds=700), stable)
+        canary = find(cluster.applied[NAMESPACE], "Canary", "faulty-app")
+        deployment = find(cluster.applied[NAMESPACE], "Deployment", "faulty-app")
+        assert canary["spec"]["progressDeadlineSeconds"] == 700
+        assert deployment["spec"]["progressDeadlineSeconds"] >= 700
+        assert backend._run.spec is not None
+        assert backend._run.spec.progress_deadline_seconds == 700
+
     def test_waits_for_initialized(self, make_backend, clock, spec, stable):
         """deploy() returns once the Canary is Initialized (t=70 s in the script), not before."""
         backend = make_backend()

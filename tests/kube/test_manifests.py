@@ -267,3 +267,35 @@ class TestAdoptAnalysis:
         ours = find(rendered(), "Canary", "faulty-app")
         with pytest.raises(CanarySpecError, match=r"spec\.analysis"):
             adopt_analysis("kind: Canary\nspec: {}\n", ours)
+
+
+class TestProgressDeadline:
+    def tailored(self, seconds: int | None) -> list[dict]:
+        return tailor(
+            rendered(),
+            namespace="ns1",
+            host="h",
+            stable=Revision("v1"),
+            admin_token="t",
+            progress_deadline_seconds=seconds,
+        )
+
+    def test_scenario_deadline_reaches_the_canary(self):
+        """The scenario's progressDeadlineSeconds replaces cluster/app's 120, not only spec.analysis."""
+        out = self.tailored(300)
+        assert find(out, "Canary", "faulty-app")["spec"]["progressDeadlineSeconds"] == 300
+
+    def test_deployment_deadline_is_at_least_the_canarys(self):
+        """The Deployment's own deadline never fires before Flagger's (ProgressDeadlineExceeded is final)."""
+        for seconds in (30, 120, 900):
+            out = self.tailored(seconds)
+            canary = find(out, "Canary", "faulty-app")["spec"]["progressDeadlineSeconds"]
+            deployment = find(out, "Deployment", "faulty-app")["spec"]["progressDeadlineSeconds"]
+            assert canary == seconds
+            assert deployment >= canary
+
+    def test_shipped_manifests_already_agree(self):
+        """Applied by hand, cluster/app's Deployment deadline is not shorter than the Canary's."""
+        objects = rendered()
+        canary = find(objects, "Canary", "faulty-app")["spec"]["progressDeadlineSeconds"]
+        assert find(objects, "Deployment", "faulty-app")["spec"]["progressDeadlineSeconds"] >= canary

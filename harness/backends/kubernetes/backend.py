@@ -168,6 +168,7 @@ class KubernetesBackend:
             stable=stable,
             admin_token=admin_token,
             analysis_from=canary.manifest if analysis else None,
+            progress_deadline_seconds=canary.progress_deadline_seconds,
         )
         deployed = find(manifests, "Canary", APP_NAME)
         progress_deadline = int(deployed["spec"].get("progressDeadlineSeconds", 600))  # scenario seconds
