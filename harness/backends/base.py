@@ -26,6 +26,9 @@ class Observation:
     events: tuple[CanaryEvent, ...] = ()
     checks: tuple[MetricResult, ...] = ()
     queries: tuple[Mapping[str, Any], ...] = field(default=())  # raw Prometheus query results, evidence
+    # Evidence the backend knows it is missing right now (e.g. Flagger events unreadable); each observation
+    # replaces the previous one's, so a gap that a later read closes does not count.
+    gaps: tuple[str, ...] = ()
 
 
 class Backend(Protocol):

@@ -81,6 +81,7 @@ class KubernetesOptions:
     # --canary-spec: a team's real Canary (parsed); its analysis replaces the scenario's in deploy()
     analysis_from: CanarySpec | None = None
     rollout_seconds: float = 180.0  # budget for a Deployment rollout (primary or canary)
+    receiver_ready_seconds: float = 120.0  # budget for the event receiver to serve before the Canary
     observe_watch_seconds: float = 1.0
     log_tail_lines: int = 200
     time_scale: float = 1.0  # run-clock seconds per real second; the applied Canary is divided by it
@@ -98,6 +99,7 @@ class _RunState:
     follower: CanaryFollower | None = None
     revision_count: int = 0
     events_seen: int = 0
+    events_gap: str | None = None  # set while the event receiver cannot be read; cleared by a good read
     last_check_at: float | None = None
     torn_down: bool = False
     diagnostics: dict[str, str] = field(default_factory=dict)
@@ -189,7 +191,10 @@ class KubernetesBackend:
         run.namespace = namespace  # set before creating: teardown cleans up even if a later step raises
         self.api.create_namespace(namespace, ownership.labels(), ownership.annotations())
         self._ensure_ours()
-        self.api.apply(namespace, manifests)
+        receiver = [m for m in manifests if m.get("metadata", {}).get("name") == EVENT_RECEIVER]
+        self.api.apply(namespace, receiver)
+        self._wait_for_receiver(namespace)  # before the Canary: Flagger's first events must not be lost
+        self.api.apply(namespace, [m for m in manifests if m not in receiver])
         run.follower = CanaryFollower(self.api, namespace, APP_NAME, self.clock)
         status = run.follower.wait_until(
             lambda s: s.phase in (Phase.INITIALIZED, Phase.FAILED),
@@ -217,6 +222,29 @@ class KubernetesBackend:
         env = [e for e in container.get("env", []) if e.get("name") != "TIME_SCALE"]
         container["env"] = [*env, {"name": "TIME_SCALE", "value": f"{opts.time_scale:g}"}]
         return scaled
+    def _wait_for_receiver(self, namespace: str) -> None:
+        """Poll until the receiver's Deployment is ready and its Service answers /healthz (bounded)."""
+        deadline = self.clock.now() + self.options.receiver_ready_seconds
+        last = "not checked yet"
+        while True:
+            deployment = self.api.get_deployment(namespace, EVENT_RECEIVER)
+            if deployment is None:
+                last = "deployment not found"
+            elif not deployment.ready:
+                last = deployment.summary()
+            else:
+                try:
+                    self.api.service_proxy_get(namespace, EVENT_RECEIVER, EVENT_RECEIVER_PORT, "healthz")
+                    return
+                except ClusterError as exc:
+                    last = f"deployment ready, service not answering: {exc}"
+            if self.clock.now() >= deadline:
+                self.collect_diagnostics()
+                raise ClusterError(
+                    f"event receiver {namespace}/{EVENT_RECEIVER} not ready within "
+                    f"{self.options.receiver_ready_seconds:g}s: {last}"
+                )
+            self.clock.sleep(min(2.0, deadline - self.clock.now()))
 
     def trigger(self, revision: Revision) -> float:
         namespace = self._ensure_ours()
@@ -266,9 +294,9 @@ class KubernetesBackend:
         follower = self._follower()
         follower.poll(self.options.observe_watch_seconds)
         checks, queries = self._metric_evidence(follower.last)
-        return Observation(
-            samples=follower.drain(), events=tuple(self._new_events()), checks=checks, queries=queries
-        )
+        events = tuple(self._new_events())
+        gaps = (self._run.events_gap,) if self._run.events_gap else ()
+        return Observation(samples=follower.drain(), events=events, checks=checks, queries=queries, gaps=gaps)
 
     def status(self) -> CanaryStatus:
         follower = self._follower()
@@ -294,8 +322,15 @@ class KubernetesBackend:
                 scale=self.clock.scale,
             )
         except ClusterError as exc:
+            # The receiver keeps every event: the next good read from the same index loses nothing.
             run.diagnostics["event-receiver-error"] = str(exc)
+            if run.events_gap is None:
+                run.events_gap = (
+                    f"Flagger events unreadable since t={self.clock.now():.0f}s "
+                    f"(event receiver {run.namespace}/{EVENT_RECEIVER}): {exc}"
+                )
             return []
+        run.events_gap = None
         run.events_seen += count
         return events
 
