@@ -113,6 +113,7 @@ class FakeCluster:
         }
     )
     receiver_events: list[dict[str, Any]] = field(default_factory=list)
+    serving_pods: dict[str, list[str]] | None = None  # app label → Ready pod names (None: 2 per Deployment)
     receiver_ready_at: float = 0.0  # clock time from which the event receiver's Service answers
     traefik_services: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     prometheus_values: dict[str, float | None] = field(default_factory=dict)  # query → value (None: empty)
@@ -253,6 +254,8 @@ class FakeCluster:
     def list_pods(self, namespace: str, label_selector: str) -> list[str]:
         self._record("list_pods", namespace, label_selector)
         app = label_selector.removeprefix("app=")
+        if self.serving_pods is not None:
+            return list(self.serving_pods.get(app, []))
         return [f"{app}-abc12-{i}" for i in range(2)] if (namespace, app) in self.deployments else []
 
     def crd_exists(self, group: str, plural: str) -> bool:

@@ -23,6 +23,7 @@ from typing import Any
 
 from harness.backends.base import Observation, PreflightCheck
 from harness.backends.kubernetes.api import ClusterApi
+from harness.backends.kubernetes.faults import FaultInjector
 from harness.backends.kubernetes.follow import CanaryFollower
 from harness.backends.kubernetes.manifests import (
     APP_NAME,
@@ -45,22 +46,15 @@ from harness.backends.kubernetes.observe import (
 )
 from harness.backends.kubernetes.preflight import preflight_checks
 from harness.backends.kubernetes.safety import check_context, ensure_owned, new_ownership
-from harness.backends.kubernetes.status import Deadlines, deadlines_for
+from harness.backends.kubernetes.status import Deadlines, deadlines_for, traefik_weights
 from harness.clock import Clock, ScaledClock
 from harness.controllers.flagger.model import CanaryEvent, CanarySpec, CanaryStatus, MetricResult, Phase
 from harness.errors import ClusterError, MetricsError
-from harness.model import Ingress, Revision
+from harness.model import Ingress, Revision, StatusSample
 from harness.plan.cluster_scale import ClusterCanary, scale_canary
 
 FLAGGER_SELECTOR = "app.kubernetes.io/name=flagger"
-# Runs inside the app container: PUT argv[1] to the local admin API with the pod's own ADMIN_TOKEN.
-_PUT_FAULTS = (
-    "import os,sys,urllib.request as u,urllib.error as e\n"
-    "r=u.Request('http://127.0.0.1:8080/admin/faults',data=sys.argv[1].encode(),method='PUT',"
-    "headers={'Authorization':'Bearer '+os.environ['ADMIN_TOKEN'],'Content-Type':'application/json'})\n"
-    "try:\n print(u.urlopen(r,timeout=10).status)\n"
-    "except e.HTTPError as x:\n print(x.code, x.read()[:300])\n"
-)
+CANARY_SELECTOR = f"app={APP_NAME}"
 
 
 @dataclass(frozen=True)
@@ -95,6 +89,7 @@ class _RunState:
     spec: CanarySpec | None = None
     cluster_canary: ClusterCanary | None = None  # the Canary as applied, and what the scale rewrote
     evidence_window: str = "1m"  # the applied request-success-rate window (PromQL range)
+    evidence_windows: dict[str, str] = field(default_factory=dict)  # metric name → applied interval
     deadlines: Deadlines | None = None
     follower: CanaryFollower | None = None
     revision_count: int = 0
@@ -102,6 +97,8 @@ class _RunState:
     events_gap: str | None = None  # set while the event receiver cannot be read; cleared by a good read
     last_check_at: float | None = None
     torn_down: bool = False
+    faults: FaultInjector | None = None
+    router_weights: tuple[int, int] | None = None  # last read from the TraefikService
     diagnostics: dict[str, str] = field(default_factory=dict)
 
 
@@ -218,6 +215,7 @@ class KubernetesBackend:
         metrics = deployed["spec"]["analysis"].get("metrics") or []
         windows = [m.get("interval") for m in metrics if m.get("name") == "request-success-rate"]
         self._run.evidence_window = str(windows[0]) if windows and windows[0] else "1m"
+        self._run.evidence_windows = {str(m["name"]): str(m["interval"]) for m in metrics if m.get("interval")}
         container = find(manifests, "Deployment", APP_NAME)["spec"]["template"]["spec"]["containers"][0]
         env = [e for e in container.get("env", []) if e.get("name") != "TIME_SCALE"]
         container["env"] = [*env, {"name": "TIME_SCALE", "value": f"{opts.time_scale:g}"}]
@@ -258,17 +256,11 @@ class KubernetesBackend:
         return self.clock.now()
 
     def set_canary_faults(self, faults: Sequence[Mapping[str, Any]]) -> None:
-        """PUT the faults on every canary pod's admin API, from inside the pod (the API server's proxy
-        strips ``Authorization``); the token never leaves the cluster: the pod reads its own env."""
+        """Run-time faults on every serving canary pod (``kube_faults``); pods missing now are retried."""
         namespace = self._ensure_ours()
-        pods = self.api.list_pods(namespace, f"app={APP_NAME}")
-        if not pods:
-            raise ClusterError(f"no running canary pods (app={APP_NAME}) in {namespace}")
-        command = ["python", "-c", _PUT_FAULTS, json.dumps(list(faults))]
-        for pod in pods:
-            answer = self.api.exec_in_pod(namespace, pod, command).strip()
-            if answer != "200":
-                raise ClusterError(f"PUT /admin/faults in {namespace}/{pod} answered {answer[:300]!r}")
+        if self._run.faults is None:
+            self._run.faults = FaultInjector(self.api, namespace, CANARY_SELECTOR, self.clock)
+        self._run.faults.set(faults)
 
     # -- waiting and observing -----------------------------------------------------------------------
     def wait_for_progressing(self) -> CanaryStatus:
@@ -293,10 +285,36 @@ class KubernetesBackend:
     def observe(self) -> Observation:
         follower = self._follower()
         follower.poll(self.options.observe_watch_seconds)
+        if self._run.faults is not None:
+            self._run.faults.retry()
         checks, queries = self._metric_evidence(follower.last)
         events = tuple(self._new_events())
+        samples = self._with_router_weights(list(follower.drain()), follower.last)
         gaps = (self._run.events_gap,) if self._run.events_gap else ()
-        return Observation(samples=follower.drain(), events=events, checks=checks, queries=queries, gaps=gaps)
+        return Observation(samples=tuple(samples), events=events, checks=checks, queries=queries, gaps=gaps)
+
+    def _with_router_weights(
+        self, samples: list[StatusSample], last: CanaryStatus | None
+    ) -> list[StatusSample]:
+        """The TraefikService's applied (primary, canary) weights on the newest sample; a change of weights
+        without a status write becomes a sample of its own, so the max weight sees the router too."""
+        run = self._run
+        try:
+            service = self.api.get_custom_object(
+                "traefik.io", "v1alpha1", "traefikservices", run.namespace or "", APP_NAME
+            )
+        except ClusterError as exc:
+            run.diagnostics["traefikservice-error"] = str(exc)
+            return samples
+        weights = traefik_weights(service, APP_NAME) if service is not None else None
+        if weights is None:
+            return samples
+        changed, run.router_weights = weights != run.router_weights, weights
+        if samples:
+            samples[-1] = dataclasses.replace(samples[-1], router_weights=weights)
+        elif changed and last is not None:
+            samples.append(StatusSample(at=self.clock.now(), status=last, router_weights=weights))
+        return samples
 
     def status(self) -> CanaryStatus:
         follower = self._follower()
@@ -344,17 +362,22 @@ class KubernetesBackend:
         if run.last_check_at is not None and now - run.last_check_at < spec.analysis.interval_seconds:
             return (), ()
         run.last_check_at = now
-        try:
-            queries = builtin_queries(spec.namespace, spec.target_name, run.evidence_window)
-        except (ImportError, AttributeError) as exc:
-            run.diagnostics["metric-evidence"] = f"harness.controllers.flagger.queries unavailable: {exc}"
-            return (), ()
         results, raw = [], []
         for metric in spec.analysis.metrics:
+            # the applied (time-scaled) interval of this metric; Flagger's builtin default window is 1m
+            window = run.evidence_windows.get(metric.name) or metric.interval or "1m"
+            try:
+                queries = builtin_queries(spec.namespace, spec.target_name, window)
+            except (ImportError, AttributeError) as exc:
+                run.diagnostics["metric-evidence"] = f"harness.controllers.flagger.queries unavailable: {exc}"
+                return (), ()
             if metric.name in queries:
-                result, data = self._check(metric.name, queries[metric.name], metric.threshold_range, now)
+                promql = queries[metric.name]
+                result, data = self._check(metric.name, promql, metric.threshold_range, now)
                 results.append(result)
-                raw.append({"metric": metric.name, "query": queries[metric.name], "at": now, "data": data})
+                raw.append(
+                    {"metric": metric.name, "query": promql, "window": window, "at": now, "data": data}
+                )
         return tuple(results), tuple(raw)
 
     def _check(self, name: str, promql: str, bounds: Any, now: float) -> tuple[MetricResult, Any]:
@@ -388,7 +411,10 @@ class KubernetesBackend:
                 run.diagnostics[key] = f"<unavailable: {exc}>"
 
     def diagnostics(self) -> Mapping[str, str]:
-        return dict(self._run.diagnostics)
+        found = dict(self._run.diagnostics)
+        if self._run.faults is not None and self._run.faults.problems:
+            found["fault-injection"] = "\n".join(self._run.faults.problems[-20:])
+        return found
 
     def teardown(self) -> None:
         """Idempotent: delete this run's namespace (after the ownership check) unless ``keep``."""

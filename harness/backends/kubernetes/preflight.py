@@ -19,6 +19,7 @@ REQUIRED_CRDS = (
     ("traefik.io", "ingressroutes"),
     ("traefik.io", "traefikservices"),
     ("flagger.app", "canaries"),
+    ("flagger.app", "metrictemplates"),
 )
 
 
