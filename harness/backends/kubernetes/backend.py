@@ -36,6 +36,7 @@ from harness.backends.kubernetes.manifests import (
     revision_env,
     tailor,
 )
+from harness.backends.kubernetes.metric_check import custom_queries, require_primary_series
 from harness.backends.kubernetes.observe import (
     HttpxPrometheus,
     PromQuery,
@@ -75,6 +76,7 @@ class KubernetesOptions:
     # --canary-spec: a team's real Canary (parsed); its analysis replaces the scenario's in deploy()
     analysis_from: CanarySpec | None = None
     rollout_seconds: float = 180.0  # budget for a Deployment rollout (primary or canary)
+    check_custom_metrics: bool = True  # trigger(): custom queries must read series the primary has
     receiver_ready_seconds: float = 120.0  # budget for the event receiver to serve before the Canary
     observe_watch_seconds: float = 1.0
     log_tail_lines: int = 200
@@ -98,6 +100,7 @@ class _RunState:
     last_check_at: float | None = None
     torn_down: bool = False
     faults: FaultInjector | None = None
+    templates: dict[str, str] = field(default_factory=dict)  # deployed MetricTemplate name → query
     router_weights: tuple[int, int] | None = None  # last read from the TraefikService
     diagnostics: dict[str, str] = field(default_factory=dict)
 
@@ -173,6 +176,11 @@ class KubernetesBackend:
         progress_deadline = int(deployed["spec"].get("progressDeadlineSeconds", 600))  # scenario seconds
         # A refused scale (CanarySpecError) stops here, before anything is created on the cluster.
         run.cluster_canary = self._apply_time_scale(manifests, deployed)
+        run.templates = {
+            m["metadata"]["name"]: str(m.get("spec", {}).get("query", ""))
+            for m in manifests
+            if m.get("kind") == "MetricTemplate"
+        }
         run.spec = dataclasses.replace(
             canary,
             name=APP_NAME,
@@ -245,7 +253,13 @@ class KubernetesBackend:
             self.clock.sleep(min(2.0, deadline - self.clock.now()))
 
     def trigger(self, revision: Revision) -> float:
+        """Before the new revision: every custom metric must read series the primary has (else
+        ``MetricsError`` naming the metric, its template and query); then patch the pod template."""
         namespace = self._ensure_ours()
+        if self._run.spec is not None and self.options.check_custom_metrics:
+            require_primary_series(
+                self._prometheus, self._run.spec, custom_queries(self._run.spec, self._run.templates)
+            )
         self._run.revision_count += 1
         self.api.patch_deployment_template(
             namespace,
