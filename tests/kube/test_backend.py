@@ -278,10 +278,10 @@ class TestContext:
 
 
 class TestPreflight:
-    def test_all_green_on_a_bootstrapped_cluster(self, make_backend, cluster):
+    def test_all_green_on_a_bootstrapped_cluster(self, make_backend, cluster, ingress_url):
         """Flagger ready with the traefik provider, CRDs present, Prometheus answering with Traefik series."""
         cluster.prometheus_values.update({"vector(1)": 1.0, "count(traefik_service_requests_total)": 4.0})
-        checks = {c.name: c for c in make_backend().preflight()}
+        checks = {c.name: c for c in make_backend(ingress_url=ingress_url).preflight()}
         assert all(c.ok for c in checks.values()), checks
         assert checks["flagger-provider"].detail == "-mesh-provider=traefik"
 

@@ -24,6 +24,7 @@ from harness.model import Revision
 
 REPO = Path(__file__).resolve().parents[2]
 CLUSTER = REPO / "cluster"
+PACKAGED = REPO / "harness" / "data" / "cluster"  # the app and receiver manifests (package data)
 SCHEMAS = {
     kind: json.loads((Path(__file__).parent / "schemas" / f"{file}.json").read_text())
     for kind, file in [
@@ -42,16 +43,19 @@ NON_OBJECTS = {
     "linkerd/flagger-values.yaml": "meshProvider",
     "app/kustomization.yaml": "resources",
     "event-receiver/kustomization.yaml": "resources",
+    "packaged/app/kustomization.yaml": "resources",
+    "packaged/event-receiver/kustomization.yaml": "resources",
 }
 OTHER_KINDS = {"ConfigMap", "Secret", "Namespace"}
 
 
 def all_documents() -> list[tuple[str, dict]]:
     docs = []
-    for path in sorted(CLUSTER.rglob("*.yaml")):
-        for doc in yaml.safe_load_all(path.read_text()):
-            if doc:
-                docs.append((str(path.relative_to(CLUSTER)), doc))
+    for root, prefix in ((CLUSTER, ""), (PACKAGED, "packaged/")):
+        for path in sorted(root.rglob("*.yaml")):
+            for doc in yaml.safe_load_all(path.read_text()):
+                if doc:
+                    docs.append((prefix + str(path.relative_to(root)), doc))
     return docs
 
 
@@ -149,9 +153,9 @@ class TestAppContract:
             assert query.count("(") == query.count(")")
 
     def test_event_receiver_code_ships_in_its_config_map(self):
-        """The receiver ConfigMap carries cluster/event-receiver/receiver.py verbatim."""
+        """The receiver ConfigMap carries harness/data/cluster/event-receiver/receiver.py verbatim."""
         config_map = find(rendered(), "ConfigMap", "event-receiver")
-        assert config_map["data"]["receiver.py"] == (CLUSTER / "event-receiver" / "receiver.py").read_text()
+        assert config_map["data"]["receiver.py"] == (PACKAGED / "event-receiver" / "receiver.py").read_text()
 
     @pytest.mark.skipif(
         shutil.which("kubectl") is None, reason="kubectl (for `kubectl kustomize`) not installed"

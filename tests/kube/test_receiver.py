@@ -13,7 +13,7 @@ import pytest
 from harness.backends.kubernetes.observe import parse_events
 from harness.testing.cluster import flagger_event
 
-RECEIVER = Path(__file__).resolve().parents[2] / "cluster" / "event-receiver" / "receiver.py"
+RECEIVER = Path(__file__).resolve().parents[2] / "harness/data/cluster/event-receiver/receiver.py"
 
 
 @pytest.fixture

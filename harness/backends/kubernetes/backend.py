@@ -30,6 +30,7 @@ from harness.backends.kubernetes.manifests import (
     DEFAULT_HOST,
     EVENT_RECEIVER,
     EVENT_RECEIVER_PORT,
+    PACKAGED_MANIFESTS,
     REVISION_ANNOTATION,
     find,
     render_kustomization,
@@ -45,7 +46,7 @@ from harness.backends.kubernetes.observe import (
     parse_events,
     single_value,
 )
-from harness.backends.kubernetes.preflight import preflight_checks
+from harness.backends.kubernetes.preflight import Where, preflight_checks
 from harness.backends.kubernetes.safety import check_context, ensure_owned, new_ownership
 from harness.backends.kubernetes.status import Deadlines, deadlines_for, traefik_weights
 from harness.clock import Clock, ScaledClock
@@ -63,7 +64,10 @@ class KubernetesOptions:
     """Where things are in the cluster, and how careful to be."""
 
     context_allow: tuple[str, ...]
-    manifests_dir: Path = Path("cluster/app")
+    kube_context: str | None = None  # None: the kubeconfig's current context
+    request_timeout: float = 30.0  # seconds per API call (the gateway's _request_timeout)
+    image: str | None = None  # None: the image the manifests name (canary-chaos/faulty-app:<version>)
+    manifests_dir: Path = PACKAGED_MANIFESTS  # --manifests: a kustomization directory
     flagger_namespace: str = "flagger-system"
     flagger_deployment: str = "flagger"
     prometheus_url: str | None = None  # None: through the API server's service proxy
@@ -148,12 +152,17 @@ class KubernetesBackend:
 
     # -- preflight -----------------------------------------------------------------------------------
     def preflight(self) -> Sequence[PreflightCheck]:
-        return preflight_checks(
-            self.api,
-            self._prometheus,
-            flagger_namespace=self.options.flagger_namespace,
-            flagger_deployment=self.options.flagger_deployment,
+        opts = self.options
+        where = Where(
+            flagger_namespace=opts.flagger_namespace,
+            flagger_deployment=opts.flagger_deployment,
+            manifests_dir=opts.manifests_dir,
+            ingress_url=opts.ingress_url,
+            ingress_host=f"canary-chaos-{self._run.run_id}.{DEFAULT_HOST}",
+            image=opts.image,
+            prometheus_url=opts.prometheus_url,
         )
+        return preflight_checks(self.api, self._prometheus, where)
 
     # -- deploy / trigger ----------------------------------------------------------------------------
     def deploy(self, canary: CanarySpec, stable: Revision) -> Ingress:
@@ -171,6 +180,7 @@ class KubernetesBackend:
             admin_token=admin_token,
             analysis_from=canary.manifest if analysis else None,
             progress_deadline_seconds=canary.progress_deadline_seconds,
+            image=self.options.image,
         )
         deployed = find(manifests, "Canary", APP_NAME)
         progress_deadline = int(deployed["spec"].get("progressDeadlineSeconds", 600))  # scenario seconds

@@ -115,7 +115,7 @@ class KubeGateway:
             contexts, active = config.list_kube_config_contexts(config_file=kubeconfig)
             chosen = context or active["name"]
             if chosen not in {c["name"] for c in contexts}:
-                raise ClusterError(f"kube context {chosen!r} not found in kubeconfig")
+                raise ClusterError(f"kube context {chosen!r} (--kube-context) not found in kubeconfig")
             configuration = client.Configuration()
             config.load_kube_config(
                 config_file=kubeconfig,
@@ -466,4 +466,5 @@ def connect_backend(
 
     The context allowlist is checked before any other API call.
     """
-    return KubernetesBackend(KubeGateway(context), options, clock=clock)
+    gateway = KubeGateway(context or options.kube_context, request_timeout=options.request_timeout)
+    return KubernetesBackend(gateway, options, clock=clock)

@@ -1,4 +1,6 @@
-"""The app manifests under ``cluster/app``: render the kustomization, then tailor them to one run (pure).
+"""The app manifests: render the kustomization, then tailor them to one run (pure).
+
+They ship as package data, ``harness/data/cluster/app`` (``cluster/app`` points there).
 
 Rendering supports the kustomize subset the project uses — ``resources`` (files and directories) and
 ``configMapGenerator`` with ``files``/``literals`` under ``generatorOptions.disableNameSuffixHash`` —
@@ -28,6 +30,7 @@ EVENT_RECEIVER_PORT = 8080
 EVENT_HOOK_NAME = "canary-chaos-events"
 REVISION_ANNOTATION = "canary-chaos.io/revision"
 DEFAULT_HOST = "faulty-app.local"
+PACKAGED_MANIFESTS = Path(__file__).resolve().parents[1] / "data" / "cluster" / "app"  # package data
 _KUSTOMIZE_KEYS = frozenset({"apiVersion", "kind", "resources", "configMapGenerator", "generatorOptions"})
 
 
@@ -108,11 +111,13 @@ def tailor(
     admin_token: str,
     analysis_from: Mapping[str, Any] | None = None,
     progress_deadline_seconds: int | None = None,
+    image: str | None = None,
 ) -> list[Manifest]:
     """Deep copies of ``manifests`` set up for one run's namespace (the inputs are not modified).
 
     ``analysis_from`` (a Canary object) lends its ``spec.analysis``; ``progress_deadline_seconds`` (the
     scenario's) replaces the Canary's, and the Deployment's own deadline is raised to at least it.
+    ``image`` replaces the app image in the app and event-receiver Deployments (the receiver runs in it).
     """
     out = copy.deepcopy(list(manifests))
     for manifest in out:
@@ -127,6 +132,9 @@ def tailor(
         adopted = adopt_analysis(analysis_from, canary, deployed(out))
         canary.clear()
         canary.update(adopted)
+    if image is not None:
+        for name in (APP_NAME, EVENT_RECEIVER):
+            find(out, "Deployment", name)["spec"]["template"]["spec"]["containers"][0]["image"] = image
     if progress_deadline_seconds is not None:
         set_progress_deadline(canary, find(out, "Deployment", APP_NAME), progress_deadline_seconds)
     add_event_webhook(canary, event_receiver_url(namespace))

@@ -1,4 +1,4 @@
-"""Flagger event webhook receiver (stdlib only; runs from python:3.11-slim via a ConfigMap).
+"""Flagger event webhook receiver (stdlib only; runs in the app image via a ConfigMap).
 
 POST <any path>   store the JSON body (a Flagger event payload), echo it as one line on stdout and
                   append it to $EVENTS_FILE (default /data/events.jsonl); answers 202.
