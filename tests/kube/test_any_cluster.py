@@ -12,10 +12,10 @@ import yaml
 from click.testing import CliRunner
 
 from harness.backends.base import ClusterTarget
-from harness.backends.factory import kubernetes_options
-from harness.backends.kube_manifests import PACKAGED_MANIFESTS, find, render_kustomization, tailor
-from harness.backends.kubernetes import KubernetesOptions
+from harness.backends.kubernetes.backend import KubernetesOptions
+from harness.backends.kubernetes.manifests import PACKAGED_MANIFESTS, find, render_kustomization, tailor
 from harness.model import Revision
+from harness.run.factory import kubernetes_options
 
 REPO = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
@@ -82,7 +82,7 @@ class TestPinnedImages:
 class TestOptions:
     def test_cli_options_reach_kubernetes_options(self, tmp_path, monkeypatch):
         """Each `run` option lands in its KubernetesOptions field (through RunOptions.cluster)."""
-        import harness.execute
+        import harness.run.execute
 
         seen = {}
 
@@ -90,7 +90,7 @@ class TestOptions:
             seen["cluster"] = options.cluster
             raise SystemExit(0)
 
-        monkeypatch.setattr(harness.execute, "run_scenarios", fake_run)
+        monkeypatch.setattr(harness.run.execute, "run_scenarios", fake_run)
         from harness.cli import main
 
         args = [
@@ -166,7 +166,7 @@ class TestPreflightNamesTheWrongOption:
 
     def test_prometheus_url_named(self, make_backend, cluster):
         """A failing Prometheus at --prometheus-url names the option and URL."""
-        from harness.backends.kubernetes import KubernetesBackend
+        from harness.backends.kubernetes.backend import KubernetesBackend
 
         backend = make_backend(prometheus_url="http://127.0.0.1:1")
         assert isinstance(backend, KubernetesBackend)

@@ -350,7 +350,7 @@ class TestTimeScale:
         clock = FakeClock(scale=4)
         options = replace(make_backend().options, time_scale=4.0)
         backend = KubernetesBackend(cluster, options, clock=clock, epoch=lambda: 0.0)
-        backend.deploy(spec, stable)
+        backend.deploy(replace(spec, progress_deadline_seconds=120), stable)  # the scenario's deadline
         canary = find(cluster.applied[NAMESPACE], "Canary", "faulty-app")
         assert canary["spec"]["analysis"]["interval"] == "15s"
         assert {m["interval"] for m in canary["spec"]["analysis"]["metrics"]} == {"15s"}

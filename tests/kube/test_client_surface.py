@@ -1,4 +1,4 @@
-"""harness/kube.py uses only kubernetes-client API present in the declared lower bound.
+"""The Kubernetes gateway (harness/backends/kubernetes/gateway.py) uses only kubernetes-client API present in the declared lower bound.
 
 ``tests/kube/data/kubernetes-client-surface.json`` is the API surface of the lower-bound wheel, read from
 its source by ``bench/kube_client_surface.py`` (module names, class methods with the keywords they accept,
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-GATEWAY = REPO / "harness" / "kube.py"
+GATEWAY = REPO / "harness" / "backends" / "kubernetes" / "gateway.py"
 SURFACE = json.loads((Path(__file__).parent / "data" / "kubernetes-client-surface.json").read_text())
 LOCALS = {"dyn": "kubernetes.dynamic.DynamicClient", "configuration": "kubernetes.client.Configuration"}
 FORWARDERS = {("kubernetes.stream", "stream"), ("kubernetes.watch.Watch", "stream")}
@@ -140,7 +140,7 @@ class TestClientSurface:
         assert SURFACE["version"].startswith(lower_bound())
 
     def test_gateway_uses_only_lower_bound_api(self):
-        """Every resolved vendor attribute and keyword in harness/kube.py exists in the lower-bound wheel."""
+        """Every resolved vendor attribute and keyword in the gateway exists in the lower-bound wheel."""
         checker = SurfaceChecker(SURFACE)
         assert checker.check(GATEWAY.read_text()) == []
         assert checker.checked > 60  # the resolution really reached the calls (not a vacuous pass)

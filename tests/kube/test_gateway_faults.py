@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from harness.backends.kubernetes.gateway import KubeGateway
 from harness.errors import ClusterError
-from harness.kube import KubeGateway
 from tests.kube.test_gateway import kubeconfig
 
 HANG_SECONDS = 5.0  # the server's bounded hang; every test's timeout is far below it

@@ -32,7 +32,7 @@ CRD_SCHEMAS = {
     for wrapped in (json.loads(p.read_text()) for p in (Path(__file__).parent / "schemas").glob("*.json"))
 }
 SCHEMAS = {kind: wrapped["schema"] for (_, kind), wrapped in CRD_SCHEMAS.items()}
-CORE_KINDS = {"Deployment", "Service", "ConfigMap", "Secret"}
+CORE_KINDS = {"Deployment", "Service", "ConfigMap", "Secret", "Namespace"}
 KUBERNETES_VERSION = "1.31.0"  # kind's node image in the nightly
 
 

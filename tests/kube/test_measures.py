@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from harness.backends.kube_preflight import REQUIRED_CRDS
-from harness.backends.kube_status import traefik_weights
+from harness.backends.kubernetes.preflight import REQUIRED_CRDS
+from harness.backends.kubernetes.status import traefik_weights
+from harness.controllers.flagger.model import MetricSpec, ThresholdRange
 from harness.errors import InputError
-from harness.flagger.model import MetricSpec, ThresholdRange
-from harness.measure import max_canary_weight
+from harness.verdict.measure import max_canary_weight
 
 NAMESPACE = "canary-chaos-t3st"
 ERRORS = ({"kind": "http_errors", "rate": 1.0, "status_codes": [500]},)
@@ -70,7 +70,15 @@ class TestMetricWindow:
     def test_window_is_each_metrics_interval(self, make_backend, cluster, clock, spec, stable):
         """The evidence query of a metric with interval 2m uses [2m], not a fixed 1m."""
         metrics = (MetricSpec("request-success-rate", "2m", ThresholdRange(min=99)),)
-        spec = dataclasses.replace(spec, analysis=dataclasses.replace(spec.analysis, metrics=metrics))
+        applied = {"interval": "1m", "threshold": 5, "maxWeight": 50, "stepWeight": 10}
+        applied["metrics"] = [
+            {"name": "request-success-rate", "interval": "2m", "thresholdRange": {"min": 99}}
+        ]
+        spec = dataclasses.replace(
+            spec,
+            analysis=dataclasses.replace(spec.analysis, metrics=metrics),
+            manifest={"spec": {"analysis": applied}},  # what the scenario's Canary applies
+        )
         backend = make_backend()
         backend.deploy(spec, stable)
         clock.set(130)  # Progressing in the script

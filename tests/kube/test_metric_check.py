@@ -6,10 +6,10 @@ import dataclasses
 
 import pytest
 
-from harness.backends.kube_manifests import find, render_kustomization
-from harness.backends.kube_metric_check import metric_names
+from harness.backends.kubernetes.manifests import find, render_kustomization
+from harness.backends.kubernetes.metric_check import metric_names
+from harness.controllers.flagger.model import MetricSpec, ThresholdRange
 from harness.errors import MetricsError
-from harness.flagger.model import MetricSpec, ThresholdRange
 from tests.kube.conftest import NAMESPACE, REPO
 
 BUSINESS = 'sum(increase(app_validation_failures_total{version="1.1.0"}[1m])) or vector(0)'

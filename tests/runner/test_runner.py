@@ -122,8 +122,8 @@ class TestLifecycle:
 
     def test_events_unreadable_to_the_end_are_inconclusive(self) -> None:
         """A backend evidence gap still open at the end (events unreadable) ends INCONCLUSIVE with it."""
-        from harness.execute import _record
-        from harness.journal import RunRecord
+        from harness.report.journal import RunRecord
+        from harness.run.execute import _record
 
         clock = FakeClock()
         backend = FakeBackend(clock, BAD_FROM_START, event_gap=(30.0, None))

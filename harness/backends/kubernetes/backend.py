@@ -1,8 +1,8 @@
 """``KubernetesBackend``: real Flagger + Traefik on a cluster, driven through the ``ClusterApi`` port.
 
 Each run gets a fresh namespace labelled as ours (run id + expiry); nothing else is written to or
-deleted. The app manifests are ``cluster/app`` (rendered by ``kube_manifests``); the readiness checks
-live in ``kube_preflight``. Load goes through Traefik with a per-run Host header. Waits have deadlines
+deleted. The app manifests are ``cluster/app`` (rendered by ``manifests``); the readiness checks
+live in ``preflight``. Load goes through Traefik with a per-run Host header. Waits have deadlines
 derived from the Canary spec and dump diagnostics when they expire.
 
 Time: the run clock runs at ``options.time_scale`` S, as in local mode. The Canary applied on the cluster
@@ -80,6 +80,7 @@ class KubernetesOptions:
     # --canary-spec: a team's real Canary (parsed); its analysis replaces the scenario's in deploy()
     analysis_from: CanarySpec | None = None
     rollout_seconds: float = 180.0  # budget for a Deployment rollout (primary or canary)
+    check_ingress: bool = True  # preflight: an HTTP answer from ingress_url (off for in-process fakes)
     check_custom_metrics: bool = True  # trigger(): custom queries must read series the primary has
     receiver_ready_seconds: float = 120.0  # budget for the event receiver to serve before the Canary
     observe_watch_seconds: float = 1.0
@@ -157,7 +158,7 @@ class KubernetesBackend:
             flagger_namespace=opts.flagger_namespace,
             flagger_deployment=opts.flagger_deployment,
             manifests_dir=opts.manifests_dir,
-            ingress_url=opts.ingress_url,
+            ingress_url=opts.ingress_url if opts.check_ingress else None,
             ingress_host=f"canary-chaos-{self._run.run_id}.{DEFAULT_HOST}",
             image=opts.image,
             prometheus_url=opts.prometheus_url,
@@ -233,11 +234,14 @@ class KubernetesBackend:
         metrics = deployed["spec"]["analysis"].get("metrics") or []
         windows = [m.get("interval") for m in metrics if m.get("name") == "request-success-rate"]
         self._run.evidence_window = str(windows[0]) if windows and windows[0] else "1m"
-        self._run.evidence_windows = {str(m["name"]): str(m["interval"]) for m in metrics if m.get("interval")}
+        self._run.evidence_windows = {
+            str(m["name"]): str(m["interval"]) for m in metrics if m.get("interval")
+        }
         container = find(manifests, "Deployment", APP_NAME)["spec"]["template"]["spec"]["containers"][0]
         env = [e for e in container.get("env", []) if e.get("name") != "TIME_SCALE"]
         container["env"] = [*env, {"name": "TIME_SCALE", "value": f"{opts.time_scale:g}"}]
         return scaled
+
     def _wait_for_receiver(self, namespace: str) -> None:
         """Poll until the receiver's Deployment is ready and its Service answers /healthz (bounded)."""
         deadline = self.clock.now() + self.options.receiver_ready_seconds
@@ -280,7 +284,7 @@ class KubernetesBackend:
         return self.clock.now()
 
     def set_canary_faults(self, faults: Sequence[Mapping[str, Any]]) -> None:
-        """Run-time faults on every serving canary pod (``kube_faults``); pods missing now are retried."""
+        """Run-time faults on every serving canary pod (``faults``); pods missing now are retried."""
         namespace = self._ensure_ours()
         if self._run.faults is None:
             self._run.faults = FaultInjector(self.api, namespace, CANARY_SELECTOR, self.clock)

@@ -30,7 +30,7 @@ EVENT_RECEIVER_PORT = 8080
 EVENT_HOOK_NAME = "canary-chaos-events"
 REVISION_ANNOTATION = "canary-chaos.io/revision"
 DEFAULT_HOST = "faulty-app.local"
-PACKAGED_MANIFESTS = Path(__file__).resolve().parents[1] / "data" / "cluster" / "app"  # package data
+PACKAGED_MANIFESTS = Path(__file__).resolve().parents[2] / "data" / "cluster" / "app"  # package data
 _KUSTOMIZE_KEYS = frozenset({"apiVersion", "kind", "resources", "configMapGenerator", "generatorOptions"})
 
 

@@ -59,7 +59,7 @@ class Where:
     flagger_namespace: str
     flagger_deployment: str
     manifests_dir: Path
-    ingress_url: str
+    ingress_url: str | None  # None: not probed (an in-process fake cluster has no Traefik)
     ingress_host: str
     image: str | None = None
     prometheus_url: str | None = None
@@ -75,7 +75,9 @@ def preflight_checks(api: ClusterApi, prometheus: PromQuery, where: Where) -> li
     checks.append(_guard("prometheus:traefik-series", lambda: _traefik_series(prometheus)))
     checks.append(_guard("option:--manifests", lambda: _manifests(where.manifests_dir)))
     checks.append(_guard("option:--image", lambda: _image(where.image)))
-    checks.append(_guard("option:--ingress-url", lambda: _ingress(where.ingress_url, where.ingress_host)))
+    ingress = where.ingress_url
+    if ingress is not None:
+        checks.append(_guard("option:--ingress-url", lambda: _ingress(ingress, where.ingress_host)))
     return checks
 
 

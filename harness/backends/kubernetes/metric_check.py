@@ -6,7 +6,7 @@ each metric name a custom query reads (``templateRef`` or inline ``query``) must
 primary: app metrics scraped from its pods (Flagger's bundled Prometheus labels them with the pod labels
 and ``kubernetes_namespace``, ``charts/flagger/templates/prometheus.yaml``), Traefik metrics on the
 primary's child service (``<ns>-<svc>-primary-<port>@kubernetescrd``). Names are found in the query text
-(pure); the counts go through ``kube_observe``'s Prometheus query path.
+(pure); the counts go through ``observe``'s Prometheus query path.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from harness.backends.kube_observe import PromQuery, series_count
+from harness.backends.kubernetes.observe import PromQuery, series_count
+from harness.controllers.flagger.model import CanarySpec
 from harness.errors import MetricsError
-from harness.flagger.model import CanarySpec
 
 _KEYWORDS = frozenset(
     {"by", "without", "on", "ignoring", "group_left", "group_right", "or", "and", "unless", "bool", "offset"}

@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from harness.backends.kube_api import ClusterApi
+from harness.backends.kubernetes.api import ClusterApi
 from harness.clock import Clock
 from harness.errors import ClusterError, InputError
 
