@@ -1,4 +1,4 @@
-"""Record the API surface of one ``kubernetes`` client wheel that ``harness/backends/kubernetes/gateway.py`` may rely on.
+"""Record the API surface of one ``kubernetes`` wheel that the gateway may rely on.
 
     python bench/kube_client_surface.py 29.0.0 > tests/kube/data/kubernetes-client-surface.json
 

@@ -1,4 +1,4 @@
-"""The Kubernetes gateway (harness/backends/kubernetes/gateway.py) uses only kubernetes-client API present in the declared lower bound.
+"""The Kubernetes gateway uses only kubernetes-client API present in the declared lower bound.
 
 ``tests/kube/data/kubernetes-client-surface.json`` is the API surface of the lower-bound wheel, read from
 its source by ``bench/kube_client_surface.py`` (module names, class methods with the keywords they accept,
