@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Install Traefik 3 + Flagger (with its bundled Prometheus) and the faulty_app image into a cluster.
 #
-# Usage: cluster/bootstrap.sh [--kind-cluster NAME] [--skip-image] [--mesh linkerd]
+# Usage: cluster/bootstrap.sh [--kind-cluster NAME] [--image IMAGE] [--push] [--skip-image] [--mesh linkerd]
 #   --kind-cluster NAME  kind cluster to load the image into (default: canary-chaos)
-#   --skip-image         do not build/load canary-chaos/faulty-app:dev (e.g. a registry already has it)
+#   --image IMAGE        app image to build (default canary-chaos/faulty-app:<project version>)
+#   --push               push IMAGE to its registry instead of `kind load` (any other cluster)
+#   --skip-image         do not build/load the image (e.g. a registry already has it)
 #   --mesh linkerd       also install Linkerd (cluster/linkerd/install.sh) and run Flagger with
 #                        meshProvider=gatewayapi:v1beta1 on linkerd-viz' Prometheus
 #
@@ -15,14 +17,17 @@ TRAEFIK_CHART_VERSION="37.4.0"   # Traefik 3.6.2
 FLAGGER_CHART_VERSION="1.44.0"   # Flagger v1.44.0
 TRAEFIK_NAMESPACE="traefik"
 FLAGGER_NAMESPACE="flagger-system"
-APP_IMAGE="canary-chaos/faulty-app:dev"
 KIND_CLUSTER="canary-chaos"
 BUILD_IMAGE=1
 MESH="none"
+PUSH_IMAGE=0
 ROLLOUT_TIMEOUT="300s"
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CLUSTER_DIR="${REPO_ROOT}/cluster"
+# The image tag is the project version, the one the packaged manifests name (never a moving tag).
+PROJECT_VERSION="$(sed -n 's/^version = "\(.*\)"$/\1/p' "${REPO_ROOT}/pyproject.toml" | head -n 1)"
+APP_IMAGE="canary-chaos/faulty-app:${PROJECT_VERSION}"
 
 log() { printf '>>> %s\n' "$*" >&2; }
 die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
@@ -30,9 +35,11 @@ die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --kind-cluster) KIND_CLUSTER="${2:?--kind-cluster needs a name}"; shift 2 ;;
+    --image) APP_IMAGE="${2:?--image needs an image reference}"; shift 2 ;;
+    --push) PUSH_IMAGE=1; shift ;;
     --skip-image) BUILD_IMAGE=0; shift ;;
     --mesh) MESH="${2:?--mesh needs a mesh name (linkerd)}"; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
 done
@@ -48,11 +55,25 @@ require kubectl "install kubectl >= 1.29 (https://kubernetes.io/docs/tasks/tools
 require helm "install Helm 3 (https://helm.sh/docs/intro/install/)"
 if [[ "$BUILD_IMAGE" == 1 ]]; then
   require docker "install Docker, or pass --skip-image if the image is already available to the nodes"
-  require kind "install kind (https://kind.sigs.k8s.io/), or pass --skip-image"
+  [[ "$PUSH_IMAGE" == 1 ]] || require kind "install kind (https://kind.sigs.k8s.io/), or pass --push / --skip-image"
 fi
+[[ -n "$PROJECT_VERSION" ]] || die "cannot read the project version from pyproject.toml"
 
 kubectl cluster-info >/dev/null 2>&1 || die "no reachable cluster in the current kube context ($(kubectl config current-context 2>/dev/null || echo none))"
 log "kube context: $(kubectl config current-context)"
+
+if [[ "$BUILD_IMAGE" == 1 ]]; then
+  # First: the event receiver below runs in this image too.
+  log "Building ${APP_IMAGE}"
+  docker build -f "${REPO_ROOT}/faulty_app/Dockerfile" -t "${APP_IMAGE}" "${REPO_ROOT}"
+  if [[ "$PUSH_IMAGE" == 1 ]]; then
+    log "Pushing ${APP_IMAGE}"
+    docker push "${APP_IMAGE}"
+  else
+    log "Loading ${APP_IMAGE} into kind cluster ${KIND_CLUSTER}"
+    kind load docker-image "${APP_IMAGE}" --name "${KIND_CLUSTER}"
+  fi
+fi
 
 log "Installing Traefik chart ${TRAEFIK_CHART_VERSION} into ${TRAEFIK_NAMESPACE}"
 helm repo add traefik https://traefik.github.io/charts --force-update >/dev/null
@@ -67,6 +88,7 @@ helm upgrade --install traefik traefik/traefik \
 log "Installing the Flagger event receiver into ${FLAGGER_NAMESPACE}"
 kubectl create namespace "${FLAGGER_NAMESPACE}" --dry-run=client -o yaml | kubectl apply -f -
 kubectl apply -n "${FLAGGER_NAMESPACE}" -k "${CLUSTER_DIR}/event-receiver"
+kubectl -n "${FLAGGER_NAMESPACE}" set image deployment/event-receiver "receiver=${APP_IMAGE}"
 
 FLAGGER_VALUES=(--values "${CLUSTER_DIR}/flagger-values.yaml")
 if [[ "$MESH" == linkerd ]]; then
@@ -82,12 +104,6 @@ helm upgrade --install flagger flagger/flagger \
   "${FLAGGER_VALUES[@]}" \
   --wait --timeout "${ROLLOUT_TIMEOUT}"
 
-if [[ "$BUILD_IMAGE" == 1 ]]; then
-  log "Building ${APP_IMAGE} and loading it into kind cluster ${KIND_CLUSTER}"
-  docker build -f "${REPO_ROOT}/faulty_app/Dockerfile" -t "${APP_IMAGE}" "${REPO_ROOT}"
-  kind load docker-image "${APP_IMAGE}" --name "${KIND_CLUSTER}"
-fi
-
 log "Waiting for rollouts"
 kubectl -n "${TRAEFIK_NAMESPACE}" rollout status deployment/traefik --timeout "${ROLLOUT_TIMEOUT}"
 kubectl -n "${FLAGGER_NAMESPACE}" rollout status deployment/flagger --timeout "${ROLLOUT_TIMEOUT}"
@@ -97,4 +113,4 @@ kubectl -n "${FLAGGER_NAMESPACE}" rollout status deployment/event-receiver --tim
 for crd in ingressroutes.traefik.io traefikservices.traefik.io canaries.flagger.app metrictemplates.flagger.app; do
   kubectl get crd "$crd" >/dev/null || die "CRD $crd is missing after install"
 done
-log "Ready: Traefik web entrypoint on NodePort 30080 (kind maps it to 127.0.0.1:18080)"
+log "Ready: Traefik web entrypoint on NodePort 30080 (kind maps it to 127.0.0.1:18080); app image ${APP_IMAGE}"

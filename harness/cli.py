@@ -135,6 +135,27 @@ def _check_cluster_scale(
 @click.option("--context-allow", multiple=True, help="Kubernetes contexts the harness may act in.")
 @click.option("--keep", is_flag=True, help="Kubernetes: keep the namespace for debugging.")
 @click.option("--canary-spec", type=click.Path(exists=True, path_type=Path), default=None)
+@click.option("--kube-context", default=None, help="Kubernetes: kubeconfig context (default: current).")
+@click.option(
+    "--ingress-url", default=None, help="Kubernetes: Traefik's web entrypoint from here (default: kind's)."
+)
+@click.option(
+    "--prometheus-url", default=None, help="Kubernetes: Prometheus URL (default: Flagger's, via the API)."
+)
+@click.option("--flagger-namespace", default=None, help="Kubernetes: where Flagger runs (flagger-system).")
+@click.option("--image", default=None, help="Kubernetes: faulty app image the nodes can pull.")
+@click.option(
+    "--manifests",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Kubernetes: app kustomization directory (default: the packaged harness/data/cluster/app).",
+)
+@click.option(
+    "--kube-request-timeout",
+    type=click.FloatRange(min=1, max=600),
+    default=None,
+    help="Kubernetes: seconds per API call (default 30).",
+)
 @click.option("--no-progress", is_flag=True, help="No live progress display.")
 def run(
     scenario_files: tuple[Path, ...],
@@ -150,9 +171,17 @@ def run(
     context_allow: tuple[str, ...],
     keep: bool,
     canary_spec: Path | None,
+    kube_context: str | None,
+    ingress_url: str | None,
+    prometheus_url: str | None,
+    flagger_namespace: str | None,
+    image: str | None,
+    manifests: Path | None,
+    kube_request_timeout: float | None,
     no_progress: bool,
 ) -> None:
     """Run SCENARIO_FILES and write the evidence (journal, HTML, JUnit, CSV) under --report-dir."""
+    from harness.backends.base import ClusterTarget
     from harness.processes.procs import install_signal_handlers
     from harness.run.execute import run_scenarios
     from harness.run.options import RunOptions
@@ -175,6 +204,15 @@ def run(
         keep=keep,
         context_allow=context_allow,
         canary_spec=canary_spec,
+        cluster=ClusterTarget(
+            kube_context=kube_context,
+            ingress_url=ingress_url,
+            prometheus_url=prometheus_url,
+            flagger_namespace=flagger_namespace,
+            image=image,
+            manifests=manifests,
+            request_timeout=kube_request_timeout,
+        ),
         progress=not no_progress,
     )
     install_signal_handlers()

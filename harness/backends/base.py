@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from harness.clock import Clock
 from harness.controllers.flagger.model import CanaryEvent, CanarySpec, CanaryStatus, MetricResult
 from harness.model import Ingress, Revision, StatusSample
+
+
+@dataclass(frozen=True)
+class ClusterTarget:
+    """Where a cluster's parts are (``canary-chaos run`` options); None keeps the backend's default."""
+
+    kube_context: str | None = None  # --kube-context (default: the kubeconfig's current context)
+    ingress_url: str | None = None  # --ingress-url: Traefik's web entrypoint as reachable from here
+    prometheus_url: str | None = None  # --prometheus-url (default: Flagger's Prometheus via the API proxy)
+    flagger_namespace: str | None = None  # --flagger-namespace
+    image: str | None = None  # --image: the faulty app image the nodes can pull
+    manifests: Path | None = None  # --manifests: a kustomization directory like harness/data/cluster/app
+    request_timeout: float | None = None  # --kube-request-timeout: seconds per API call
 
 
 @dataclass(frozen=True)
@@ -26,6 +40,9 @@ class Observation:
     events: tuple[CanaryEvent, ...] = ()
     checks: tuple[MetricResult, ...] = ()
     queries: tuple[Mapping[str, Any], ...] = field(default=())  # raw Prometheus query results, evidence
+    # Evidence the backend knows it is missing right now (e.g. Flagger events unreadable); each observation
+    # replaces the previous one's, so a gap that a later read closes does not count.
+    gaps: tuple[str, ...] = ()
 
 
 class Backend(Protocol):

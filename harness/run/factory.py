@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.backends.base import Backend
+from harness.backends.base import Backend, ClusterTarget
 from harness.clock import ScaledClock
 from harness.controllers.registry import controller_named
 from harness.errors import InputError
@@ -14,6 +15,7 @@ from harness.model import Ingress
 from harness.scenario.model import Scenario
 
 if TYPE_CHECKING:
+    from harness.backends.kubernetes.backend import KubernetesOptions
     from harness.backends.local.metrics import SharedPrometheus
     from harness.run.options import RunOptions
     from harness.run.runner import LoadDriver
@@ -46,9 +48,10 @@ def make_backend(
 
             analysis_from = load_canary(options.canary_spec)
         allowed = merge_allowlists(options.context_allow, load_allowed_contexts())
+        kube = kubernetes_options(options.cluster, KubernetesOptions(context_allow=tuple(allowed)))
         return connect_backend(
-            KubernetesOptions(
-                context_allow=tuple(allowed),
+            dataclasses.replace(
+                kube,
                 keep=options.keep,
                 analysis_from=analysis_from,
                 time_scale=options.time_scale,
@@ -57,6 +60,20 @@ def make_backend(
             clock=ScaledClock(options.time_scale),
         )
     raise InputError(f"--backend: expected local or kubernetes, found {options.backend!r}")
+
+
+def kubernetes_options(target: ClusterTarget, base: KubernetesOptions) -> KubernetesOptions:
+    """``base`` with every option the user gave on the command line (None keeps the default)."""
+    given = {
+        "kube_context": target.kube_context,
+        "ingress_url": target.ingress_url,
+        "prometheus_url": target.prometheus_url,
+        "flagger_namespace": target.flagger_namespace,
+        "image": target.image,
+        "manifests_dir": target.manifests,
+        "request_timeout": target.request_timeout,
+    }
+    return dataclasses.replace(base, **{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
 
 
 def shared_prometheus_for(options: RunOptions, batch_dir: Path) -> SharedPrometheus | None:

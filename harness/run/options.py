@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.backends.base import ClusterTarget
 from harness.plan.schedule import StartupEstimate
 
 
@@ -19,6 +20,7 @@ class RunOptions:
     keep: bool = False  # kubernetes: keep the namespace for debugging
     context_allow: tuple[str, ...] = ()
     canary_spec: Path | None = None  # kubernetes: copy the analysis of a team's real Canary
+    cluster: ClusterTarget = field(default_factory=ClusterTarget)  # kubernetes: where things are
     progress: bool = True
     parallel: int = 1  # runs at once (kubernetes: each in its own namespace)
     startup: StartupEstimate | None = None  # deploy/teardown estimate of the schedule (None: backend's)

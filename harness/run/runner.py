@@ -83,6 +83,7 @@ class ScenarioRun:
         self._fault_on_at = 0.0
         self._last_sample: StatusSample | None = None
         self._phases_since_trigger: dict[Phase, float] = {}  # phase → first sample time after the trigger
+        self._gaps: tuple[str, ...] = ()  # the backend's evidence gaps, as of its latest observation
 
     # lifecycle -----------------------------------------------------------------------------------
 
@@ -99,6 +100,7 @@ class ScenarioRun:
                 self._recovery()
             if outcome.lost_evidence is None:  # else ``_lose_evidence`` already ended the run
                 outcome.complete = terminal and not outcome.missing
+            self._record_gaps(outcome)
             if not outcome.complete and outcome.incomplete_reason is None:
                 outcome.incomplete_reason = "no terminal phase before timing.max_duration"
         except Interrupted as exc:
@@ -220,6 +222,10 @@ class ScenarioRun:
         )
         if observation.samples:
             self._last_sample = observation.samples[-1]
+        if observation.gaps != self._gaps:
+            for gap in observation.gaps:
+                self._warn(f"evidence gap: {gap}")
+            self._gaps = observation.gaps
         if trigger_at is not None:
             for sample in observation.samples:
                 if sample.at >= trigger_at:
@@ -295,6 +301,12 @@ class ScenarioRun:
         at = self.clock.now()
         self._notify(lambda listener: listener.warning(at, text))
         self._progress.message(f"[{self.scenario.id}] warning: {text}")
+
+    def _record_gaps(self, outcome: RunOutcome) -> None:
+        """Evidence still missing at the end (events unreadable…): the verdict is INCONCLUSIVE with it."""
+        for gap in self._gaps:
+            if gap not in outcome.missing:
+                outcome.missing.append(gap)
 
     def _lose_evidence(self, outcome: RunOutcome, reason: str) -> None:
         outcome.complete = True  # the lifecycle ended by choice; the verdict sees the missing evidence

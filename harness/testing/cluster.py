@@ -113,6 +113,9 @@ class FakeCluster:
         }
     )
     receiver_events: list[dict[str, Any]] = field(default_factory=list)
+    serving_pods: dict[str, list[str]] | None = None  # app label → Ready pod names (None: 2 per Deployment)
+    receiver_ready_at: float = 0.0  # clock time from which the event receiver's Service answers
+    traefik_services: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     prometheus_values: dict[str, float | None] = field(default_factory=dict)  # query → value (None: empty)
     flagger_logs: str = '{"level":"info","msg":"Starting canary analysis for faulty-app"}'
     fail: dict[str, ClusterError] = field(default_factory=dict)  # method name → error to raise
@@ -189,6 +192,15 @@ class FakeCluster:
             raise ClusterError(f"get canary {namespace}/{name}: HTTP 404 not found")
         return copy.deepcopy(visible[-1])
 
+    def get_custom_object(
+        self, group: str, version: str, plural: str, namespace: str, name: str
+    ) -> Mapping[str, Any] | None:
+        self._record("get_custom_object", group, plural, namespace, name)
+        if (group, plural) == ("traefik.io", "traefikservices"):
+            found = self.traefik_services.get((namespace, name))
+            return copy.deepcopy(found) if found is not None else None
+        return None
+
     def watch_canary(
         self, namespace: str, name: str, resource_version: str, timeout_seconds: float
     ) -> Iterator[CanaryWatchEvent]:
@@ -242,6 +254,8 @@ class FakeCluster:
     def list_pods(self, namespace: str, label_selector: str) -> list[str]:
         self._record("list_pods", namespace, label_selector)
         app = label_selector.removeprefix("app=")
+        if self.serving_pods is not None:
+            return list(self.serving_pods.get(app, []))
         return [f"{app}-abc12-{i}" for i in range(2)] if (namespace, app) in self.deployments else []
 
     def crd_exists(self, group: str, plural: str) -> bool:
@@ -253,6 +267,12 @@ class FakeCluster:
     ) -> str:
         self._record("service_proxy_get", namespace, service, path)
         params = params or {}
+        if service == "event-receiver" and path == "healthz":
+            if self.clock.now() < self.receiver_ready_at:
+                raise ClusterError(
+                    f"GET healthz on service {namespace}/{service}:{port}: HTTP 503 no endpoints"
+                )
+            return "ok"
         if service == "event-receiver" and path == "events":
             return json.dumps(self.receiver_events[int(params.get("since", "0")) :])
         if path == "api/v1/query":

@@ -211,7 +211,9 @@ class EmulatedCluster:
                         spec["template"].get("metadata", {}).get("annotations", {})
                     )
                     app.declared_replicas = app.canary_replicas = int(spec.get("replicas", 1))
-            canary = next(m for m in manifests if m["kind"] == "Canary")
+            canary = next((m for m in manifests if m["kind"] == "Canary"), None)
+            if canary is None:
+                return  # e.g. the event receiver, applied before the app
             app.manifest = copy.deepcopy(dict(canary))
             spec = parse_canary(app.manifest, default_namespace=namespace)
             app.controller = FlaggerController(
@@ -230,6 +232,24 @@ class EmulatedCluster:
         self._enter("get_canary", namespace)
         with self._lock:
             return copy.deepcopy(self._app(namespace).history[-1][1])
+
+    def get_custom_object(
+        self, group: str, version: str, plural: str, namespace: str, name: str
+    ) -> Mapping[str, Any] | None:
+        """The TraefikService Flagger weights, as the emulated router holds them (canary entry only > 0)."""
+        self._enter("get_custom_object", namespace)
+        with self._lock:
+            if (group, plural) != ("traefik.io", "traefikservices") or namespace not in self.apps:
+                return None
+            primary, canary = self.apps[namespace].weights
+        services = [{"name": f"{name}-primary", "port": 80, "weight": primary}]
+        if canary > 0:
+            services.append({"name": f"{name}-canary", "port": 80, "weight": canary})
+        return {
+            "apiVersion": f"{group}/{version}",
+            "kind": "TraefikService",
+            "spec": {"weighted": {"services": services}},
+        }
 
     def watch_canary(
         self, namespace: str, name: str, resource_version: str, timeout_seconds: float
@@ -293,6 +313,7 @@ class EmulatedCluster:
             DeploymentInfo(namespace, APP, app.canary_replicas, canary_ready, app.canary_replicas,
                            canary_ready, 2, 2, template_env=dict(app.template_env)),
             DeploymentInfo(namespace, f"{APP}-primary", 1, 1, 1, 1, 1, 1),
+            DeploymentInfo(namespace, "event-receiver", 1, 1, 1, 1, 1, 1),  # applied with the app
         ]  # fmt: skip
 
     def get_deployment(self, namespace: str, name: str) -> DeploymentInfo | None:
@@ -325,6 +346,8 @@ class EmulatedCluster:
     ) -> str:
         self._enter("service_proxy_get", namespace)
         params = params or {}
+        if service == "event-receiver" and path == "healthz":
+            return "ok"
         if path == "api/v1/query":
             query = params.get("query", "")
             try:

@@ -44,6 +44,8 @@ class FakeBackend:
     fail_on: str | None = None  # "deploy" | "trigger" | "observe": raise InfrastructureError there
     calls: list[str] = field(default_factory=list)
     faults_set: list[tuple[float, tuple[Mapping[str, Any], ...]]] = field(default_factory=list)
+    # (from, until) seconds after the trigger during which events are unreadable (until None: to the end)
+    event_gap: tuple[float, float | None] | None = None
     _trigger_at: float | None = None
     _emitted: int = 0
     _status: CanaryStatus = field(default_factory=CanaryStatus)
@@ -84,7 +86,15 @@ class FakeBackend:
             kind: Literal["Normal", "Warning"] = "Warning" if step.phase is Phase.FAILED else "Normal"
             events.extend(CanaryEvent(at=at, type=kind, message=m, phase=step.phase) for m in step.events)
             self._emitted += 1
-        return Observation(samples=tuple(samples), events=tuple(events))
+        return Observation(samples=tuple(samples), events=tuple(events), gaps=self._gaps())
+
+    def _gaps(self) -> tuple[str, ...]:
+        if self.event_gap is None or self._trigger_at is None:
+            return ()
+        start, end = self.event_gap
+        since = self.clock.now() - self._trigger_at
+        open_ = since >= start and (end is None or since < end)
+        return (f"Flagger events unreadable since {start:g}s after the trigger (fake)",) if open_ else ()
 
     def status(self) -> CanaryStatus:
         return self._status

@@ -22,6 +22,7 @@ from harness.scenario.policy import Policy
 from harness.verdict.after import primary_untouched_measure, recovery_measure
 from harness.verdict.evidence import Evidence, evidence_for
 from harness.verdict.measure import (
+    UNKNOWN_CAUSE,
     Terminal,
     first_mark,
     max_canary_weight,
@@ -239,10 +240,12 @@ def _cause(ev: Evidence, trigger: float | None, end: Terminal | None) -> str | N
 def _rollback_cause(expect: Expectations, ev: Evidence, cause: str | None) -> Measure:
     if cause is None:
         return Measure("rollback_cause", None, expect.rollback_cause, "", None, note="no rollback")
-    if not ev.events:
-        return Measure(
-            "rollback_cause", None, expect.rollback_cause, "", None, note="no Flagger events recorded"
+    if cause == UNKNOWN_CAUSE:
+        note = (
+            f"Flagger's rollback events were not received ({len(ev.events)} events recorded, none "
+            "'Canary failed!'): events lost or unreadable, the cause is unknown"
         )
+        return Measure("rollback_cause", None, expect.rollback_cause, "", None, note=note)
     return Measure("rollback_cause", cause, expect.rollback_cause, "", cause == expect.rollback_cause)
 
 

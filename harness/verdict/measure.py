@@ -155,16 +155,27 @@ ROLLBACK_MESSAGES = {
     "failed-checks": "failed checks threshold reached",
     "manual-webhook": "manual webhook invoked",
 }
+# Every rollback() posts this (§2.8 step 3); a primary that fails during promotion posts the other (§2.7).
+ROLLBACK_DONE = ("Canary failed! Scaling down", "failed, primary not ready")
+UNKNOWN_CAUSE = "unknown"
 
 
 def rollback_cause(events: Iterable[CanaryEvent], start: float, end: float) -> str:
-    """Why Flagger rolled back: its 'Rolling back …' event, or none at all → the progress deadline (§2.7)."""
+    """Why Flagger rolled back, from its events in [start, end] (§2.7, §2.8).
+
+    'Rolling back … failed checks threshold reached' or '… manual webhook invoked' name the cause. A
+    rollback that posted only 'Canary failed! Scaling down' is the progress deadline (it is silent
+    otherwise, issue #1816). Without even that event, the rollback's events were lost or unreadable:
+    ``UNKNOWN_CAUSE``, never a guess.
+    """
+    done = False
     for event in sorted(events, key=lambda e: e.at):
         if start <= event.at <= end:
             for cause, text in ROLLBACK_MESSAGES.items():
                 if text in event.message:
                     return cause
-    return "progress-deadline"
+            done = done or any(text in event.message for text in ROLLBACK_DONE)
+    return "progress-deadline" if done else UNKNOWN_CAUSE
 
 
 def status_changes(samples: Iterable[StatusSample], after: float) -> list[CanaryStatus]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -93,11 +95,42 @@ def cluster(clock: FakeClock) -> FakeCluster:
     return FakeCluster(clock=clock, canary_script=bad_canary_script(clock))
 
 
+class _AnyAnswer(BaseHTTPRequestHandler):
+    """Traefik's answer to a Host it has no route for."""
+
+    def do_GET(self) -> None:
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        del format, args
+
+
+@pytest.fixture
+def ingress_url() -> Iterator[str]:
+    """A stand-in for Traefik's web entrypoint on 127.0.0.1 (answers 404 to everything)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _AnyAnswer)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
 @pytest.fixture
 def make_backend(cluster: FakeCluster, clock: FakeClock) -> Callable[..., KubernetesBackend]:
     def make(**overrides: object) -> KubernetesBackend:
         options = KubernetesOptions(
-            context_allow=(CONTEXT,), manifests_dir=REPO / "cluster" / "app", run_id=RUN_ID, **overrides
+            **{
+                "context_allow": (CONTEXT,),
+                "manifests_dir": REPO / "cluster" / "app",
+                "run_id": RUN_ID,
+                **overrides,
+            }
         )
         return KubernetesBackend(cluster, options, clock=clock, epoch=lambda: 1_800_000_000.0)
 

@@ -56,6 +56,40 @@ class TestDeploy:
         secret = find(cluster.applied[NAMESPACE], "Secret", "faulty-app-admin")
         assert secret["stringData"]["token"] != "replace-me"
 
+    def test_applies_the_scenarios_progress_deadline(self, make_backend, cluster, spec, stable):
+        """The Canary gets the scenario's deadline (not cluster/app's 120 s), the Deployment at least it."""
+        import dataclasses
+
+        backend = make_backend()
+        backend.deploy(dataclasses.replace(spec, progress_deadline_seconds=700), stable)
+        canary = find(cluster.applied[NAMESPACE], "Canary", "faulty-app")
+        deployment = find(cluster.applied[NAMESPACE], "Deployment", "faulty-app")
+        assert canary["spec"]["progressDeadlineSeconds"] == 700
+        assert deployment["spec"]["progressDeadlineSeconds"] >= 700
+        assert backend._run.spec is not None
+        assert backend._run.spec.progress_deadline_seconds == 700
+
+    def test_waits_for_the_event_receiver_before_applying_the_canary(
+        self, make_backend, cluster, clock, spec, stable
+    ):
+        """The receiver is applied and answering /healthz before the Canary exists (no lost first events)."""
+        cluster.receiver_ready_at = 30.0
+        make_backend().deploy(spec, stable)
+        first, _ = [args for name, args in cluster.calls if name == "apply"]
+        receiver_kinds = {m["kind"] for m in cluster.applied[NAMESPACE][: first[1]]}
+        assert receiver_kinds == {"ConfigMap", "Deployment", "Service"}
+        assert "Canary" in {m["kind"] for m in cluster.applied[NAMESPACE][first[1] :]}
+        canary_applied_at = cluster._canary[0][0]
+        assert 30.0 <= canary_applied_at < 33.0
+
+    def test_event_receiver_never_ready_is_a_cluster_error(self, make_backend, cluster, clock, spec, stable):
+        """A receiver that never answers ends deploy() with a ClusterError naming it, after its budget."""
+        cluster.receiver_ready_at = float("inf")
+        with pytest.raises(ClusterError, match=r"event receiver canary-chaos-t3st/event-receiver not ready "):
+            make_backend(receiver_ready_seconds=60.0).deploy(spec, stable)
+        assert clock.now() == pytest.approx(60.0)
+        assert not any(m["kind"] == "Canary" for m in cluster.applied[NAMESPACE])
+
     def test_waits_for_initialized(self, make_backend, clock, spec, stable):
         """deploy() returns once the Canary is Initialized (t=70 s in the script), not before."""
         backend = make_backend()
@@ -147,6 +181,25 @@ class TestRun:
         assert [(e.at, e.message) for e in first] == [(120.0, "New revision detected! Scaling up faulty-app")]
         assert [(e.at, e.type) for e in second] == [(300.0, "Warning")]
 
+    def test_unreadable_events_are_a_gap_until_read_again(self, make_backend, cluster, clock, spec, stable):
+        """A failed receiver read is an evidence gap; the next good read closes it, losing nothing."""
+        backend = make_backend()
+        backend.deploy(spec, stable)
+        epoch0 = int(clock.wall(0.0).timestamp() * 1000)
+        cluster.receiver_events.append(
+            flagger_event(NAMESPACE, "faulty-app", "Starting canary analysis", at_epoch_ms=epoch0 + 180_000)
+        )
+        cluster.fail["service_proxy_get"] = ClusterError("GET events: HTTP 503 no endpoints")
+        broken = backend.observe()
+        assert broken.events == ()
+        assert len(broken.gaps) == 1
+        assert "Flagger events unreadable" in broken.gaps[0]
+        assert "HTTP 503" in broken.gaps[0]
+        del cluster.fail["service_proxy_get"]
+        healed = backend.observe()
+        assert healed.gaps == ()
+        assert [e.message for e in healed.events] == ["Starting canary analysis"]
+
     def test_set_canary_faults_runs_in_every_canary_pod(self, make_backend, cluster, spec, stable):
         """Run-time faults are PUT from inside each canary pod, with the faults JSON as the argument."""
         backend = make_backend()
@@ -225,10 +278,10 @@ class TestContext:
 
 
 class TestPreflight:
-    def test_all_green_on_a_bootstrapped_cluster(self, make_backend, cluster):
+    def test_all_green_on_a_bootstrapped_cluster(self, make_backend, cluster, ingress_url):
         """Flagger ready with the traefik provider, CRDs present, Prometheus answering with Traefik series."""
         cluster.prometheus_values.update({"vector(1)": 1.0, "count(traefik_service_requests_total)": 4.0})
-        checks = {c.name: c for c in make_backend().preflight()}
+        checks = {c.name: c for c in make_backend(ingress_url=ingress_url).preflight()}
         assert all(c.ok for c in checks.values()), checks
         assert checks["flagger-provider"].detail == "-mesh-provider=traefik"
 
@@ -297,7 +350,7 @@ class TestTimeScale:
         clock = FakeClock(scale=4)
         options = replace(make_backend().options, time_scale=4.0)
         backend = KubernetesBackend(cluster, options, clock=clock, epoch=lambda: 0.0)
-        backend.deploy(spec, stable)
+        backend.deploy(replace(spec, progress_deadline_seconds=120), stable)  # the scenario's deadline
         canary = find(cluster.applied[NAMESPACE], "Canary", "faulty-app")
         assert canary["spec"]["analysis"]["interval"] == "15s"
         assert {m["interval"] for m in canary["spec"]["analysis"]["metrics"]} == {"15s"}

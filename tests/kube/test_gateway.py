@@ -149,5 +149,5 @@ class TestGateway:
 
     def test_unknown_context_is_cluster_error(self, tmp_path):
         """Asking for a context the kubeconfig lacks is a ClusterError, not a ConfigException."""
-        with pytest.raises(ClusterError, match="'prod' not found"):
+        with pytest.raises(ClusterError, match=r"'prod' \(--kube-context\) not found"):
             KubeGateway("prod", kubeconfig=kubeconfig(tmp_path, "http://127.0.0.1:1"))

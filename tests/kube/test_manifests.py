@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import jsonschema
+import kubernetes_validate
 import pytest
 import yaml
 
@@ -24,16 +25,31 @@ from harness.model import Revision
 
 REPO = Path(__file__).resolve().parents[2]
 CLUSTER = REPO / "cluster"
-SCHEMAS = {
-    kind: json.loads((Path(__file__).parent / "schemas" / f"{file}.json").read_text())
-    for kind, file in [
-        ("Canary", "canary"),
-        ("MetricTemplate", "metrictemplate"),
-        ("IngressRoute", "ingressroute"),
-        ("Deployment", "deployment"),
-        ("Service", "service"),
-    ]
+PACKAGED = REPO / "harness" / "data" / "cluster"  # the app and receiver manifests (package data)
+# Flagger v1.44.0 and Traefik chart 37.4.0 CRD schemas (see schemas/NOTICE); core kinds: kubernetes-validate.
+CRD_SCHEMAS = {
+    (wrapped["group"], wrapped["kind"]): wrapped
+    for wrapped in (json.loads(p.read_text()) for p in (Path(__file__).parent / "schemas").glob("*.json"))
 }
+SCHEMAS = {kind: wrapped["schema"] for (_, kind), wrapped in CRD_SCHEMAS.items()}
+CORE_KINDS = {"Deployment", "Service", "ConfigMap", "Secret", "Namespace"}
+KUBERNETES_VERSION = "1.31.0"  # kind's node image in the nightly
+
+
+def validate_object(doc: dict) -> None:
+    """The upstream schema of the object's kind (CRD openAPIV3Schema, or kubernetes-validate)."""
+    kind = doc["kind"]
+    if kind in CORE_KINDS:
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+        return
+    group, _, version = doc["apiVersion"].partition("/")
+    wrapped = CRD_SCHEMAS[(group, kind)]
+    assert version == wrapped["version"], (
+        f"{kind}: {doc['apiVersion']} is not the vendored {wrapped['version']}"
+    )
+    jsonschema.validate(doc, wrapped["schema"])
+
+
 # Files that are not Kubernetes objects, with the key each must have.
 NON_OBJECTS = {
     "kind/kind-config.yaml": "nodes",
@@ -42,16 +58,19 @@ NON_OBJECTS = {
     "linkerd/flagger-values.yaml": "meshProvider",
     "app/kustomization.yaml": "resources",
     "event-receiver/kustomization.yaml": "resources",
+    "packaged/app/kustomization.yaml": "resources",
+    "packaged/event-receiver/kustomization.yaml": "resources",
 }
 OTHER_KINDS = {"ConfigMap", "Secret", "Namespace"}
 
 
 def all_documents() -> list[tuple[str, dict]]:
     docs = []
-    for path in sorted(CLUSTER.rglob("*.yaml")):
-        for doc in yaml.safe_load_all(path.read_text()):
-            if doc:
-                docs.append((str(path.relative_to(CLUSTER)), doc))
+    for root, prefix in ((CLUSTER, ""), (PACKAGED, "packaged/")):
+        for path in sorted(root.rglob("*.yaml")):
+            for doc in yaml.safe_load_all(path.read_text()):
+                if doc:
+                    docs.append((prefix + str(path.relative_to(root)), doc))
     return docs
 
 
@@ -67,9 +86,8 @@ class TestSchemas:
             assert NON_OBJECTS[file] in doc
             return
         kind = doc.get("kind")
-        assert kind in SCHEMAS or kind in OTHER_KINDS, f"{file}: no schema for kind {kind!r}"
-        if kind in SCHEMAS:
-            jsonschema.validate(doc, SCHEMAS[kind])
+        assert kind in SCHEMAS or kind in CORE_KINDS, f"{file}: no schema for kind {kind!r}"
+        validate_object(doc)
         assert "namespace" not in doc.get("metadata", {}), f"{file}: manifests must be namespace-agnostic"
 
     def test_schema_rejects_two_progression_modes(self):
@@ -149,9 +167,9 @@ class TestAppContract:
             assert query.count("(") == query.count(")")
 
     def test_event_receiver_code_ships_in_its_config_map(self):
-        """The receiver ConfigMap carries cluster/event-receiver/receiver.py verbatim."""
+        """The receiver ConfigMap carries harness/data/cluster/event-receiver/receiver.py verbatim."""
         config_map = find(rendered(), "ConfigMap", "event-receiver")
-        assert config_map["data"]["receiver.py"] == (CLUSTER / "event-receiver" / "receiver.py").read_text()
+        assert config_map["data"]["receiver.py"] == (PACKAGED / "event-receiver" / "receiver.py").read_text()
 
     @pytest.mark.skipif(
         shutil.which("kubectl") is None, reason="kubectl (for `kubectl kustomize`) not installed"
@@ -267,3 +285,35 @@ class TestAdoptAnalysis:
         ours = find(rendered(), "Canary", "faulty-app")
         with pytest.raises(CanarySpecError, match=r"spec\.analysis"):
             adopt_analysis("kind: Canary\nspec: {}\n", ours)
+
+
+class TestProgressDeadline:
+    def tailored(self, seconds: int | None) -> list[dict]:
+        return tailor(
+            rendered(),
+            namespace="ns1",
+            host="h",
+            stable=Revision("v1"),
+            admin_token="t",
+            progress_deadline_seconds=seconds,
+        )
+
+    def test_scenario_deadline_reaches_the_canary(self):
+        """The scenario's progressDeadlineSeconds replaces cluster/app's 120, not only spec.analysis."""
+        out = self.tailored(300)
+        assert find(out, "Canary", "faulty-app")["spec"]["progressDeadlineSeconds"] == 300
+
+    def test_deployment_deadline_is_at_least_the_canarys(self):
+        """The Deployment's own deadline never fires before Flagger's (ProgressDeadlineExceeded is final)."""
+        for seconds in (30, 120, 900):
+            out = self.tailored(seconds)
+            canary = find(out, "Canary", "faulty-app")["spec"]["progressDeadlineSeconds"]
+            deployment = find(out, "Deployment", "faulty-app")["spec"]["progressDeadlineSeconds"]
+            assert canary == seconds
+            assert deployment >= canary
+
+    def test_shipped_manifests_already_agree(self):
+        """Applied by hand, cluster/app's Deployment deadline is not shorter than the Canary's."""
+        objects = rendered()
+        canary = find(objects, "Canary", "faulty-app")["spec"]["progressDeadlineSeconds"]
+        assert find(objects, "Deployment", "faulty-app")["spec"]["progressDeadlineSeconds"] >= canary

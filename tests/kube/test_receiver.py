@@ -13,7 +13,7 @@ import pytest
 from harness.backends.kubernetes.observe import parse_events
 from harness.testing.cluster import flagger_event
 
-RECEIVER = Path(__file__).resolve().parents[2] / "cluster" / "event-receiver" / "receiver.py"
+RECEIVER = Path(__file__).resolve().parents[2] / "harness/data/cluster/event-receiver/receiver.py"
 
 
 @pytest.fixture
@@ -34,6 +34,22 @@ def receiver(tmp_path):
 
 
 class TestReceiver:
+    def test_restart_keeps_events_and_indexes(self, tmp_path):
+        """A restarted receiver reloads its JSON-lines file: ?since=N still means the same events."""
+        spec = importlib.util.spec_from_file_location("event_receiver_restart", RECEIVER)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        path = str(tmp_path / "events.jsonl")
+        first = module.EventStore(path)
+        events = [flagger_event("ns", "faulty-app", f"event {i}", at_epoch_ms=i) for i in range(3)]
+        for event in events:
+            first.add(event)
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write('{"cut short')  # the container died mid-write
+        restarted = module.EventStore(path)
+        assert restarted.since(0) == events
+        assert restarted.since(2) == events[2:]
+
     def test_stores_and_serves_events_in_order(self, receiver):
         """Every POSTed Flagger event is answered 202, kept in order and served back at /events."""
         client, _ = receiver

@@ -120,6 +120,31 @@ class TestLifecycle:
         assert record.verdict is not None
         assert record.verdict.reasons[0] == "fake load worker died (exit code -9)"
 
+    def test_events_unreadable_to_the_end_are_inconclusive(self) -> None:
+        """A backend evidence gap still open at the end (events unreadable) ends INCONCLUSIVE with it."""
+        from harness.report.journal import RunRecord
+        from harness.run.execute import _record
+
+        clock = FakeClock()
+        backend = FakeBackend(clock, BAD_FROM_START, event_gap=(30.0, None))
+        _, outcome = run(spike(), backend, FakeLoad(clock, bad_canary_traffic(120.0)))
+        gap = "Flagger events unreadable since 30s after the trigger (fake)"
+        assert outcome.complete
+        assert outcome.missing == [gap]
+        record = _record(RunRecord(run_id="r", scenario_id="s"), spike(), outcome, {})
+        assert record.decision == Decision.INCONCLUSIVE
+        assert record.verdict is not None
+        assert record.verdict.reasons[0] == gap
+
+    def test_a_gap_closed_by_a_later_read_loses_nothing(self) -> None:
+        """Events unreadable for a while, then read again (the receiver keeps them): no missing evidence."""
+        clock = FakeClock()
+        backend = FakeBackend(clock, BAD_FROM_START, event_gap=(30.0, 60.0))
+        runner, outcome = run(spike(), backend, FakeLoad(clock, bad_canary_traffic(120.0)))
+        assert outcome.complete
+        assert outcome.missing == []
+        assert any("evidence gap" in w for w in runner.recorder.timeline.warnings)
+
     def test_no_terminal_phase_before_the_cap_is_incomplete(self) -> None:
         """A canary that never finishes is stopped at timing.max_duration with diagnostics."""
         clock = FakeClock()

@@ -223,6 +223,30 @@ class TestRollbackTime:
         verdict = evaluate(ROLLED_BACK, POLICY, story.evidence())
         assert measure(verdict, "rollback_cause").measured == "manual-webhook"
 
+    def test_lost_rollback_events_are_inconclusive_not_progress_deadline(self) -> None:
+        """Events seen up to the analysis but none of the rollback's: the cause is unknown, never NO-GO."""
+        story = rolled_back_story(cause_event=None)
+        story.events[:] = [e for e in story.events if "Canary failed!" not in e.message]
+        verdict = evaluate(ROLLED_BACK, POLICY, story.evidence())
+        assert verdict.decision == Decision.INCONCLUSIVE, verdict.reasons
+        cause = measure(verdict, "rollback_cause")
+        assert cause.measured is None
+        assert "events lost or unreadable" in cause.note
+        assert any("rollback_cause could not be judged" in reason for reason in verdict.reasons)
+
+    def test_silent_rollback_is_the_progress_deadline(self) -> None:
+        """Only 'Canary failed! Scaling down' (no threshold event): Flagger's silent deadline rollback."""
+        story = rolled_back_story(cause_event=None)
+        expect = replace(ROLLED_BACK, rollback_cause="progress-deadline")
+        assert measure(evaluate(expect, POLICY, story.evidence()), "rollback_cause").passed is True
+
+    def test_unreadable_events_make_the_run_inconclusive(self) -> None:
+        """Evidence marked missing by the backend (events unreadable) gives INCONCLUSIVE with that reason."""
+        reason = "Flagger events unreadable since t=400s: HTTP 503"
+        verdict = evaluate(ROLLED_BACK, POLICY, rolled_back_story().evidence(missing=(reason,)))
+        assert verdict.decision == Decision.INCONCLUSIVE
+        assert verdict.reasons[0] == reason
+
 
 class TestLowSamples:
     def test_warns_for_each_thin_interval(self) -> None:

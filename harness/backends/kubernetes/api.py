@@ -138,6 +138,12 @@ class ClusterApi(Protocol):
 
     def get_canary(self, namespace: str, name: str) -> CanaryObject: ...
 
+    def get_custom_object(
+        self, group: str, version: str, plural: str, namespace: str, name: str
+    ) -> Mapping[str, Any] | None:
+        """A namespaced custom object as JSON (e.g. the TraefikService Flagger weights); None if absent."""
+        ...
+
     def watch_canary(
         self, namespace: str, name: str, resource_version: str, timeout_seconds: float
     ) -> Iterator[CanaryWatchEvent]:
@@ -159,10 +165,12 @@ class ClusterApi(Protocol):
 
     def list_deployments(self, namespace: str, label_selector: str = "") -> list[DeploymentInfo]: ...
 
-    def read_pod_logs(self, namespace: str, label_selector: str, tail_lines: int) -> str: ...
+    def read_pod_logs(self, namespace: str, label_selector: str, tail_lines: int) -> str:
+        """The last ``tail_lines`` of every matching pod, ready or not."""
+        ...
 
     def list_pods(self, namespace: str, label_selector: str) -> list[str]:
-        """Names of running pods matching the selector."""
+        """Names of the pods matching the selector that serve: Running, Ready and not terminating."""
         ...
 
     def crd_exists(self, group: str, plural: str) -> bool: ...

@@ -1,8 +1,8 @@
 """``KubernetesBackend``: real Flagger + Traefik on a cluster, driven through the ``ClusterApi`` port.
 
 Each run gets a fresh namespace labelled as ours (run id + expiry); nothing else is written to or
-deleted. The app manifests are ``cluster/app`` (rendered by ``kube_manifests``); the readiness checks
-live in ``kube_preflight``. Load goes through Traefik with a per-run Host header. Waits have deadlines
+deleted. The app manifests are ``cluster/app`` (rendered by ``manifests``); the readiness checks
+live in ``preflight``. Load goes through Traefik with a per-run Host header. Waits have deadlines
 derived from the Canary spec and dump diagnostics when they expire.
 
 Time: the run clock runs at ``options.time_scale`` S, as in local mode. The Canary applied on the cluster
@@ -23,18 +23,21 @@ from typing import Any
 
 from harness.backends.base import Observation, PreflightCheck
 from harness.backends.kubernetes.api import ClusterApi
+from harness.backends.kubernetes.faults import FaultInjector
 from harness.backends.kubernetes.follow import CanaryFollower
 from harness.backends.kubernetes.manifests import (
     APP_NAME,
     DEFAULT_HOST,
     EVENT_RECEIVER,
     EVENT_RECEIVER_PORT,
+    PACKAGED_MANIFESTS,
     REVISION_ANNOTATION,
     find,
     render_kustomization,
     revision_env,
     tailor,
 )
+from harness.backends.kubernetes.metric_check import custom_queries, require_primary_series
 from harness.backends.kubernetes.observe import (
     HttpxPrometheus,
     PromQuery,
@@ -43,24 +46,17 @@ from harness.backends.kubernetes.observe import (
     parse_events,
     single_value,
 )
-from harness.backends.kubernetes.preflight import preflight_checks
+from harness.backends.kubernetes.preflight import Where, preflight_checks
 from harness.backends.kubernetes.safety import check_context, ensure_owned, new_ownership
-from harness.backends.kubernetes.status import Deadlines, deadlines_for
+from harness.backends.kubernetes.status import Deadlines, deadlines_for, traefik_weights
 from harness.clock import Clock, ScaledClock
 from harness.controllers.flagger.model import CanaryEvent, CanarySpec, CanaryStatus, MetricResult, Phase
 from harness.errors import ClusterError, MetricsError
-from harness.model import Ingress, Revision
+from harness.model import Ingress, Revision, StatusSample
 from harness.plan.cluster_scale import ClusterCanary, scale_canary
 
 FLAGGER_SELECTOR = "app.kubernetes.io/name=flagger"
-# Runs inside the app container: PUT argv[1] to the local admin API with the pod's own ADMIN_TOKEN.
-_PUT_FAULTS = (
-    "import os,sys,urllib.request as u,urllib.error as e\n"
-    "r=u.Request('http://127.0.0.1:8080/admin/faults',data=sys.argv[1].encode(),method='PUT',"
-    "headers={'Authorization':'Bearer '+os.environ['ADMIN_TOKEN'],'Content-Type':'application/json'})\n"
-    "try:\n print(u.urlopen(r,timeout=10).status)\n"
-    "except e.HTTPError as x:\n print(x.code, x.read()[:300])\n"
-)
+CANARY_SELECTOR = f"app={APP_NAME}"
 
 
 @dataclass(frozen=True)
@@ -68,7 +64,10 @@ class KubernetesOptions:
     """Where things are in the cluster, and how careful to be."""
 
     context_allow: tuple[str, ...]
-    manifests_dir: Path = Path("cluster/app")
+    kube_context: str | None = None  # None: the kubeconfig's current context
+    request_timeout: float = 30.0  # seconds per API call (the gateway's _request_timeout)
+    image: str | None = None  # None: the image the manifests name (canary-chaos/faulty-app:<version>)
+    manifests_dir: Path = PACKAGED_MANIFESTS  # --manifests: a kustomization directory
     flagger_namespace: str = "flagger-system"
     flagger_deployment: str = "flagger"
     prometheus_url: str | None = None  # None: through the API server's service proxy
@@ -81,6 +80,9 @@ class KubernetesOptions:
     # --canary-spec: a team's real Canary (parsed); its analysis replaces the scenario's in deploy()
     analysis_from: CanarySpec | None = None
     rollout_seconds: float = 180.0  # budget for a Deployment rollout (primary or canary)
+    check_ingress: bool = True  # preflight: an HTTP answer from ingress_url (off for in-process fakes)
+    check_custom_metrics: bool = True  # trigger(): custom queries must read series the primary has
+    receiver_ready_seconds: float = 120.0  # budget for the event receiver to serve before the Canary
     observe_watch_seconds: float = 1.0
     log_tail_lines: int = 200
     time_scale: float = 1.0  # run-clock seconds per real second; the applied Canary is divided by it
@@ -94,12 +96,17 @@ class _RunState:
     spec: CanarySpec | None = None
     cluster_canary: ClusterCanary | None = None  # the Canary as applied, and what the scale rewrote
     evidence_window: str = "1m"  # the applied request-success-rate window (PromQL range)
+    evidence_windows: dict[str, str] = field(default_factory=dict)  # metric name → applied interval
     deadlines: Deadlines | None = None
     follower: CanaryFollower | None = None
     revision_count: int = 0
     events_seen: int = 0
+    events_gap: str | None = None  # set while the event receiver cannot be read; cleared by a good read
     last_check_at: float | None = None
     torn_down: bool = False
+    faults: FaultInjector | None = None
+    templates: dict[str, str] = field(default_factory=dict)  # deployed MetricTemplate name → query
+    router_weights: tuple[int, int] | None = None  # last read from the TraefikService
     diagnostics: dict[str, str] = field(default_factory=dict)
 
 
@@ -146,12 +153,17 @@ class KubernetesBackend:
 
     # -- preflight -----------------------------------------------------------------------------------
     def preflight(self) -> Sequence[PreflightCheck]:
-        return preflight_checks(
-            self.api,
-            self._prometheus,
-            flagger_namespace=self.options.flagger_namespace,
-            flagger_deployment=self.options.flagger_deployment,
+        opts = self.options
+        where = Where(
+            flagger_namespace=opts.flagger_namespace,
+            flagger_deployment=opts.flagger_deployment,
+            manifests_dir=opts.manifests_dir,
+            ingress_url=opts.ingress_url if opts.check_ingress else None,
+            ingress_host=f"canary-chaos-{self._run.run_id}.{DEFAULT_HOST}",
+            image=opts.image,
+            prometheus_url=opts.prometheus_url,
         )
+        return preflight_checks(self.api, self._prometheus, where)
 
     # -- deploy / trigger ----------------------------------------------------------------------------
     def deploy(self, canary: CanarySpec, stable: Revision) -> Ingress:
@@ -168,11 +180,18 @@ class KubernetesBackend:
             stable=stable,
             admin_token=admin_token,
             analysis_from=canary.manifest if analysis else None,
+            progress_deadline_seconds=canary.progress_deadline_seconds,
+            image=self.options.image,
         )
         deployed = find(manifests, "Canary", APP_NAME)
         progress_deadline = int(deployed["spec"].get("progressDeadlineSeconds", 600))  # scenario seconds
         # A refused scale (CanarySpecError) stops here, before anything is created on the cluster.
         run.cluster_canary = self._apply_time_scale(manifests, deployed)
+        run.templates = {
+            m["metadata"]["name"]: str(m.get("spec", {}).get("query", ""))
+            for m in manifests
+            if m.get("kind") == "MetricTemplate"
+        }
         run.spec = dataclasses.replace(
             canary,
             name=APP_NAME,
@@ -188,7 +207,10 @@ class KubernetesBackend:
         run.namespace = namespace  # set before creating: teardown cleans up even if a later step raises
         self.api.create_namespace(namespace, ownership.labels(), ownership.annotations())
         self._ensure_ours()
-        self.api.apply(namespace, manifests)
+        receiver = [m for m in manifests if m.get("metadata", {}).get("name") == EVENT_RECEIVER]
+        self.api.apply(namespace, receiver)
+        self._wait_for_receiver(namespace)  # before the Canary: Flagger's first events must not be lost
+        self.api.apply(namespace, [m for m in manifests if m not in receiver])
         run.follower = CanaryFollower(self.api, namespace, APP_NAME, self.clock)
         status = run.follower.wait_until(
             lambda s: s.phase in (Phase.INITIALIZED, Phase.FAILED),
@@ -212,13 +234,46 @@ class KubernetesBackend:
         metrics = deployed["spec"]["analysis"].get("metrics") or []
         windows = [m.get("interval") for m in metrics if m.get("name") == "request-success-rate"]
         self._run.evidence_window = str(windows[0]) if windows and windows[0] else "1m"
+        self._run.evidence_windows = {
+            str(m["name"]): str(m["interval"]) for m in metrics if m.get("interval")
+        }
         container = find(manifests, "Deployment", APP_NAME)["spec"]["template"]["spec"]["containers"][0]
         env = [e for e in container.get("env", []) if e.get("name") != "TIME_SCALE"]
         container["env"] = [*env, {"name": "TIME_SCALE", "value": f"{opts.time_scale:g}"}]
         return scaled
 
+    def _wait_for_receiver(self, namespace: str) -> None:
+        """Poll until the receiver's Deployment is ready and its Service answers /healthz (bounded)."""
+        deadline = self.clock.now() + self.options.receiver_ready_seconds
+        last = "not checked yet"
+        while True:
+            deployment = self.api.get_deployment(namespace, EVENT_RECEIVER)
+            if deployment is None:
+                last = "deployment not found"
+            elif not deployment.ready:
+                last = deployment.summary()
+            else:
+                try:
+                    self.api.service_proxy_get(namespace, EVENT_RECEIVER, EVENT_RECEIVER_PORT, "healthz")
+                    return
+                except ClusterError as exc:
+                    last = f"deployment ready, service not answering: {exc}"
+            if self.clock.now() >= deadline:
+                self.collect_diagnostics()
+                raise ClusterError(
+                    f"event receiver {namespace}/{EVENT_RECEIVER} not ready within "
+                    f"{self.options.receiver_ready_seconds:g}s: {last}"
+                )
+            self.clock.sleep(min(2.0, deadline - self.clock.now()))
+
     def trigger(self, revision: Revision) -> float:
+        """Before the new revision: every custom metric must read series the primary has (else
+        ``MetricsError`` naming the metric, its template and query); then patch the pod template."""
         namespace = self._ensure_ours()
+        if self._run.spec is not None and self.options.check_custom_metrics:
+            require_primary_series(
+                self._prometheus, self._run.spec, custom_queries(self._run.spec, self._run.templates)
+            )
         self._run.revision_count += 1
         self.api.patch_deployment_template(
             namespace,
@@ -229,17 +284,11 @@ class KubernetesBackend:
         return self.clock.now()
 
     def set_canary_faults(self, faults: Sequence[Mapping[str, Any]]) -> None:
-        """PUT the faults on every canary pod's admin API, from inside the pod (the API server's proxy
-        strips ``Authorization``); the token never leaves the cluster: the pod reads its own env."""
+        """Run-time faults on every serving canary pod (``faults``); pods missing now are retried."""
         namespace = self._ensure_ours()
-        pods = self.api.list_pods(namespace, f"app={APP_NAME}")
-        if not pods:
-            raise ClusterError(f"no running canary pods (app={APP_NAME}) in {namespace}")
-        command = ["python", "-c", _PUT_FAULTS, json.dumps(list(faults))]
-        for pod in pods:
-            answer = self.api.exec_in_pod(namespace, pod, command).strip()
-            if answer != "200":
-                raise ClusterError(f"PUT /admin/faults in {namespace}/{pod} answered {answer[:300]!r}")
+        if self._run.faults is None:
+            self._run.faults = FaultInjector(self.api, namespace, CANARY_SELECTOR, self.clock)
+        self._run.faults.set(faults)
 
     # -- waiting and observing -----------------------------------------------------------------------
     def wait_for_progressing(self) -> CanaryStatus:
@@ -264,10 +313,36 @@ class KubernetesBackend:
     def observe(self) -> Observation:
         follower = self._follower()
         follower.poll(self.options.observe_watch_seconds)
+        if self._run.faults is not None:
+            self._run.faults.retry()
         checks, queries = self._metric_evidence(follower.last)
-        return Observation(
-            samples=follower.drain(), events=tuple(self._new_events()), checks=checks, queries=queries
-        )
+        events = tuple(self._new_events())
+        samples = self._with_router_weights(list(follower.drain()), follower.last)
+        gaps = (self._run.events_gap,) if self._run.events_gap else ()
+        return Observation(samples=tuple(samples), events=events, checks=checks, queries=queries, gaps=gaps)
+
+    def _with_router_weights(
+        self, samples: list[StatusSample], last: CanaryStatus | None
+    ) -> list[StatusSample]:
+        """The TraefikService's applied (primary, canary) weights on the newest sample; a change of weights
+        without a status write becomes a sample of its own, so the max weight sees the router too."""
+        run = self._run
+        try:
+            service = self.api.get_custom_object(
+                "traefik.io", "v1alpha1", "traefikservices", run.namespace or "", APP_NAME
+            )
+        except ClusterError as exc:
+            run.diagnostics["traefikservice-error"] = str(exc)
+            return samples
+        weights = traefik_weights(service, APP_NAME) if service is not None else None
+        if weights is None:
+            return samples
+        changed, run.router_weights = weights != run.router_weights, weights
+        if samples:
+            samples[-1] = dataclasses.replace(samples[-1], router_weights=weights)
+        elif changed and last is not None:
+            samples.append(StatusSample(at=self.clock.now(), status=last, router_weights=weights))
+        return samples
 
     def status(self) -> CanaryStatus:
         follower = self._follower()
@@ -293,8 +368,15 @@ class KubernetesBackend:
                 scale=self.clock.scale,
             )
         except ClusterError as exc:
+            # The receiver keeps every event: the next good read from the same index loses nothing.
             run.diagnostics["event-receiver-error"] = str(exc)
+            if run.events_gap is None:
+                run.events_gap = (
+                    f"Flagger events unreadable since t={self.clock.now():.0f}s "
+                    f"(event receiver {run.namespace}/{EVENT_RECEIVER}): {exc}"
+                )
             return []
+        run.events_gap = None
         run.events_seen += count
         return events
 
@@ -308,17 +390,22 @@ class KubernetesBackend:
         if run.last_check_at is not None and now - run.last_check_at < spec.analysis.interval_seconds:
             return (), ()
         run.last_check_at = now
-        try:
-            queries = builtin_queries(spec.namespace, spec.target_name, run.evidence_window)
-        except (ImportError, AttributeError) as exc:
-            run.diagnostics["metric-evidence"] = f"harness.controllers.flagger.queries unavailable: {exc}"
-            return (), ()
         results, raw = [], []
         for metric in spec.analysis.metrics:
+            # the applied (time-scaled) interval of this metric; Flagger's builtin default window is 1m
+            window = run.evidence_windows.get(metric.name) or metric.interval or "1m"
+            try:
+                queries = builtin_queries(spec.namespace, spec.target_name, window)
+            except (ImportError, AttributeError) as exc:
+                run.diagnostics["metric-evidence"] = f"harness.controllers.flagger.queries unavailable: {exc}"
+                return (), ()
             if metric.name in queries:
-                result, data = self._check(metric.name, queries[metric.name], metric.threshold_range, now)
+                promql = queries[metric.name]
+                result, data = self._check(metric.name, promql, metric.threshold_range, now)
                 results.append(result)
-                raw.append({"metric": metric.name, "query": queries[metric.name], "at": now, "data": data})
+                raw.append(
+                    {"metric": metric.name, "query": promql, "window": window, "at": now, "data": data}
+                )
         return tuple(results), tuple(raw)
 
     def _check(self, name: str, promql: str, bounds: Any, now: float) -> tuple[MetricResult, Any]:
@@ -352,7 +439,10 @@ class KubernetesBackend:
                 run.diagnostics[key] = f"<unavailable: {exc}>"
 
     def diagnostics(self) -> Mapping[str, str]:
-        return dict(self._run.diagnostics)
+        found = dict(self._run.diagnostics)
+        if self._run.faults is not None and self._run.faults.problems:
+            found["fault-injection"] = "\n".join(self._run.faults.problems[-20:])
+        return found
 
     def teardown(self) -> None:
         """Idempotent: delete this run's namespace (after the ownership check) unless ``keep``."""

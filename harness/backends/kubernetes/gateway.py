@@ -1,8 +1,14 @@
 """The Kubernetes gateway: the only module that imports ``kubernetes``.
 
 ``KubeGateway`` implements ``harness.backends.kubernetes.api.ClusterApi``. Every vendor exception
-(``ApiException``, urllib3 errors, kubeconfig errors) is wrapped into ``ClusterError`` with
-``raise ... from exc``; a watch that gets HTTP 410 raises ``GoneError`` so the caller re-lists.
+(``ApiException``, urllib3 errors and timeouts, kubeconfig errors, the dynamic client's discovery errors,
+model validation errors) is wrapped into ``ClusterError`` with ``raise ... from exc``; a watch that gets
+HTTP 410 raises ``GoneError`` so the caller re-lists. Every call carries ``_request_timeout`` and urllib3
+does not retry, so a half-open connection costs one timeout, never a stalled run.
+
+Only API present in the declared lower bound of ``kubernetes`` is used (generated ``*Api`` methods,
+``DynamicClient.request`` for raw paths, ``watch``/``stream``); ``tests/kube/test_client_surface.py``
+checks every vendor attribute and keyword used here against that wheel's surface.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
+import pydantic
 import urllib3.exceptions
 from kubernetes import client
 from kubernetes import config as _config
@@ -20,6 +27,7 @@ from kubernetes import stream as _stream
 from kubernetes import watch as _watch
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
+from kubernetes.dynamic import exceptions as _dynamic_exceptions
 
 from harness.backends.kubernetes.api import (
     FIELD_MANAGER,
@@ -40,6 +48,7 @@ watch: Any = _watch
 stream: Any = _stream
 
 FLAGGER_GROUP, FLAGGER_VERSION, CANARY_PLURAL = "flagger.app", "v1beta1", "canaries"
+DEFAULT_REQUEST_TIMEOUT = 30.0  # seconds per API call (read timeout); the watch adds its own window
 _T = TypeVar("_T")
 
 
@@ -53,9 +62,29 @@ def _wrapped(what: str) -> Iterator[None]:
             raise GoneError(f"{what}: 410 Gone ({exc.reason})") from exc
         raise ClusterError(f"{what}: HTTP {exc.status} {exc.reason}: {_body_message(exc)}") from exc
     except (urllib3.exceptions.HTTPError, OSError) as exc:
-        raise ClusterError(f"{what}: cannot reach the API server: {exc}") from exc
+        raise ClusterError(f"{what}: {_transport_problem(exc)}") from exc
     except ConfigException as exc:
         raise ClusterError(f"{what}: kubeconfig problem: {exc}") from exc
+    except (_dynamic_exceptions.ResourceNotFoundError, _dynamic_exceptions.ResourceNotUniqueError) as exc:
+        raise ClusterError(f"{what}: the API server does not serve this kind: {exc}") from exc
+    except (pydantic.ValidationError, ValueError, TypeError, KeyError) as exc:
+        # The client's models validate responses (pydantic in newer wheels, setters in older ones).
+        raise ClusterError(f"{what}: unexpected response from the API server: {exc}") from exc
+
+
+def _transport_problem(exc: Exception) -> str:
+    reason = exc.reason if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason else exc
+    timed_out = isinstance(reason, urllib3.exceptions.TimeoutError | TimeoutError) and not isinstance(
+        reason, urllib3.exceptions.NewConnectionError
+    )
+    return f"{'timed out talking to' if timed_out else 'cannot reach'} the API server: {reason}"
+
+
+class _NoDiscovery:
+    """A ``DynamicClient`` discoverer that discovers nothing: only ``request()`` is used on it."""
+
+    def __init__(self, client: Any, cache_file: str | None = None) -> None:
+        del client, cache_file
 
 
 def _body_message(exc: ApiException) -> str:
@@ -73,18 +102,39 @@ def _call(what: str, fn: Callable[[], _T]) -> _T:
 class KubeGateway:
     """``ClusterApi`` over the official client for one kubeconfig context."""
 
-    def __init__(self, context: str | None = None, *, kubeconfig: str | None = None) -> None:
+    def __init__(
+        self,
+        context: str | None = None,
+        *,
+        kubeconfig: str | None = None,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    ) -> None:
+        if request_timeout <= 0:
+            raise ClusterError(f"request timeout must be positive, got {request_timeout}")
         with _wrapped("load kubeconfig"):
             contexts, active = config.list_kube_config_contexts(config_file=kubeconfig)
             chosen = context or active["name"]
             if chosen not in {c["name"] for c in contexts}:
-                raise ClusterError(f"kube context {chosen!r} not found in kubeconfig")
-            self._api_client = config.new_client_from_config(config_file=kubeconfig, context=chosen)
+                raise ClusterError(f"kube context {chosen!r} (--kube-context) not found in kubeconfig")
+            configuration = client.Configuration()
+            config.load_kube_config(
+                config_file=kubeconfig,
+                context=chosen,
+                client_configuration=configuration,
+                persist_config=False,
+            )
+            configuration.retries = (
+                False  # no silent urllib3 retries: one timeout per call, then ClusterError
+            )
+            self._api_client = client.ApiClient(configuration)
         self._context = chosen
+        self._timeout = request_timeout
         self._core = client.CoreV1Api(self._api_client)
         self._apps = client.AppsV1Api(self._api_client)
         self._custom = client.CustomObjectsApi(self._api_client)
         self._ext = client.ApiextensionsV1Api(self._api_client)
+        # Raw paths (service proxy) through the dynamic client's request(), without discovery.
+        self._raw_client: Any = dynamic.DynamicClient(self._api_client, discoverer=_NoDiscovery)
         self._dynamic: Any = None
 
     def current_context(self) -> str:
@@ -104,11 +154,14 @@ class KubeGateway:
                     namespace=namespace if resource.namespaced else None,
                     field_manager=FIELD_MANAGER,
                     force_conflicts=True,
+                    _request_timeout=self._timeout,
                 )
 
     def _dynamic_client(self) -> Any:
         if self._dynamic is None:
-            self._dynamic = _call("discover API resources", lambda: dynamic.DynamicClient(self._api_client))
+            self._dynamic = _call(
+                "discover API resources", lambda: _TimedDynamicClient(self._api_client, self._timeout)
+            )
         return self._dynamic
 
     # -- namespaces ----------------------------------------------------------------------------------
@@ -116,23 +169,32 @@ class KubeGateway:
         body = client.V1Namespace(
             metadata=client.V1ObjectMeta(name=name, labels=dict(labels), annotations=dict(annotations))
         )
-        _call(f"create namespace {name}", lambda: self._core.create_namespace(body))
+        _call(
+            f"create namespace {name}",
+            lambda: self._core.create_namespace(body, _request_timeout=self._timeout),
+        )
 
     def delete_namespace(self, name: str) -> None:
         try:
-            _call(f"delete namespace {name}", lambda: self._core.delete_namespace(name))
+            _call(
+                f"delete namespace {name}",
+                lambda: self._core.delete_namespace(name, _request_timeout=self._timeout),
+            )
         except GoneError:
             raise
         except ClusterError as exc:
-            if isinstance(exc.__cause__, ApiException) and exc.__cause__.status == 404:
+            if _is_404(exc):
                 return  # already gone: deletion is idempotent
             raise
 
     def get_namespace(self, name: str) -> NamespaceInfo | None:
         try:
-            ns = _call(f"read namespace {name}", lambda: self._core.read_namespace(name))
+            ns = _call(
+                f"read namespace {name}",
+                lambda: self._core.read_namespace(name, _request_timeout=self._timeout),
+            )
         except ClusterError as exc:
-            if isinstance(exc.__cause__, ApiException) and exc.__cause__.status == 404:
+            if _is_404(exc):
                 return None
             raise
         return _namespace_info(ns)
@@ -140,36 +202,60 @@ class KubeGateway:
     def list_namespaces(self, label_selector: str) -> list[NamespaceInfo]:
         items = _call(
             f"list namespaces {label_selector}",
-            lambda: self._core.list_namespace(label_selector=label_selector).items,
+            lambda: (
+                self._core.list_namespace(label_selector=label_selector, _request_timeout=self._timeout).items
+            ),
         )
         return [_namespace_info(ns) for ns in items]
 
-    # -- canary --------------------------------------------------------------------------------------
+    # -- custom objects ------------------------------------------------------------------------------
     def get_canary(self, namespace: str, name: str) -> CanaryObject:
-        obj = _call(
-            f"get canary {namespace}/{name}",
-            lambda: self._custom.get_namespaced_custom_object(
-                FLAGGER_GROUP, FLAGGER_VERSION, namespace, CANARY_PLURAL, name
-            ),
-        )
+        obj = self.get_custom_object(FLAGGER_GROUP, FLAGGER_VERSION, CANARY_PLURAL, namespace, name)
+        if obj is None:
+            raise ClusterError(f"get canary {namespace}/{name}: HTTP 404 not found")
         return cast(CanaryObject, obj)
+
+    def get_custom_object(
+        self, group: str, version: str, plural: str, namespace: str, name: str
+    ) -> Mapping[str, Any] | None:
+        try:
+            obj = _call(
+                f"get {plural}.{group} {namespace}/{name}",
+                lambda: self._custom.get_namespaced_custom_object(
+                    group, version, namespace, plural, name, _request_timeout=self._timeout
+                ),
+            )
+        except ClusterError as exc:
+            if _is_404(exc):
+                return None
+            raise
+        if not isinstance(obj, dict):
+            raise ClusterError(
+                f"get {plural}.{group} {namespace}/{name}: expected an object, got {obj!r:.200}"
+            )
+        return obj
 
     def watch_canary(
         self, namespace: str, name: str, resource_version: str, timeout_seconds: float
     ) -> Iterator[CanaryWatchEvent]:
-        stream = watch.Watch().stream(
-            self._custom.list_namespaced_custom_object,
-            FLAGGER_GROUP,
-            FLAGGER_VERSION,
-            namespace,
-            CANARY_PLURAL,
-            field_selector=f"metadata.name={name}",
-            resource_version=resource_version,
-            allow_watch_bookmarks=True,
-            timeout_seconds=max(1, int(timeout_seconds)),
-        )
+        window = max(1, int(timeout_seconds))
+        what = f"watch canary {namespace}/{name} from {resource_version}"
+        with _wrapped(what):
+            stream = watch.Watch().stream(
+                self._custom.list_namespaced_custom_object,
+                FLAGGER_GROUP,
+                FLAGGER_VERSION,
+                namespace,
+                CANARY_PLURAL,
+                field_selector=f"metadata.name={name}",
+                resource_version=resource_version,
+                allow_watch_bookmarks=True,
+                timeout_seconds=window,
+                # read timeout: the server ends the watch after `window`; silence beyond that is a dead link
+                _request_timeout=(self._timeout, window + self._timeout),
+            )
         while True:
-            with _wrapped(f"watch canary {namespace}/{name} from {resource_version}"):
+            with _wrapped(what):
                 event = next(stream, None)
             if event is None:
                 return
@@ -202,51 +288,63 @@ class KubeGateway:
         _call(
             f"patch deployment {namespace}/{name}",
             lambda: self._apps.patch_namespaced_deployment(
-                name, namespace, patch, field_manager=FIELD_MANAGER
+                name, namespace, patch, field_manager=FIELD_MANAGER, _request_timeout=self._timeout
             ),
         )
 
     def _read_deployment(self, namespace: str, name: str) -> Any:
         return _call(
             f"read deployment {namespace}/{name}",
-            lambda: self._apps.read_namespaced_deployment(name, namespace),
+            lambda: self._apps.read_namespaced_deployment(name, namespace, _request_timeout=self._timeout),
         )
 
     def get_deployment(self, namespace: str, name: str) -> DeploymentInfo | None:
         try:
-            return _deployment_info(self._read_deployment(namespace, name))
+            deployment = self._read_deployment(namespace, name)
         except ClusterError as exc:
-            if isinstance(exc.__cause__, ApiException) and exc.__cause__.status == 404:
+            if _is_404(exc):
                 return None
             raise
+        return _call(f"read deployment {namespace}/{name}", lambda: _deployment_info(deployment))
 
     def list_deployments(self, namespace: str, label_selector: str = "") -> list[DeploymentInfo]:
-        items = _call(
-            f"list deployments in {namespace}",
-            lambda: self._apps.list_namespaced_deployment(namespace, label_selector=label_selector).items,
+        def read() -> list[DeploymentInfo]:
+            listed = self._apps.list_namespaced_deployment(
+                namespace, label_selector=label_selector, _request_timeout=self._timeout
+            )
+            return [_deployment_info(d) for d in listed.items]
+
+        return _call(f"list deployments in {namespace}", read)
+
+    def _pods(self, namespace: str, label_selector: str) -> list[Any]:
+        return list(
+            _call(
+                f"list pods {label_selector} in {namespace}",
+                lambda: (
+                    self._core.list_namespaced_pod(
+                        namespace, label_selector=label_selector, _request_timeout=self._timeout
+                    ).items
+                ),
+            )
         )
-        return [_deployment_info(d) for d in items]
 
     def list_pods(self, namespace: str, label_selector: str) -> list[str]:
-        items = _call(
-            f"list pods {label_selector} in {namespace}",
-            lambda: self._core.list_namespaced_pod(namespace, label_selector=label_selector).items,
-        )
-        running = [p for p in items if p.metadata and p.status and p.status.phase == "Running"]
-        return [str(p.metadata.name) for p in running if p.metadata]
+        return [str(p.metadata.name) for p in self._pods(namespace, label_selector) if _pod_serving(p)]
 
     def read_pod_logs(self, namespace: str, label_selector: str, tail_lines: int) -> str:
         chunks = []
-        for pod in self.list_pods(namespace, label_selector):
-            text = self._pod_log(namespace, pod, tail_lines)
-            chunks.append(f"--- {namespace}/{pod}\n{text}")
+        for pod in self._pods(namespace, label_selector):
+            name = str(pod.metadata.name)
+            chunks.append(f"--- {namespace}/{name}\n{self._pod_log(namespace, name, tail_lines)}")
         return "\n".join(chunks)
 
     def _pod_log(self, namespace: str, pod: str, tail_lines: int) -> str:
         return str(
             _call(
                 f"read logs of {namespace}/{pod}",
-                lambda: self._core.read_namespaced_pod_log(pod, namespace, tail_lines=tail_lines),
+                lambda: self._core.read_namespaced_pod_log(
+                    pod, namespace, tail_lines=tail_lines, _request_timeout=self._timeout
+                ),
             )
         )
 
@@ -255,10 +353,12 @@ class KubeGateway:
         try:
             _call(
                 f"read CRD {plural}.{group}",
-                lambda: self._ext.read_custom_resource_definition(f"{plural}.{group}"),
+                lambda: self._ext.read_custom_resource_definition(
+                    f"{plural}.{group}", _request_timeout=self._timeout
+                ),
             )
         except ClusterError as exc:
-            if isinstance(exc.__cause__, ApiException) and exc.__cause__.status == 404:
+            if _is_404(exc):
                 return False
             raise
         return True
@@ -267,12 +367,26 @@ class KubeGateway:
         self, namespace: str, service: str, port: int, path: str, params: Mapping[str, str] | None = None
     ) -> str:
         resource = f"/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy/{path.lstrip('/')}"
-        status, body = self._raw("GET", resource, query=params or {})
-        if status >= 400:
-            raise ClusterError(
-                f"GET {path} on service {namespace}/{service}:{port}: HTTP {status}: {body[:300]}"
+        what = f"GET {path} on service {namespace}/{service}:{port}"
+
+        def send() -> str:
+            response = self._raw_client.request(
+                "GET",
+                resource,
+                query_params=list((params or {}).items()),
+                header_params={"Accept": "application/json, text/plain, */*"},
+                serialize=False,
+                _request_timeout=self._timeout,
             )
-        return body
+            return bytes(response.data or b"").decode("utf-8", "replace")
+
+        try:
+            return _call(what, send)
+        except ClusterError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ApiException) and not isinstance(exc, GoneError):
+                raise ClusterError(f"{what}: HTTP {cause.status}: {str(cause.body or '')[:300]}") from cause
+            raise
 
     def exec_in_pod(self, namespace: str, pod: str, command: Sequence[str]) -> str:
         return str(
@@ -287,47 +401,34 @@ class KubeGateway:
                     stdin=False,
                     stdout=True,
                     tty=False,
-                    _request_timeout=30,
+                    _request_timeout=self._timeout,
                 ),
             )
         )
 
-    def _raw(
-        self,
-        method: str,
-        resource: str,
-        *,
-        query: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        body: str | None = None,
-    ) -> tuple[int, str]:
-        """One authenticated request to the API server; returns (status, body) without raising on 4xx/5xx."""
-        api: Any = self._api_client
 
-        def send() -> tuple[int, str]:
-            serialized = api.param_serialize(
-                method,
-                resource,
-                query_params=list((query or {}).items()),
-                header_params=dict(headers or {}),
-                body=body,
-                auth_settings=["BearerToken"],
-            )
-            response = api.call_api(*serialized, _request_timeout=10)
-            response.read()
-            return int(response.status), bytes(response.data or b"").decode("utf-8", "replace")
+class _TimedDynamicClient(dynamic.DynamicClient):  # type: ignore[misc]
+    """The dynamic client with our request timeout on every call, discovery included."""
 
-        try:
-            return _call(f"{method} {resource}", send)
-        except ClusterError as exc:
-            cause = exc.__cause__
-            if (
-                isinstance(cause, ApiException)
-                and cause.status is not None
-                and not isinstance(exc, GoneError)
-            ):
-                return int(cause.status), str(cause.body or "")
-            raise
+    def __init__(self, api_client: Any, timeout: float) -> None:
+        self._timeout = timeout
+        super().__init__(api_client)
+
+    def request(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        params.setdefault("_request_timeout", self._timeout)
+        return super().request(method, path, body, **params)
+
+
+def _is_404(exc: ClusterError) -> bool:
+    return isinstance(exc.__cause__, ApiException) and exc.__cause__.status == 404
+
+
+def _pod_serving(pod: Any) -> bool:
+    """Running, Ready and not terminating: the pods that take traffic and can take a fault."""
+    if pod.metadata is None or pod.status is None or pod.metadata.deletion_timestamp is not None:
+        return False
+    ready = any(c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or ()))
+    return bool(pod.status.phase == "Running" and ready)
 
 
 def _namespace_info(ns: Any) -> NamespaceInfo:
@@ -365,4 +466,5 @@ def connect_backend(
 
     The context allowlist is checked before any other API call.
     """
-    return KubernetesBackend(KubeGateway(context), options, clock=clock)
+    gateway = KubeGateway(context or options.kube_context, request_timeout=options.request_timeout)
+    return KubernetesBackend(gateway, options, clock=clock)

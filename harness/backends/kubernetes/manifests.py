@@ -1,4 +1,6 @@
-"""The app manifests under ``cluster/app``: render the kustomization, then tailor them to one run (pure).
+"""The app manifests: render the kustomization, then tailor them to one run (pure).
+
+They ship as package data, ``harness/data/cluster/app`` (``cluster/app`` points there).
 
 Rendering supports the kustomize subset the project uses — ``resources`` (files and directories) and
 ``configMapGenerator`` with ``files``/``literals`` under ``generatorOptions.disableNameSuffixHash`` —
@@ -28,6 +30,7 @@ EVENT_RECEIVER_PORT = 8080
 EVENT_HOOK_NAME = "canary-chaos-events"
 REVISION_ANNOTATION = "canary-chaos.io/revision"
 DEFAULT_HOST = "faulty-app.local"
+PACKAGED_MANIFESTS = Path(__file__).resolve().parents[2] / "data" / "cluster" / "app"  # package data
 _KUSTOMIZE_KEYS = frozenset({"apiVersion", "kind", "resources", "configMapGenerator", "generatorOptions"})
 
 
@@ -107,8 +110,15 @@ def tailor(
     stable: Revision,
     admin_token: str,
     analysis_from: Mapping[str, Any] | None = None,
+    progress_deadline_seconds: int | None = None,
+    image: str | None = None,
 ) -> list[Manifest]:
-    """Deep copies of ``manifests`` set up for one run's namespace (the inputs are not modified)."""
+    """Deep copies of ``manifests`` set up for one run's namespace (the inputs are not modified).
+
+    ``analysis_from`` (a Canary object) lends its ``spec.analysis``; ``progress_deadline_seconds`` (the
+    scenario's) replaces the Canary's, and the Deployment's own deadline is raised to at least it.
+    ``image`` replaces the app image in the app and event-receiver Deployments (the receiver runs in it).
+    """
     out = copy.deepcopy(list(manifests))
     for manifest in out:
         manifest.setdefault("metadata", {})["namespace"] = namespace
@@ -122,8 +132,23 @@ def tailor(
         adopted = adopt_analysis(analysis_from, canary, deployed(out))
         canary.clear()
         canary.update(adopted)
+    if image is not None:
+        for name in (APP_NAME, EVENT_RECEIVER):
+            find(out, "Deployment", name)["spec"]["template"]["spec"]["containers"][0]["image"] = image
+    if progress_deadline_seconds is not None:
+        set_progress_deadline(canary, find(out, "Deployment", APP_NAME), progress_deadline_seconds)
     add_event_webhook(canary, event_receiver_url(namespace))
     return out
+
+
+def set_progress_deadline(canary: Manifest, deployment: Manifest, seconds: int) -> None:
+    """The Canary's deadline is ``seconds``; the Deployment's is at least that, so that Kubernetes does not
+    mark the rollout ProgressDeadlineExceeded (which Flagger takes as final) before Flagger's own deadline."""
+    if seconds <= 0:
+        raise InputError(f"progressDeadlineSeconds: expected a positive number of seconds, found {seconds}")
+    canary["spec"]["progressDeadlineSeconds"] = seconds
+    spec = deployment["spec"]
+    spec["progressDeadlineSeconds"] = max(int(spec.get("progressDeadlineSeconds", 600)), seconds)
 
 
 def _set_revision(deployment: Manifest, revision: Revision) -> None:

@@ -64,6 +64,15 @@ class ProxyPrometheus:
         return _data(200, text)
 
 
+def probe_http(url: str, *, host: str | None = None, timeout: float = 3.0) -> int:
+    """The HTTP status ``url`` answers with (any answer counts); ``ClusterError`` when nothing answers."""
+    try:
+        response = httpx.get(url, headers={"Host": host} if host else None, timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise ClusterError(f"no HTTP answer from {url}: {exc}") from exc
+    return response.status_code
+
+
 def _data(status: int, text: str) -> Mapping[str, Any]:
     if status >= 400:
         raise MetricsError(f"Prometheus query failed: error response: Status {status}: {text[:300]}")

@@ -9,8 +9,10 @@ second on the cluster is S emulated seconds on the run clock, as in local mode.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from harness.backends.kubernetes.api import CanaryObject, ConditionDict
 from harness.controllers.flagger.model import CanarySpec, CanaryStatus, Phase, PromotedCondition
@@ -134,3 +136,18 @@ def deadlines_for(
         progressing=interval + (CONTROL_LOOP_SECONDS + margin_seconds) * real,
         terminal=terminal_ticks * interval + spec.progress_deadline_seconds + margin_seconds * real,
     )
+
+
+def traefik_weights(service: Mapping[str, Any], apex: str) -> tuple[int, int] | None:
+    """(primary, canary) weights the router applies, from Flagger's TraefikService ``<apex>`` (§4.1).
+
+    Flagger lists the canary entry only while its weight is > 0, so a missing entry is weight 0. None when
+    the object has no ``spec.weighted.services`` (not reconciled yet).
+    """
+    entries = (service.get("spec") or {}).get("weighted", {}).get("services")
+    if not isinstance(entries, list):
+        return None
+    weights = {e.get("name"): int(e.get("weight", 0)) for e in entries if isinstance(e, dict)}
+    if f"{apex}-primary" not in weights:
+        return None
+    return weights[f"{apex}-primary"], weights.get(f"{apex}-canary", 0)

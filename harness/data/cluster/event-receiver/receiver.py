@@ -1,4 +1,4 @@
-"""Flagger event webhook receiver (stdlib only; runs from python:3.11-slim via a ConfigMap).
+"""Flagger event webhook receiver (stdlib only; runs in the app image via a ConfigMap).
 
 POST <any path>   store the JSON body (a Flagger event payload), echo it as one line on stdout and
                   append it to $EVENTS_FILE (default /data/events.jsonl); answers 202.
@@ -26,9 +26,24 @@ class EventStore:
     """Thread-safe, bounded, append-only event list mirrored to a JSON-lines file."""
 
     def __init__(self, path: str | None) -> None:
-        self._events: list[object] = []
+        self._events: list[object] = self._reload(path)
         self._lock = threading.Lock()
         self._path = path
+
+    @staticmethod
+    def _reload(path: str | None) -> list[object]:
+        """Events a previous run of this container stored (the file outlives a container restart), so that
+        ``?since=N`` indexes stay valid and nothing the harness has not read yet is lost."""
+        if not path or not os.path.exists(path):
+            return []
+        events: list[object] = []
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    events.append(json.loads(line))
+                except ValueError:
+                    continue  # a line cut short by the crash
+        return events[-MAX_EVENTS:]
 
     def add(self, event: object) -> None:
         line = json.dumps(event, separators=(",", ":"))
