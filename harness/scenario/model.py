@@ -131,7 +131,7 @@ class Expectations:
 
 @dataclass(frozen=True)
 class PathExpectations:
-    """The controller's path, asserted instead of checked by hand (``harness.verdict_path``)."""
+    """The controller's path, asserted instead of checked by hand (``harness.verdict.path``)."""
 
     weights_walked: tuple[int, ...] | None = None  # distinct canary weights > 0, in order
     first_failed_check_within_seconds: float | None = None  # fault onset → first failedChecks > 0

@@ -1,6 +1,6 @@
 """Measures of the controller's path (pure): weights walked, failedChecks, first failed check, events.
 
-Each ``expect`` path field (``harness.scenario_model.PathExpectations``) becomes one ``Measure`` with
+Each ``expect`` path field (``harness.scenario.model.PathExpectations``) becomes one ``Measure`` with
 what was measured against the limit. Paths are read from the Canary status samples after the trigger
 while the run was active (Progressing … Finalising), so a stale terminal status before the run and the
 reset to 0 at the decision are not part of them. Path values show as ``10 → 20 → 30``.
