@@ -74,4 +74,6 @@ def test_top_level_holds_the_entry_points_the_shared_basics_and_the_domains() ->
         *("errors.py", "clock.py", "durations.py", "model.py"),  # shared by every layer
         *("run", "testing", "backends", "load", "metrics", "report"),
         *("plan", "verdict", "scenario", "controllers", "providers", "processes"),
+        "data",  # package data, no code: the cluster manifests a wheel ships (no __init__.py)
     }
+    assert not list((PACKAGE_DIR / "data").rglob("__init__.py")), "harness/data is data, not a package"
