@@ -116,7 +116,7 @@ class TestCrashLoop:
         clock = workloads.clock
         scheduled: dict[int, tuple[float, float]] = {}  # restarts so far → (crash seen, restart due)
         restarted: dict[int, float] = {}  # restart number → when it was first seen
-        deadline = time.monotonic() + 6.0
+        deadline = time.monotonic() + 20.0
         while len(restarted) < 3 and time.monotonic() < deadline:
             pods = workloads.pods("canary")
             if pods:
@@ -128,8 +128,8 @@ class TestCrashLoop:
             time.sleep(0.005)
         delays = [due - crash for crash, due in (scheduled[n] for n in range(3))]
         assert delays == pytest.approx([10, 20, 40])
-        for n in range(3):
-            assert scheduled[n][1] <= restarted[n + 1] <= scheduled[n][1] + 6, (scheduled, restarted)
+        for n in range(3):  # never early; late by less than one more backoff (a loaded machine polls late)
+            assert scheduled[n][1] <= restarted[n + 1] <= scheduled[n][1] + delays[n], (scheduled, restarted)
         state = workloads.canary_state()
         assert state.available_replicas == 0
         assert condition(state, "Available")[:2] == ("False", "MinimumReplicasUnavailable")
