@@ -20,10 +20,13 @@ from harness.clock import FakeClock
 from harness.controllers.flagger.controller import FlaggerController
 from harness.controllers.flagger.gateway_api import exposure_problems
 from harness.controllers.flagger.model import CanarySpec, Phase
-from harness.errors import MetricsError
+from harness.controllers.flagger.queries import builtin_query
+from harness.errors import MetricsError, NoValuesFound
 from harness.scenario.flagger_canary import load_canary, load_metric_templates, parse_canary
 from harness.testing.http_route import FakeHTTPRouteRouter
 from harness.testing.ports import FakeWebhooks, FakeWorkloads, HookScript, RecordingEventSink
+from tests.flagger.rig import Rig, make_rig
+from tests.flagger.rig import canary as rig_canary
 
 TUTORIAL = Path(__file__).parents[1] / "data" / "canaries" / "gatewayapi-ab-tutorial.yaml"
 FIREFOX = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"}
@@ -184,3 +187,42 @@ class TestRunAB:
         run.until(Phase.SUCCEEDED)
         assert [c.name for c in run.webhooks.calls].count("approve") == approve_after + 1
         assert run.reaches(INSIDER) == "podinfo-primary"
+
+
+class TestGatewayAPIBuiltins:
+    """On gatewayapi:* the builtins are the HttpObserver's: duration in seconds, events name the provider."""
+
+    def rig_with(self, success: object, duration: object) -> Rig:
+        service = {"port": 80, "targetPort": 9898, "gatewayRefs": [{"name": "podinfo", "kind": "Service"}]}
+        spec = rig_canary(provider="gatewayapi:v1beta1", service=service)
+        metrics = {
+            builtin_query("request-success-rate", spec, "1m"): success,
+            builtin_query("request-duration", spec, "1m"): duration,
+        }
+        rig = make_rig(spec, metrics=metrics)
+        rig.initialized()
+        rig.new_revision()
+        return rig
+
+    def test_duration_is_seconds_times_1000(self) -> None:
+        """0.6 s from http_request_duration_seconds is 600ms > 500ms (truncating it would read 0ms)."""
+        rig = self.rig_with(100.0, 0.6)
+        rig.ticks(3)
+        messages = [e.message for e in rig.sink.events]
+        assert "Halt podinfo.test advancement request duration 600ms > 500ms" in messages
+        assert rig.controller.status.failed_checks >= 1
+
+    def test_a_fast_canary_passes(self) -> None:
+        rig = self.rig_with(100.0, 0.2)
+        rig.ticks(3)
+        assert rig.controller.status.failed_checks == 0
+        assert rig.controller.status.canary_weight > 0
+
+    def test_no_values_names_the_canarys_provider(self) -> None:
+        """Flagger's metricsProvider is the Canary's provider (was hard-wired to traefik)."""
+        rig = self.rig_with(NoValuesFound("no values found"), 0.2)
+        rig.ticks(3)
+        assert any(
+            e.message.startswith("Halt advancement no values found for gatewayapi:v1beta1 metric")
+            for e in rig.sink.events
+        )
