@@ -16,6 +16,7 @@ from harness.controllers.flagger.queries import MetricTemplate
 from harness.controllers.flagger.weights import max_weight, weight_schedule
 from harness.plan.model import Trap
 from harness.plan.timeline import BUILTIN
+from harness.providers.registry import PROVIDERS
 from harness.scenario.flagger_canary import MIN_INTERVAL_SECONDS
 
 ALWAYS_FAIL = frozenset(
@@ -40,13 +41,13 @@ def spec_traps(spec: CanarySpec, templates: Sequence[MetricTemplate] = ()) -> tu
 
 def _strategy_traps(spec: CanarySpec) -> list[Trap]:
     analysis, traps = spec.analysis, []
-    if spec.provider != "traefik":
+    if spec.provider not in PROVIDERS:
         traps.append(
             Trap(
                 "provider-not-traefik",
                 "info",
-                f"provider {spec.provider!r}: the plan uses Flagger's generic timing; the Traefik-specific "
-                "traps below may not apply",
+                f"provider {spec.provider!r} is not emulated: the plan uses Flagger's generic timing and "
+                "checks no router-specific trap",
                 "set spec.provider: traefik to plan a Traefik rollout",
             )
         )
@@ -63,6 +64,8 @@ def _strategy_traps(spec: CanarySpec) -> list[Trap]:
                 "remove skipAnalysis (or set it to false)",
             )
         )
+    if spec.provider != "traefik":
+        return traps  # the traps below are the TraefikService's; match on Gateway API: cohort_traps
     if analysis.match:
         traps.append(
             Trap(
