@@ -14,6 +14,7 @@ from harness.controllers.flagger.gofmt import parse_go_duration
 from harness.controllers.flagger.model import AnalysisSpec, CanarySpec, MetricSpec
 from harness.controllers.flagger.queries import MetricTemplate
 from harness.controllers.flagger.weights import max_weight, weight_schedule
+from harness.plan.cohort_traps import match_traps
 from harness.plan.model import Trap
 from harness.plan.timeline import BUILTIN
 from harness.providers.registry import PROVIDERS
@@ -64,18 +65,8 @@ def _strategy_traps(spec: CanarySpec) -> list[Trap]:
                 "remove skipAnalysis (or set it to false)",
             )
         )
-    if spec.provider != "traefik":
-        return traps  # the traps below are the TraefikService's; match on Gateway API: cohort_traps
     if analysis.match:
-        traps.append(
-            Trap(
-                "ab-testing-on-traefik",
-                "error",
-                "A/B testing (match) is ignored by the Traefik router: every iteration sends 100 % of "
-                "the traffic to the canary (§2.11)",
-                "use the canary strategy (stepWeight/stepWeights + maxWeight) with Traefik",
-            )
-        )
+        traps += match_traps(spec)  # Traefik: 100 % exposure; Gateway API: a match Flagger drops
     elif analysis.iterations > 0:
         traps.append(
             Trap(
