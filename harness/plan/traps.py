@@ -14,8 +14,10 @@ from harness.controllers.flagger.gofmt import parse_go_duration
 from harness.controllers.flagger.model import AnalysisSpec, CanarySpec, MetricSpec
 from harness.controllers.flagger.queries import MetricTemplate
 from harness.controllers.flagger.weights import max_weight, weight_schedule
+from harness.plan.cohort_traps import match_traps
 from harness.plan.model import Trap
 from harness.plan.timeline import BUILTIN
+from harness.providers.registry import PROVIDERS
 from harness.scenario.flagger_canary import MIN_INTERVAL_SECONDS
 
 ALWAYS_FAIL = frozenset(
@@ -40,13 +42,13 @@ def spec_traps(spec: CanarySpec, templates: Sequence[MetricTemplate] = ()) -> tu
 
 def _strategy_traps(spec: CanarySpec) -> list[Trap]:
     analysis, traps = spec.analysis, []
-    if spec.provider != "traefik":
+    if spec.provider not in PROVIDERS:
         traps.append(
             Trap(
                 "provider-not-traefik",
                 "info",
-                f"provider {spec.provider!r}: the plan uses Flagger's generic timing; the Traefik-specific "
-                "traps below may not apply",
+                f"provider {spec.provider!r} is not emulated: the plan uses Flagger's generic timing and "
+                "checks no router-specific trap",
                 "set spec.provider: traefik to plan a Traefik rollout",
             )
         )
@@ -64,15 +66,7 @@ def _strategy_traps(spec: CanarySpec) -> list[Trap]:
             )
         )
     if analysis.match:
-        traps.append(
-            Trap(
-                "ab-testing-on-traefik",
-                "error",
-                "A/B testing (match) is ignored by the Traefik router: every iteration sends 100 % of "
-                "the traffic to the canary (§2.11)",
-                "use the canary strategy (stepWeight/stepWeights + maxWeight) with Traefik",
-            )
-        )
+        traps += match_traps(spec)  # Traefik: 100 % exposure; Gateway API: a match Flagger drops
     elif analysis.iterations > 0:
         traps.append(
             Trap(
