@@ -147,7 +147,9 @@ class Verdict:
             return self.decision
         if self.as_expected:
             return Decision.GO
-        return self.decision if self.decision in (Decision.INCOMPLETE, Decision.INCONCLUSIVE) else Decision.NO_GO
+        return (
+            self.decision if self.decision in (Decision.INCOMPLETE, Decision.INCONCLUSIVE) else Decision.NO_GO
+        )
 
 
 # Lifecycle events the runner emits; reporting and progress listen.

@@ -17,10 +17,11 @@ or a watermark ``{"k": "w", "t": <epoch s>, "final": bool}``: the writer promise
 buckets starting before ``t`` (``final``: no more records at all).
 
 Merging the records of one (start, version, status, workload, cohort, route) from several processes is
-exact for requests, bad and hurt users (``fu`` becomes the smallest id). Percentiles come from the summed latency histogram: bins are log-spaced
-with ratio ``HIST_RATIO`` = 1.05 and each bin is represented by its geometric centre, so a merged
-percentile is within ±2.5 % of the exact nearest-rank value (for latencies ≥ ``HIST_MIN_MS``). A key
-seen by a single record keeps that child's exact percentiles.
+exact for requests, bad and hurt users (``fu`` becomes the smallest id). Percentiles come from the
+summed latency histogram: bins are log-spaced with ratio ``HIST_RATIO`` = 1.05 and each bin is
+represented by its geometric centre, so a merged percentile is within ±2.5 % of the exact nearest-rank
+value (for latencies ≥ ``HIST_MIN_MS``). A key seen by a single record keeps that child's exact
+percentiles.
 """
 
 from __future__ import annotations

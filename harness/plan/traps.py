@@ -1,5 +1,8 @@
 """Traps a Canary spec sets for itself, found before running (pure; flagger-semantics §2.5, §2.11, §5.4, §9).
 
+A/B ``match`` traps come from ``harness.plan.cohort_traps`` (by provider); the planner adds that module's
+cohort-sample and iterations-vs-deadline traps, which need the load and the policy.
+
 ``spec_traps`` looks only at the spec (and the MetricTemplates it can see). Codes in ``ALWAYS_FAIL``
 make every analysis check fail, so the planner predicts a rollback even for a healthy canary.
 """
@@ -14,6 +17,7 @@ from harness.controllers.flagger.gofmt import parse_go_duration
 from harness.controllers.flagger.model import AnalysisSpec, CanarySpec, MetricSpec
 from harness.controllers.flagger.queries import MetricTemplate
 from harness.controllers.flagger.weights import max_weight, weight_schedule
+from harness.plan.cohort_traps import match_traps
 from harness.plan.model import Trap
 from harness.plan.timeline import BUILTIN
 from harness.scenario.flagger_canary import MIN_INTERVAL_SECONDS
@@ -64,15 +68,7 @@ def _strategy_traps(spec: CanarySpec) -> list[Trap]:
             )
         )
     if analysis.match:
-        traps.append(
-            Trap(
-                "ab-testing-on-traefik",
-                "error",
-                "A/B testing (match) is ignored by the Traefik router: every iteration sends 100 % of "
-                "the traffic to the canary (§2.11)",
-                "use the canary strategy (stepWeight/stepWeights + maxWeight) with Traefik",
-            )
-        )
+        traps += match_traps(spec)  # Traefik: 100 % exposure; Gateway API: a match Flagger drops
     elif analysis.iterations > 0:
         traps.append(
             Trap(

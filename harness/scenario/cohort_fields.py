@@ -15,7 +15,6 @@ of it; ``segment_regression`` names one cohort or route whose canary answers are
 from __future__ import annotations
 
 import re
-from typing import cast
 
 from harness.model import EXPECTABLE_DECISIONS, ExpectedVerdict
 from harness.scenario.fields import Fields, boolean, choice, integer, number, text
@@ -83,7 +82,9 @@ def _check_marks(reader: Fields, item: FieldPath, cohort: Cohort) -> None:
         if not TOKEN.fullmatch(name):
             reader.add(where, "a cookie name made of HTTP token characters", repr(name))
         if not value or not COOKIE_VALUE.fullmatch(value):
-            reader.add(where, "a non-empty cookie value without ';', ',', spaces, quotes or '\\'", repr(value))
+            reader.add(
+                where, "a non-empty cookie value without ';', ',', spaces, quotes or '\\'", repr(value)
+            )
 
 
 def read_cohort_expectations(
@@ -94,9 +95,7 @@ def read_cohort_expectations(
     boundary: tuple[str, ...] | None = None
     if reader.present((*at, "cohort_boundary")):
         values = reader.items((*at, "cohort_boundary"))
-        boundary = tuple(
-            _cohort_ref(reader, (*at, "cohort_boundary", i), names) for i in range(len(values))
-        )
+        boundary = tuple(_cohort_ref(reader, (*at, "cohort_boundary", i), names) for i in range(len(values)))
         if not cohorts:
             reader.add((*at, "cohort_boundary"), "load.cohorts to be declared", "no cohorts")
     hurt_keys = ("max_users_hurt_inside_cohort", "max_users_hurt_outside_cohort")
@@ -164,4 +163,4 @@ def read_expected_verdict(reader: Fields, at: FieldPath) -> ExpectedVerdict:
         reader.add((*at, "failing"), "no failing measures unless decision is NO-GO", str(list(failing)))
     if decision == "NO-GO" and not failing:
         reader.add((*at, "failing"), "the measures an expected NO-GO must name", "nothing")
-    return ExpectedVerdict(cast(str, decision), tuple(f for f in failing if f))
+    return ExpectedVerdict(decision, tuple(f for f in failing if f))

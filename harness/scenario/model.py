@@ -129,7 +129,7 @@ class Expectations:
     rollback_cause: RollbackCause | None = None
     path: PathExpectations = field(default_factory=lambda: PathExpectations())
     cohorts: CohortExpectations = field(default_factory=lambda: CohortExpectations())
-    verdict: ExpectedVerdict = ExpectedVerdict()  # a guardrail-design example may declare its NO-GO
+    verdict: ExpectedVerdict = field(default_factory=ExpectedVerdict)  # a design example's declared NO-GO
 
 
 @dataclass(frozen=True)

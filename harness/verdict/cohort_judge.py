@@ -64,7 +64,5 @@ def cohort_measures(
 def _window(ev: Evidence, trigger: float) -> Window | None:
     if workload_recorded(ev.load):
         return None
-    promoted = [
-        s.at for s in ev.samples if s.at >= trigger and s.status.phase in PRIMARY_HAS_NEW_VERSION
-    ]
+    promoted = [s.at for s in ev.samples if s.at >= trigger and s.status.phase in PRIMARY_HAS_NEW_VERSION]
     return (float("-inf"), min(promoted, default=float("inf")))

@@ -57,7 +57,7 @@ def evidence_for(scenario: Scenario, **observed: object) -> Evidence:
 def success_rate_minimum(spec: CanarySpec) -> float | None:
     """``thresholdRange.min`` of the Canary's success-rate check (builtin or a template named so)."""
     for metric in spec.analysis.metrics:
-        if "success" in metric.name and metric.threshold_range is not None:
-            if metric.threshold_range.min is not None:
-                return metric.threshold_range.min
+        bounds = metric.threshold_range
+        if "success" in metric.name and bounds is not None and bounds.min is not None:
+            return bounds.min
     return None

@@ -100,7 +100,8 @@ class TestLocalLoad:
         by_segment: Counter[tuple[str, str]] = Counter()
         for bucket in got:  # the records say each request's cohort and route, as the app saw them
             by_segment[(bucket.cohort, bucket.route)] += bucket.requests
-            assert bucket.first_user and _is_beta(bucket.first_user, workers=1) is (bucket.cohort == "beta")
+            assert bucket.first_user
+            assert _is_beta(bucket.first_user, workers=1) is (bucket.cohort == "beta")
         assert by_segment == app.routes
         assert {k[1] for k in by_segment} == {"GET /", "POST /api/orders"}
         window = [t for t in app.times if app.times[0] + 0.5 <= t < app.times[0] + 3.0]

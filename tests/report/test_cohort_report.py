@@ -1,4 +1,4 @@
-"""A declared NO-GO (a guardrail-design example) in exit codes and JUnit; cohort columns of the blast radius."""
+"""A declared NO-GO (a guardrail-design example) in exit codes and JUnit; the blast radius by cohort."""
 
 from __future__ import annotations
 
@@ -45,9 +45,8 @@ class TestDeclaredNoGo:
         met, missed = suite.findall("testcase")
         assert met.find("failure") is None
         failure = missed.find("failure")
-        assert failure is not None and "declared NO-GO on abort_within not met: the decision was GO" in (
-            failure.text or ""
-        )
+        assert failure is not None
+        assert "declared NO-GO on abort_within not met: the decision was GO" in (failure.text or "")
 
 
 class TestBlastRadiusByCohort:
@@ -67,4 +66,9 @@ class TestBlastRadiusByCohort:
 
     def test_no_cohorts_no_columns(self) -> None:
         """A run without cohorts keeps the four columns."""
-        assert list(blast_radius(build("no-go")).columns) == ["t", "canary_requests", "canary_bad", "users_hurt"]
+        assert list(blast_radius(build("no-go")).columns) == [
+            "t",
+            "canary_requests",
+            "canary_bad",
+            "users_hurt",
+        ]

@@ -12,7 +12,7 @@ from harness.scenario.policy import Policy
 from harness.verdict.cohort import cohort_boundary, segment_finding, segment_regression, users_hurt
 from harness.verdict.judge import evaluate
 from tests.cohort_fixtures import ALWAYS, INSIDER
-from tests.verdict.timeline import CANARY, STABLE, Story, promoted_story
+from tests.verdict.timeline import CANARY, Story, promoted_story
 
 COHORTS = (INSIDER, ALWAYS)
 
@@ -85,7 +85,9 @@ class TestSegmentRegression:
 
     def test_a_route_fault_hidden_from_the_aggregate(self) -> None:
         """25 % failing on one route, 99.0 % aggregate: hidden from a 99 % check; Flagger promoted."""
-        finding = segment_finding(self.LOAD, "route", "GET /api/orders", None, min_success_rate=99, caught=False)
+        finding = segment_finding(
+            self.LOAD, "route", "GET /api/orders", None, min_success_rate=99, caught=False
+        )
         assert (finding.segment_success, finding.aggregate_success, finding.hidden) == (75.0, 99.0, True)
         measure = segment_regression(finding, expect_caught=False)
         assert (measure.measured, measure.passed) == (75.0, True)
@@ -123,8 +125,8 @@ def ab_story(*, leak: int = 0, orders_bad: int = 0) -> Story:
             load.append(replace(b, cohort="insider", route="GET /", workload="canary", first_user="u0000",
                                 requests=requests))  # fmt: skip
             if orders_bad:
-                load.append(replace(b, cohort="insider", route="GET /api/orders", workload="canary",
-                                    requests=4, bad=orders_bad, status=500, hurt_users=("u0000",)))  # fmt: skip
+                orders = replace(b, cohort="insider", route="GET /api/orders", workload="canary")
+                load.append(replace(orders, requests=4, bad=orders_bad, status=500, hurt_users=("u0000",)))
             if leak:
                 load.append(replace(b, cohort=OUTSIDE, route="GET /", workload="canary", requests=leak,
                                     first_user="u0003"))  # fmt: skip
@@ -155,7 +157,8 @@ class TestJudged:
         decision, measures = judge(ab_story(leak=2), boundary=("insider",))
         assert decision == Decision.NO_GO
         boundary = measures["cohort_boundary"]
-        assert boundary.passed is False and boundary.measured == 2 * 6 * 6  # 5 weights and Promoting, 6 buckets each
+        assert boundary.passed is False
+        assert boundary.measured == 2 * 6 * 6
         assert "first at 180–190 s: u0003 (cohort none: outside every cohort; no cohort headers) GET /" in (
             boundary.note
         )
@@ -180,7 +183,8 @@ class TestJudged:
             ab_story(orders_bad=1), segment=SegmentExpectation("route", "GET /api/orders", caught=False)
         )
         segment = measures["segment_regression"]
-        assert segment.measured == 75.0 and segment.passed is True
+        assert segment.measured == 75.0
+        assert segment.passed is True
         assert "hidden from the aggregate check; Flagger's checks missed it (promoted)" in segment.note
         assert decision == Decision.GO
 
