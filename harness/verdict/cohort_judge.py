@@ -1,6 +1,7 @@
 """The cohort measures of one run (pure): which expectations apply, on which load, in which window.
 
-Called by ``harness.verdict.judge`` when the scenario declares cohorts. The experiment's cohorts are
+Called by ``harness.verdict.judge`` for every run; it adds measures when the scenario declares cohorts or a
+``segment_regression``. The experiment's cohorts are
 ``expect.cohort_boundary`` when given, else every declared cohort. Canary answers are the canary
 workload's (``attribution.canary_load``); without the router's workload header the window ends at the
 first Promoting/Finalising/Succeeded status, because the estimate cannot split the workloads after it.
@@ -24,9 +25,10 @@ def cohort_measures(
     cause: str | None,
     default_min_success: float,
 ) -> list[Measure]:
-    """``cohort_boundary``, users hurt inside/outside, ``segment_regression`` as the scenario asks."""
+    """``cohort_boundary``, users hurt inside/outside (with cohorts), ``segment_regression`` (a cohort or a
+    route, so also without cohorts) as the scenario asks."""
     wanted = expect.cohorts
-    if not ev.cohorts or trigger is None:
+    if trigger is None or (not ev.cohorts and wanted.segment is None):
         return []
     inside = wanted.boundary if wanted.boundary is not None else tuple(c.name for c in ev.cohorts)
     served = canary_load(
@@ -40,13 +42,14 @@ def cohort_measures(
     measures: list[Measure] = []
     if wanted.boundary is not None:
         measures.append(cohort_boundary(served, inside, ev.cohorts, window))
-    measures += users_hurt(
-        served,
-        inside,
-        window,
-        inside_limit=wanted.max_users_hurt_inside,
-        outside_limit=wanted.max_users_hurt_outside,
-    )
+    if ev.cohorts:
+        measures += users_hurt(
+            served,
+            inside,
+            window,
+            inside_limit=wanted.max_users_hurt_inside,
+            outside_limit=wanted.max_users_hurt_outside,
+        )
     if wanted.segment is not None:
         caught = None if end is None else (end.outcome == "rolled-back" and cause == "failed-checks")
         finding = segment_finding(

@@ -188,6 +188,18 @@ class TestJudged:
         assert "hidden from the aggregate check; Flagger's checks missed it (promoted)" in segment.note
         assert decision == Decision.GO
 
+    def test_a_route_segment_without_cohorts(self) -> None:
+        """segment_regression on a route needs no cohorts; the users-hurt pair does."""
+        story = ab_story(orders_bad=1)
+        expect = Expectations(
+            "promoted",
+            cohorts=CohortExpectations(segment=SegmentExpectation("route", "GET /api/orders", False)),
+        )
+        verdict = evaluate(expect, Policy(), story.evidence(min_success_rate=99.0))
+        names = {m.name for m in verdict.measures}
+        assert "segment_regression" in names
+        assert "users_hurt_inside_cohort" not in names
+
     def test_no_cohorts_no_cohort_measures(self) -> None:
         """A scenario without cohorts gets none of these measures."""
         verdict = evaluate(Expectations("promoted"), Policy(), promoted_story().evidence())
