@@ -9,6 +9,7 @@ from pathlib import Path
 from harness.model import Decision, ExpectedVerdict, decisions_exit_code
 from harness.report.junit import write_junit
 from harness.report.series import blast_radius
+from harness.report.view import run_view
 
 from .journal_factory import build
 
@@ -47,6 +48,16 @@ class TestDeclaredNoGo:
         failure = missed.find("failure")
         assert failure is not None
         assert "declared NO-GO on abort_within not met: the decision was GO" in (failure.text or "")
+
+
+class TestHtml:
+    def test_the_run_section_says_whether_the_declaration_was_met(self) -> None:
+        """The NO-GO badge stays; a line says it was declared and met (or not)."""
+        assert run_view(declared("no-go"), 0)["declared"] == (
+            "Declared NO-GO on abort_within — met: this run counts as a pass."
+        )
+        assert "NOT met" in run_view(declared("rolled-back-go"), 0)["declared"]
+        assert run_view(build("no-go"), 0)["declared"] == ""
 
 
 class TestBlastRadiusByCohort:
