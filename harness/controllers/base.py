@@ -22,6 +22,7 @@ from harness.controllers.flagger.ports import (
     WebhookCaller,
     Workloads,
 )
+from harness.controllers.flagger.queries import MetricTemplate
 
 
 class EmulatedController(Protocol):
@@ -43,6 +44,7 @@ class EmulationPorts:
     webhooks: WebhookCaller
     clock: Clock
     events: EventSink | None = None
+    metric_templates: tuple[MetricTemplate, ...] = ()  # the MetricTemplates applied next to the spec
 
 
 @dataclass(frozen=True)

@@ -24,3 +24,6 @@ class ProviderPlugin:
     request_series: str  # the series the builtin queries read
     service_label: Callable[[str, str, Side, int], str]  # (namespace, service, side, port) → label value
     routes_by_match: bool  # False: analysis.match is ignored and a match rollout sends 100 % (spec §2.11)
+    # The builtin request-duration value times this is milliseconds: Flagger's observer converts it
+    # (Traefik's query is in ms: 1; the HttpObserver's in seconds: ``time.Duration(int64(value*1000))``).
+    duration_to_ms: float = 1.0

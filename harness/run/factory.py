@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from harness.backends.base import Backend, ClusterTarget
 from harness.clock import ScaledClock
+from harness.controllers.flagger.queries import MetricTemplate
 from harness.controllers.registry import controller_named
 from harness.errors import InputError
 from harness.model import Ingress
@@ -36,6 +37,7 @@ def make_backend(
             prometheus=options.prometheus,
             shared_prometheus=shared,
             controller=controller_named(scenario.controller),
+            metric_templates=scenario_templates(scenario),
         )
     if options.backend == "kubernetes":
         from harness.backends.kubernetes.backend import KubernetesOptions
@@ -60,6 +62,14 @@ def make_backend(
             clock=ScaledClock(options.time_scale),
         )
     raise InputError(f"--backend: expected local or kubernetes, found {options.backend!r}")
+
+
+def scenario_templates(scenario: Scenario) -> tuple[MetricTemplate, ...]:
+    """The MetricTemplate documents of the scenario's Canary file (applied with it, as on a cluster)."""
+    from harness.scenario.flagger_canary import load_metric_templates
+
+    source = scenario.canary.source
+    return load_metric_templates(source) if source else ()
 
 
 def kubernetes_options(target: ClusterTarget, base: KubernetesOptions) -> KubernetesOptions:

@@ -15,6 +15,7 @@ from typing import Any
 
 from harness.controllers.flagger.model import CanarySpec
 from harness.errors import CanarySpecError, Problem
+from harness.providers.registry import DEFAULT_PROVIDER, PROVIDERS
 from harness.scenario import flagger_canary as spec_loader
 from harness.scenario.fields import Fields, integer, text
 from harness.scenario.yamlloc import FieldPath, Located, load_located_all, parse_path, render_path
@@ -49,11 +50,18 @@ def read_canary(reader: Fields, file: Path) -> tuple[CanarySpec | None, dict[str
         documents = load_located_all(base, error=CanarySpecError)
         document = _canary_document(documents)
         manifest = merged(document.data, overrides, deadline)
-        spec = spec_loader.parse_canary(manifest, source=str(base))
+        spec = spec_loader.parse_canary(manifest, source=str(base), mesh_provider=mesh_provider(reader))
     except CanarySpecError as exc:
         reader.problems.extend(_relocate(reader, exc.problems, overrides, deadline, base, document))
         return None, {}
     return spec, manifest
+
+
+def mesh_provider(reader: Fields) -> str:
+    """The scenario's ``provider:`` is Flagger's ``-mesh-provider``: the provider of a Canary without
+    ``spec.provider`` (the Linkerd tutorial's Canary has none; Flagger runs with gatewayapi:v1beta1)."""
+    raw = reader.raw(("provider",))
+    return raw if isinstance(raw, str) and raw in PROVIDERS else DEFAULT_PROVIDER
 
 
 def find_default_canary(directory: Path, levels: int = 2) -> Path | None:

@@ -30,6 +30,7 @@ from harness.controllers.flagger.model import (
 )
 from harness.controllers.flagger.queries import MetricTemplate
 from harness.errors import CanarySpecError, Problem
+from harness.providers.registry import DEFAULT_PROVIDER
 from harness.scenario.yamldocs import (
     INT32,
     PORT,
@@ -71,15 +72,24 @@ Source = str | Path | Mapping[str, Any]
 
 
 # ---- public API ------------------------------------------------------------------------------------
-def load_canary(path: str | Path, *, default_namespace: str = "default") -> CanarySpec:
+def load_canary(
+    path: str | Path, *, default_namespace: str = "default", mesh_provider: str = DEFAULT_PROVIDER
+) -> CanarySpec:
     """Read ``path`` and return its Canary (the ``kind: Canary`` document of a multi-document file)."""
-    return parse_canary(Path(path), default_namespace=default_namespace)
+    return parse_canary(Path(path), default_namespace=default_namespace, mesh_provider=mesh_provider)
 
 
 def parse_canary(
-    document: Source, source: str | None = None, *, default_namespace: str = "default"
+    document: Source,
+    source: str | None = None,
+    *,
+    default_namespace: str = "default",
+    mesh_provider: str = DEFAULT_PROVIDER,
 ) -> CanarySpec:
-    """A Canary from YAML text, a file path, or an already-parsed mapping; raises ``CanarySpecError``."""
+    """A Canary from YAML text, a file path, or an already-parsed mapping; raises ``CanarySpecError``.
+
+    ``mesh_provider`` is Flagger's ``-mesh-provider``: the provider of a Canary without ``spec.provider``.
+    """
     docs, file = _documents(document, source)
     canaries = [d for d in docs if isinstance(d.data, Mapping) and d.data.get("kind") == "Canary"]
     if not canaries:
@@ -90,7 +100,7 @@ def parse_canary(
         raise CanarySpecError(
             [Problem("kind", "exactly one Canary document", f"{len(canaries)}", file, where)]
         )
-    return _CanaryParser(canaries[0], file, default_namespace).parse()
+    return _CanaryParser(canaries[0], file, default_namespace, mesh_provider).parse()
 
 
 def load_metric_templates(path: str | Path, *, default_namespace: str = "") -> tuple[MetricTemplate, ...]:
@@ -147,7 +157,8 @@ def effective_interval(raw: str | None) -> float:
 
 
 class _CanaryParser:
-    def __init__(self, doc: Document, file: str | None, default_namespace: str) -> None:
+    def __init__(self, doc: Document, file: str | None, default_namespace: str, mesh_provider: str) -> None:
+        self.mesh_provider = mesh_provider
         self.data = cast(Mapping[str, Any], doc.data)
         self.r = FieldReader(file, doc.lines)
         self.file = file
@@ -175,7 +186,7 @@ class _CanaryParser:
             service_name=service_name,
             service_port=port,
             service_target_port=target_port,
-            provider=provider or "traefik",  # "" means Flagger's global -mesh-provider; ours is traefik
+            provider=provider or self.mesh_provider,  # "" means Flagger's global -mesh-provider
             progress_deadline_seconds=deadline if deadline is not None else 600,
             skip_analysis=bool(r.get(spec, ("spec", "skipAnalysis"), as_bool, "a boolean", default=False)),
             suspend=bool(r.get(spec, ("spec", "suspend"), as_bool, "a boolean", default=False)),

@@ -17,7 +17,7 @@ from harness.controllers.flagger.model import CanarySpec
 from harness.controllers.registry import CONTROLLERS, DEFAULT_CONTROLLER
 from harness.errors import Problem, ScenarioError
 from harness.model import ScenarioId
-from harness.providers.registry import PROVIDERS
+from harness.providers.registry import NOT_EMULATED, PROVIDERS
 from harness.scenario.canary import read_canary
 from harness.scenario.fields import Fields, any_text, choice, duration, integer, text
 from harness.scenario.model import (
@@ -135,7 +135,12 @@ def load_scenario(path: str | Path, *, policy: Policy | None = None) -> Scenario
 
 
 def _check_provider(reader: Fields, canary: CanarySpec | None) -> None:
-    """``provider:`` names the Canary's ``spec.provider`` (default traefik); both must be one we emulate."""
+    """``provider:`` is Flagger's mesh provider (default traefik): the provider of a Canary without
+    ``spec.provider``, and equal to it when the Canary names one. Both must be one we emulate."""
+    raw = reader.raw(("provider",))
+    if isinstance(raw, str) and raw in NOT_EMULATED:
+        reader.add(("provider",), f"one of {sorted(PROVIDERS)}", repr(raw), NOT_EMULATED[raw])
+        return
     provider = reader.get(("provider",), choice(sorted(PROVIDERS)), None)
     if provider is not None and canary is not None and provider != canary.provider:
         reader.add(("provider",), f"the Canary's spec.provider ({canary.provider!r})", repr(provider))

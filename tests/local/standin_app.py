@@ -3,7 +3,8 @@
     python tests/local/standin_app.py --host 127.0.0.1 --port PORT
 
 Environment: APP_VERSION, FAULTS (JSON list, only stored), ADMIN_TOKEN, TIME_SCALE (ignored), and
-STANDIN_MODE = ok | never_ready | crash | slow, STANDIN_DELAY_MS (slow mode), STANDIN_READY_AFTER (seconds).
+STANDIN_MODE = ok | never_ready | crash | slow | errors (every page a 500), STANDIN_DELAY_MS (slow mode),
+STANDIN_READY_AFTER (seconds).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ async def version_header(request: web.Request, handler):  # type: ignore[no-unty
 async def index(request: web.Request) -> web.Response:
     if MODE == "slow" and DELAY:
         await asyncio.sleep(DELAY)
+    if MODE == "errors":
+        return web.json_response({"version": VERSION, "error": "as told"}, status=500)
     return web.json_response({"version": VERSION, "path": request.path})
 
 

@@ -19,6 +19,7 @@ from harness.errors import InputError, ScenarioError
 from harness.model import Revision
 from harness.providers import registry
 from harness.providers.base import ProviderPlugin
+from harness.providers.linkerd.plugin import LINKERD_GATEWAY_API
 from harness.providers.registry import provider_named
 from harness.providers.traefik.plugin import TRAEFIK
 from harness.scenario.loader import load_scenario
@@ -31,6 +32,20 @@ description: minimal
 revision: {version: "1.1.0"}
 load: {rps: 10}
 expect: {outcome: promoted}
+"""
+
+
+# Flagger's Linkerd tutorial Canary shape: no spec.provider (Flagger runs with -mesh-provider).
+BARE_CANARY = """\
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: podinfo, namespace: test}
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
+  service:
+    port: 9898
+    gatewayRefs: [{name: podinfo, namespace: test, group: core, kind: Service, port: 9898}]
+  analysis: {interval: 1m, threshold: 5, maxWeight: 50, stepWeight: 5}
 """
 
 
@@ -59,10 +74,33 @@ class TestScenarioNamesItsPlugins:
 
     def test_unknown_provider_is_located(self, write: Write) -> None:
         with pytest.raises(ScenarioError) as error:
-            load_scenario(write("provider: linkerd\n" + MINIMAL))
+            load_scenario(write("provider: nginx\n" + MINIMAL))
         assert any(
-            ":1: at provider: expected one of 'traefik', found 'linkerd'" in p for p in _problems(error)
+            ":1: at provider: expected one of 'gatewayapi:v1beta1', 'traefik', found 'nginx'" in p
+            for p in _problems(error)
         )
+
+    def test_linkerd_names_the_provider_the_tutorial_uses(self, write: Write) -> None:
+        """Flagger's 'linkerd' is the SMI router: the error says to use gatewayapi:v1beta1 instead."""
+        with pytest.raises(ScenarioError) as error:
+            load_scenario(write("provider: linkerd\n" + MINIMAL))
+        (problem,) = [p for p in _problems(error) if "at provider" in p]
+        assert "found 'linkerd'" in problem
+        assert "SMI router" in problem
+        assert "meshProvider gatewayapi:v1beta1" in problem
+
+    def test_provider_is_the_mesh_provider_of_a_canary_without_one(self, write: Write) -> None:
+        """A Canary without spec.provider takes the scenario's provider, as Flagger's -mesh-provider."""
+        canary = write(BARE_CANARY, "bare-canary.yaml")
+        scenario = load_scenario(write(f"provider: gatewayapi:v1beta1\ncanary: {canary.name}\n" + MINIMAL))
+        assert scenario.canary.provider == "gatewayapi:v1beta1"
+        plain = load_scenario(write(f"canary: {canary.name}\n" + MINIMAL, "plain.yaml"))
+        assert plain.canary.provider == "traefik"
+
+    def test_a_canary_naming_another_provider_is_refused(self, write: Write) -> None:
+        with pytest.raises(ScenarioError) as error:
+            load_scenario(write("provider: gatewayapi:v1beta1\n" + MINIMAL))
+        assert any("the Canary's spec.provider ('traefik')" in p for p in _problems(error))
 
 
 class TestRegistries:
@@ -71,7 +109,9 @@ class TestRegistries:
         assert provider_named("traefik") is TRAEFIK
         with pytest.raises(InputError, match=r"controller: expected one of \['flagger'\], found 'x'"):
             controller_named("x")
-        with pytest.raises(InputError, match=r"provider: expected one of \['traefik'\], found 'x'"):
+        assert provider_named("gatewayapi:v1beta1") is LINKERD_GATEWAY_API
+        expected = r"provider: expected one of \['gatewayapi:v1beta1', 'traefik'\], found 'x'"
+        with pytest.raises(InputError, match=expected):
             provider_named("x")
 
     def test_flagger_plugin_builds_the_emulation(self) -> None:

@@ -1,5 +1,6 @@
-"""The embedded backend: faulty_app processes, the Traefik stand-in router, a metrics provider and the
-Flagger emulation driven on its tick grid. Everything binds 127.0.0.1 and is torn down in ``teardown``.
+"""The embedded backend: faulty_app processes, the provider's router stand-in (``routers``), a metrics
+provider and the Flagger emulation driven on its tick grid. Everything binds 127.0.0.1 and is torn down
+in ``teardown``.
 
 This emulates Flagger; the verdict that counts is the one on a real cluster (kubernetes backend).
 """
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 from harness.backends.base import Observation, PreflightCheck
 from harness.backends.local.metrics import MetricsStack, SharedPrometheus, start_metrics
 from harness.backends.local.pods import PodTemplate
+from harness.backends.local.routers import LOCAL_ROUTERS, LocalRouter
 from harness.backends.local.supervisor import Endpoints, LocalWorkloads
 from harness.backends.local.ticker import TickLoop
 from harness.backends.local.webhooks import HttpWebhookCaller
@@ -23,15 +25,12 @@ from harness.clock import ScaledClock
 from harness.controllers.base import ControllerPlugin, EmulatedController, EmulationPorts
 from harness.controllers.flagger.model import CanaryEvent, CanarySpec, CanaryStatus, MetricResult
 from harness.controllers.flagger.plugin import FLAGGER
+from harness.controllers.flagger.queries import MetricTemplate
 from harness.errors import InfrastructureError, InputError, ProcessError
 from harness.model import Ingress, Revision, StatusSample
 from harness.processes.procs import ProcessGroup
-from harness.providers.traefik.router_client import RouterProcess, start_router
 
 T = TypeVar("T")
-
-# The router stand-in of each provider the local backend can run (keyed by the Canary's spec.provider).
-LOCAL_ROUTERS: dict[str, Callable[..., RouterProcess]] = {"traefik": start_router}
 
 
 class _QueueSink:
@@ -55,14 +54,16 @@ class LocalBackend:
         prometheus: str = "auto",
         shared_prometheus: SharedPrometheus | None = None,
         controller: ControllerPlugin = FLAGGER,
+        metric_templates: Sequence[MetricTemplate] = (),
     ) -> None:
+        self._metric_templates = tuple(metric_templates)
         self.clock = clock
         self._plugin = controller
         self._shared_prometheus = shared_prometheus
         self._run_dir = Path(run_dir)
         self._prometheus_mode = prometheus
         self._group: ProcessGroup | None = None
-        self._router: RouterProcess | None = None
+        self._router: LocalRouter | None = None
         self._workloads: LocalWorkloads | None = None
         self._metrics: MetricsStack | None = None
         self._controller: EmulatedController | None = None
@@ -107,15 +108,12 @@ class LocalBackend:
         self._group = ProcessGroup(self._run_dir / "processes")
         self._router = start_local_router(
             self._group,
-            namespace=canary.namespace,
-            service=canary.service_name,
-            service_port=canary.service_port,
-            backend_timeout=30.0,
-            admin_port=self._shared_prometheus.router_admin_port if self._shared_prometheus else None,
+            canary,
+            self._shared_prometheus.router_admin_port if self._shared_prometheus else None,
         )
         self._metrics = start_metrics(
             self._prometheus_mode,
-            router=self._router,
+            router=self._router.stand_in,
             group=self._group,
             clock=self.clock,
             work_dir=self._run_dir / "prometheus",
@@ -133,12 +131,13 @@ class LocalBackend:
             on_endpoints_changed=self._publish_endpoints,
         ).start()
         ports = EmulationPorts(
-            router=self._router.client,
+            router=self._router.traffic,
             workloads=self._workloads,
             metrics=self._metrics.provider,
             webhooks=HttpWebhookCaller(self.clock),
             clock=self.clock,
             events=_QueueSink(self._events),
+            metric_templates=self._metric_templates,
         )
         self._controller = self._plugin.emulate(canary, ports)
         self._ticker = TickLoop(
@@ -186,7 +185,7 @@ class LocalBackend:
                 found[f"{which} pods"] = "\n".join(repr(p) for p in pods) or "(none)"
         if self._router is not None:
             try:
-                found["router config"] = repr(self._router.client.config())
+                found["router config"] = self._router.describe()
             except ProcessError as exc:
                 found["router config"] = f"unavailable: {exc}"
         if self._group is not None:
@@ -202,7 +201,7 @@ class LocalBackend:
             ("ticker", self._ticker.stop if self._ticker else None),
             ("metrics", self._metrics.stop if self._metrics else None),
             ("workloads", self._workloads.stop if self._workloads else None),
-            ("router client", self._router.client.close if self._router else None),
+            ("router client", self._router.stand_in.client.close if self._router else None),
             ("processes", self._group.stop_all if self._group else None),
         ]
         errors = []
@@ -220,7 +219,7 @@ class LocalBackend:
 
     def _publish_endpoints(self, endpoints: Endpoints) -> None:
         """Ready replicas become the router's (and Prometheus') backends, like a Service's endpoints."""
-        self._require(self._router).client.set_endpoints(endpoints.primary, endpoints.canary)
+        self._require(self._router).stand_in.client.set_endpoints(endpoints.primary, endpoints.canary)
         if self._metrics is not None:
             self._metrics.update_targets([*endpoints.primary, *endpoints.canary])
 

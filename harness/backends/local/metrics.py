@@ -13,7 +13,7 @@ from harness.metrics.embedded import EmbeddedPrometheus
 from harness.metrics.query_client import PrometheusQueryClient, PrometheusServer, prometheus_available
 from harness.processes.ports import free_port
 from harness.processes.procs import ProcessGroup
-from harness.providers.traefik.router_client import RouterProcess
+from harness.providers.stand_in_client import AdminClient, StandInProcess
 
 __all__ = ["MetricsStack", "SharedPrometheus", "prometheus_available", "start_metrics"]
 
@@ -102,7 +102,7 @@ class _ForgetTargets:
 def start_metrics(
     mode: str,
     *,
-    router: RouterProcess,
+    router: StandInProcess[AdminClient],
     group: ProcessGroup,
     clock: Clock,
     work_dir: Path,

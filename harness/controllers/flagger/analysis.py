@@ -24,9 +24,9 @@ from harness.controllers.flagger.queries import (
     render_sent,
 )
 from harness.errors import MetricsError, NoValuesFound
+from harness.providers.registry import provider_named
 
 BUILTIN = ("request-success-rate", "request-duration")
-PROVIDER_NAME = "traefik"  # metricsProvider in events; Deployment targets only (no ":service" suffix)
 
 
 class AnalysisHost(hooks.HookHost, Protocol):
@@ -68,6 +68,7 @@ def _builtin_and_inline(host: AnalysisHost) -> bool:
     return True
 
 
+# Events name the metricsProvider: the Canary's provider (Deployment targets: no ":service" suffix).
 def _success_rate(host: AnalysisHost, metric: MetricSpec, interval: str) -> bool:
     spec = host.spec
     promql = builtin_query(metric.name, spec, interval)
@@ -75,7 +76,7 @@ def _success_rate(host: AnalysisHost, metric: MetricSpec, interval: str) -> bool
         value = _query(host, metric.name, promql)
     except NoValuesFound as exc:
         host.emit(
-            "Warning", msg.no_values_builtin(spec, PROVIDER_NAME, metric.name, f"running query failed: {exc}")
+            "Warning", msg.no_values_builtin(spec, spec.provider, metric.name, f"running query failed: {exc}")
         )
         return False
     except MetricsError as exc:
@@ -99,12 +100,13 @@ def _duration(host: AnalysisHost, metric: MetricSpec, interval: str) -> bool:
     try:
         value = _query(host, metric.name, promql)
     except NoValuesFound:
-        host.emit("Warning", msg.no_values_builtin(spec, PROVIDER_NAME, metric.name, None))
+        host.emit("Warning", msg.no_values_builtin(spec, spec.provider, metric.name, None))
         return False
     except MetricsError as exc:
         host.emit("Warning", msg.prometheus_failed(f"running query failed: {exc}"))
         return False
-    measured = millis_duration_ns(value)  # time.Duration(int64(value)) * time.Millisecond
+    # the observer's Duration: Traefik's value is ms, the HttpObserver's (gatewayapi:*) seconds × 1000
+    measured = millis_duration_ns(value * provider_named(spec.provider).duration_to_ms)
     failure: str | None = None
     bounds = metric.threshold_range
     if bounds is not None:

@@ -39,7 +39,6 @@ from harness.providers.linkerd.httproute import (
     ValueMatchType,
 )
 
-API_VERSION = "gateway.networking.k8s.io/v1beta1"
 TOTAL_WEIGHT = 100
 _STRING_MATCH_KEYS = ("exact", "prefix", "suffix", "regex")
 _MATCH_KEYS = ("uri", "method", "headers", "queryParams")
@@ -279,46 +278,6 @@ def exposure_problems(spec: CanarySpec) -> tuple[ExposureProblem, ...]:
     if not mapped.matches and not problems:
         problems.append(ExposureProblem(True, "no analysis.match entry maps to a Gateway API match"))
     return tuple(problems)
-
-
-def route_manifest(route: HTTPRoute) -> dict[str, Any]:
-    """The HTTPRoute as the Kubernetes object Flagger creates (for comparison with a cluster)."""
-    return {
-        "apiVersion": API_VERSION,
-        "kind": "HTTPRoute",
-        "metadata": {"name": route.name, "namespace": route.namespace},
-        "spec": {
-            "parentRefs": [_drop_none(vars(p)) for p in route.parent_refs],
-            **({"hostnames": list(route.hostnames)} if route.hostnames else {}),
-            "rules": [
-                {
-                    "matches": [_match_manifest(m) for m in rule.matches],
-                    "backendRefs": [
-                        {"group": "", "kind": "Service", "name": b.name, "port": b.port, "weight": b.weight}
-                        for b in rule.backend_refs
-                    ],
-                }
-                for rule in route.rules
-            ],
-        },
-    }
-
-
-def _match_manifest(match: RouteMatch) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if match.path is not None:
-        out["path"] = {"type": match.path.type, "value": match.path.value}
-    if match.headers:
-        out["headers"] = [{"name": h.name, "type": h.type, "value": h.value} for h in match.headers]
-    if match.query_params:
-        out["queryParams"] = [{"name": q.name, "type": q.type, "value": q.value} for q in match.query_params]
-    if match.method is not None:
-        out["method"] = match.method
-    return out
-
-
-def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value is not None}
 
 
 def _service(spec: CanarySpec) -> Mapping[str, Any]:

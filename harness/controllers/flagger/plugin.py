@@ -16,6 +16,7 @@ def _emulate(spec: CanarySpec, ports: EmulationPorts) -> EmulatedController:
         webhooks=ports.webhooks,
         clock=ports.clock,
         events=ports.events,
+        templates={template.key: template for template in ports.metric_templates},
     )
 
 

@@ -113,7 +113,9 @@ DEFAULT_PATH = PathMatch("PathPrefix", "/")
 
 
 @dataclass(frozen=True)
-class HeaderMatch:
+class _ValueMatch:
+    """A header or query-param match: a name and an ``Exact`` or ``RegularExpression`` value."""
+
     name: str
     value: str
     type: ValueMatchType = "Exact"
@@ -127,31 +129,30 @@ class HeaderMatch:
             _ = self._regex
 
     def matches(self, request: Request) -> bool:
-        values = request.header_values(self.name)
+        """Any of the request's values for ``name`` is equal (or spans the regex's whole match)."""
+        values = self.values_in(request)
         if self.type == "Exact":
             return self.value in values
         return any(_spans_whole(self._regex, value) for value in values)
 
+    def values_in(self, request: Request) -> Sequence[str]:
+        raise NotImplementedError
+
 
 @dataclass(frozen=True)
-class QueryParamMatch:
-    name: str
-    value: str
-    type: ValueMatchType = "Exact"
+class HeaderMatch(_ValueMatch):
+    """Header names compare case-insensitively; values are case-sensitive."""
 
-    @cached_property
-    def _regex(self) -> re.Pattern[str]:
-        return compile_regex(self.value)
+    def values_in(self, request: Request) -> Sequence[str]:
+        return request.header_values(self.name)
 
-    def validate(self) -> None:
-        if self.type == "RegularExpression":
-            _ = self._regex
 
-    def matches(self, request: Request) -> bool:
-        pairs = [value for name, value in request.query if name == self.name]
-        if self.type == "Exact":
-            return self.value in pairs
-        return any(_spans_whole(self._regex, value) for value in pairs)
+@dataclass(frozen=True)
+class QueryParamMatch(_ValueMatch):
+    """Query-param names and decoded values compare exactly."""
+
+    def values_in(self, request: Request) -> Sequence[str]:
+        return [value for name, value in request.query if name == self.name]
 
 
 @dataclass(frozen=True, order=True)

@@ -149,6 +149,16 @@ class InboundMetrics:
                     latency_ms(latency_seconds)
                 )
 
+    def record_unanswered(self, target: InboundTarget, *, authority: str | None = None) -> None:
+        """A request whose caller went away before the response head: ``request_total`` only.
+
+        The proxy's ``ResponseFuture`` records the class when it resolves (response or error); dropped
+        before that, no ``response_total`` and no latency (``linkerd/http/metrics/src/requests/service.rs``).
+        """
+        base = target.labels(authority, compact=self.compact)
+        with self._lock:
+            self._requests[base] = self._requests.get(base, 0) + 1
+
     def render(self) -> str:
         """The series in the Prometheus text format (prometheus_client's writer)."""
         registry = CollectorRegistry(auto_describe=False)

@@ -1,13 +1,16 @@
 """Linkerd as a provider plug-in: Flagger's ``gatewayapi:v1beta1`` router on a Linkerd mesh.
 
-Not registered yet (``harness.providers.registry``). Two things differ from Traefik's plug-in:
+Registered in ``harness.providers.registry``; the local stand-in is ``harness.providers.linkerd.router``.
+Three things differ from Traefik's plug-in:
 
 - the builtin templates are Flagger's ``HttpObserver`` queries (the *application's*
   ``http_request_duration_seconds_*``), because that is what Flagger runs for ``gatewayapi:*``; they are
   not over the router's series, so Linkerd scenarios use the tutorial's MetricTemplates
-  (``harness.providers.linkerd.queries.tutorial_templates``). Their duration is in seconds: the analysis
-  must scale it by ``HTTP_OBSERVER.duration_to_ms`` (1000), which ``ProviderPlugin`` has no field for yet;
-- ``service_label`` is the ``deployment`` label linkerd-viz puts on the inbound series.
+  (``harness.controllers.flagger.linkerd_queries.tutorial_templates``). Their duration is in seconds:
+  ``duration_to_ms`` is ``HTTP_OBSERVER.duration_to_ms`` (1000). Query windows need nothing of the
+  provider: the local query client scales every range of every query by the run's time scale;
+- ``service_label`` is the ``deployment`` label linkerd-viz puts on the inbound series;
+- ``routes_by_match``: the HTTPRoute's header/cookie matches bound the A/B cohort.
 """
 
 from __future__ import annotations
@@ -33,4 +36,5 @@ LINKERD_GATEWAY_API = ProviderPlugin(
     request_series=REQUEST_SERIES,
     service_label=deployment_label,
     routes_by_match=True,  # the HTTPRoute's header/cookie matches bound the cohort
+    duration_to_ms=HTTP_OBSERVER.duration_to_ms,
 )

@@ -12,4 +12,5 @@ TRAEFIK = ProviderPlugin(
     request_series=REQUEST_SERIES,
     service_label=child_service_name,
     routes_by_match=False,  # a TraefikService has weights only (flagger-semantics §2.11)
+    duration_to_ms=1.0,  # pkg/metrics/observers/traefik.go: time.Duration(int64(value)) * time.Millisecond
 )

@@ -16,20 +16,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
-import signal
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aiohttp import ClientError, ClientSession, ClientTimeout, DummyCookieJar, TCPConnector, hdrs, web
-from multidict import CIMultiDict
+from aiohttp import ClientError, web
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pydantic import ValidationError
-from yarl import URL
 
+from harness.providers.stand_in_server import (
+    Forwarder,
+    common_parser,
+    error_response,
+    healthz,
+    invalid_config,
+    metrics_response,
+    run_main,
+    serve,
+)
 from harness.providers.traefik.router_config import (
     SIDES,
     WORKLOAD_HEADER,
@@ -43,20 +48,6 @@ from harness.providers.traefik.wrr import WeightedRoundRobin
 log = logging.getLogger("harness.providers.traefik.router")
 
 DURATION_BUCKETS = (0.1, 0.3, 1.2, 5.0)  # Traefik's defaults
-_HOP_BY_HOP = frozenset(
-    h.lower()
-    for h in (
-        "Connection",
-        "Keep-Alive",
-        "Proxy-Authenticate",
-        "Proxy-Authorization",
-        "TE",
-        "Trailer",
-        "Transfer-Encoding",
-        "Upgrade",
-        "Content-Length",
-    )
-)
 
 
 @dataclass(frozen=True)
@@ -149,22 +140,7 @@ class Router:
         self.ids = ids
         self.metrics = TraefikMetrics()
         self._balancer = _Balancer(RouterConfig(), ids)
-        self._backend_timeout = backend_timeout
-        self._session: ClientSession | None = None
-
-    async def start(self) -> None:
-        connector = TCPConnector(limit=0, keepalive_timeout=90.0, force_close=False, ttl_dns_cache=None)
-        self._session = ClientSession(
-            connector=connector,
-            timeout=ClientTimeout(total=self._backend_timeout, connect=30.0),
-            auto_decompress=False,
-            skip_auto_headers=(hdrs.USER_AGENT, hdrs.ACCEPT_ENCODING, hdrs.ACCEPT),
-            cookie_jar=DummyCookieJar(),
-        )
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        self.forwarder = Forwarder(backend_timeout)
 
     # ---- proxy port
 
@@ -189,22 +165,8 @@ class Router:
         return response
 
     async def _forward(self, request: web.BaseRequest, endpoint: str) -> web.StreamResponse:
-        assert self._session is not None
-        headers = CIMultiDict((k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP)
-        peer = request.remote or ""
-        prior = request.headers.get(hdrs.X_FORWARDED_FOR)
-        headers[hdrs.X_FORWARDED_FOR] = f"{prior}, {peer}" if prior else peer
-        headers[hdrs.X_FORWARDED_PROTO] = "http"
-        headers[hdrs.X_FORWARDED_HOST] = request.host
-        body = await request.read() if request.body_exists else None
-        url = URL(endpoint + request.raw_path, encoded=True)
         try:
-            async with self._session.request(
-                request.method, url, headers=headers, data=body, allow_redirects=False
-            ) as upstream:
-                payload = await upstream.read()
-                out = CIMultiDict((k, v) for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP)
-                return web.Response(status=upstream.status, body=payload, headers=out)
+            return await self.forwarder.forward(request, endpoint)
         except TimeoutError:
             return _error(504, "Gateway Timeout")
         except (ClientError, OSError) as exc:
@@ -217,8 +179,7 @@ class Router:
         try:
             update = ConfigUpdate.model_validate_json(await request.read())
         except ValidationError as exc:
-            problems = [f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors()]
-            return web.json_response({"error": "invalid config", "problems": problems}, status=400)
+            return invalid_config(exc)
         current = self._balancer.config
         new = current.apply(update)
         if new is not current:
@@ -230,20 +191,13 @@ class Router:
         return web.json_response(self._balancer.config.model_dump(mode="json"))
 
     async def get_metrics(self, request: web.Request) -> web.Response:
-        response = web.Response(body=self.metrics.render())
-        response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
-        response.charset = "utf-8"
-        return response
-
-    async def healthz(self, request: web.Request) -> web.Response:
-        return web.Response(text="ok")
+        return metrics_response(self.metrics.render())
 
 
 CLIENT_CLOSED_REQUEST = 499
 
 
-def _error(status: int, text: str) -> web.Response:
-    return web.Response(status=status, text=text)
+_error = error_response
 
 
 def admin_app(router: Router) -> web.Application:
@@ -251,61 +205,30 @@ def admin_app(router: Router) -> web.Application:
     app.router.add_put("/config", router.put_config)
     app.router.add_get("/config", router.get_config)
     app.router.add_get("/metrics", router.get_metrics)
-    app.router.add_get("/healthz", router.healthz)
+    app.router.add_get("/healthz", healthz)
     return app
 
 
-async def serve(args: argparse.Namespace) -> None:
+async def serve_router(args: argparse.Namespace) -> None:
     """Run until SIGTERM/SIGINT, then stop accepting and let in-flight requests finish."""
     router = Router(ServiceIds(args.namespace, args.service, args.service_port), args.backend_timeout)
-    await router.start()
-    proxy_server = web.Server(router.proxy, access_log=None, handler_cancellation=True)
-    proxy_runner = web.ServerRunner(proxy_server, handle_signals=False)
-    admin_runner = web.AppRunner(admin_app(router), access_log=None, handle_signals=False)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        for runner, port in ((proxy_runner, args.port), (admin_runner, args.admin_port)):
-            await runner.setup()
-            await web.TCPSite(runner, args.host, port, backlog=1024, shutdown_timeout=5.0).start()
-        log.warning("router listening on %s:%d (admin %d)", args.host, args.port, args.admin_port)
-        await stop.wait()
-    finally:
-        await admin_runner.cleanup()
-        await proxy_runner.cleanup()
-        await router.close()
+    await serve(
+        router.proxy,
+        admin_app(router),
+        args,
+        on_start=router.forwarder.start,
+        on_stop=router.forwarder.close,
+        log=log,
+    )
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m harness.providers.traefik.router", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--admin-port", type=int, required=True)
-    parser.add_argument("--namespace", required=True)
-    parser.add_argument("--service", required=True)
-    parser.add_argument("--service-port", type=int, default=80)
-    parser.add_argument(
-        "--backend-timeout", type=float, default=None, help="seconds; answer 504 after it (default: none)"
-    )
-    parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
-    parser.add_argument("--no-uvloop", action="store_true", help="use the stdlib event loop")
+    parser = common_parser("python -m harness.providers.traefik.router", __doc__.split("\n")[0])
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s router: %(message)s")
-    runner = asyncio.run
-    if not args.no_uvloop:
-        with contextlib.suppress(ImportError):
-            import uvloop
-
-            runner = uvloop.run
-    runner(serve(args))
+    run_main(parse_args(argv), serve_router)
 
 
 if __name__ == "__main__":

@@ -7,28 +7,18 @@ child.
 from __future__ import annotations
 
 import sys
-import threading
-import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
-import httpx
 from pydantic import ValidationError
 
 from harness.errors import ProcessError
 from harness.processes.ports import LOOPBACK, free_port
-from harness.processes.procs import ManagedProcess, ProcessGroup
+from harness.processes.procs import ProcessGroup
+from harness.providers.stand_in_client import AdminClient, StandInProcess, start_stand_in
 from harness.providers.traefik.router_config import RouterConfig
 
 
-class RouterClient:
-    """Admin API client; every transport or protocol failure becomes ``ProcessError``. Thread-safe."""
-
-    def __init__(self, admin_url: str, *, timeout: float = 5.0) -> None:
-        self.admin_url = admin_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.admin_url, timeout=timeout, trust_env=False)
-        self._lock = threading.Lock()
+class RouterClient(AdminClient):
+    """The Traefik stand-in's admin API: Flagger's SetRoutes/GetRoutes on the TraefikService."""
 
     # TrafficRouter
 
@@ -41,54 +31,14 @@ class RouterClient:
         primary = self.config().weights.primary
         return primary, 100 - primary
 
-    # Service endpoints and inspection
-
-    def set_endpoints(self, primary: Sequence[str], canary: Sequence[str]) -> None:
-        """Replace the ready endpoints of the primary and canary Services."""
-        self._put({"endpoints": {"primary": list(primary), "canary": list(canary)}})
-
     def config(self) -> RouterConfig:
         try:
             return RouterConfig.model_validate_json(self._request("GET", "/config").content)
         except ValidationError as exc:
             raise ProcessError(f"router at {self.admin_url} returned an unreadable config: {exc}") from exc
 
-    def metrics_text(self) -> str:
-        return self._request("GET", "/metrics").text
 
-    def healthy(self) -> bool:
-        try:
-            return self._request("GET", "/healthz").status_code == 200
-        except ProcessError:
-            return False
-
-    def close(self) -> None:
-        self._http.close()
-
-    def _put(self, body: dict[str, Any]) -> None:
-        self._request("PUT", "/config", json=body)
-
-    def _request(self, method: str, path: str, json: Any = None) -> httpx.Response:
-        try:
-            with self._lock:
-                response = self._http.request(method, path, json=json)
-        except httpx.HTTPError as exc:
-            raise ProcessError(f"router admin {method} {self.admin_url}{path} failed: {exc!r}") from exc
-        if response.status_code != 200:
-            raise ProcessError(
-                f"router admin {method} {self.admin_url}{path}: HTTP {response.status_code}: {response.text}"
-            )
-        return response
-
-
-@dataclass(frozen=True)
-class RouterProcess:
-    """A started router: its process, its client, and the URL load must be sent to."""
-
-    process: ManagedProcess
-    client: RouterClient
-    url: str
-    admin_url: str
+RouterProcess = StandInProcess[RouterClient]
 
 
 def router_argv(
@@ -134,17 +84,6 @@ def start_router(
         backend_timeout=backend_timeout,
         log_level=log_level,
     )
-    process = group.start("router", argv)
-    admin_url = f"http://{LOOPBACK}:{admin_port}"
-    client = RouterClient(admin_url)
-    deadline = time.monotonic() + startup_timeout
-    while not client.healthy():
-        if not process.alive or time.monotonic() > deadline:
-            group.stop(process)
-            client.close()
-            raise ProcessError(
-                f"router did not become healthy within {startup_timeout}s "
-                f"(exit code {process.returncode}); log tail:\n{process.log_tail()}"
-            )
-        time.sleep(0.05)
-    return RouterProcess(process, client, f"http://{LOOPBACK}:{port}", admin_url)
+    return start_stand_in(
+        group, argv, port=port, admin_port=admin_port, client_of=RouterClient, startup_timeout=startup_timeout
+    )

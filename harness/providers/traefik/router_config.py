@@ -5,16 +5,21 @@ Shared by the router process and ``RouterClient``; pydantic validates it at the 
 
 from __future__ import annotations
 
-from typing import Literal
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from yarl import URL
+from harness.providers.base import Side
+from harness.providers.stand_in_config import SIDES, WORKLOAD_HEADER, Endpoints
 
-Side = Literal["primary", "canary"]
-SIDES: tuple[Side, Side] = ("primary", "canary")
-# The local router names the child it chose (a ``Side``) in this response header. Real Traefik does not,
-# so on kubernetes ``LoadBucket.workload`` stays "" (``harness.verdict.attribution``).
-WORKLOAD_HEADER = "X-Canary-Chaos-Workload"
+__all__ = [
+    "SIDES",
+    "WORKLOAD_HEADER",
+    "ConfigUpdate",
+    "Endpoints",
+    "RouterConfig",
+    "Side",
+    "Weights",
+    "child_service_name",
+]
 
 
 class Weights(BaseModel):
@@ -30,20 +35,6 @@ class Weights(BaseModel):
         if self.primary == 0 and self.canary == 0:
             raise ValueError("primary and canary weights are both 0 (Flagger refuses this too)")
         return self
-
-
-class Endpoints(BaseModel):
-    """Ready endpoint base URLs (``http://127.0.0.1:PORT``) of the primary and canary Services."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    primary: tuple[str, ...] = ()
-    canary: tuple[str, ...] = ()
-
-    @field_validator("primary", "canary")
-    @classmethod
-    def _base_urls(cls, urls: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(_base_url(url) for url in urls)
 
 
 class ConfigUpdate(BaseModel):
@@ -77,15 +68,6 @@ class RouterConfig(BaseModel):
         if weights == self.weights and endpoints == self.endpoints:
             return self
         return RouterConfig(weights=weights, endpoints=endpoints, generation=self.generation + 1)
-
-
-def _base_url(url: str) -> str:
-    parsed = URL(url)
-    if parsed.scheme != "http" or not parsed.host or parsed.explicit_port is None:
-        raise ValueError(f"expected an endpoint like http://127.0.0.1:8080, found {url!r}")
-    if parsed.path not in ("", "/") or parsed.query_string or parsed.fragment:
-        raise ValueError(f"expected an endpoint without path or query, found {url!r}")
-    return f"http://{parsed.host}:{parsed.explicit_port}"
 
 
 def child_service_name(namespace: str, service: str, side: Side, port: int) -> str:

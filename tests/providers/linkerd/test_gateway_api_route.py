@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import pytest
@@ -12,12 +13,12 @@ from harness.controllers.flagger.gateway_api import (
     flagger_httproute,
     map_route_matches,
     parse_matches,
-    route_manifest,
     route_weights,
 )
 from harness.controllers.flagger.model import CanarySpec
 from harness.errors import CanarySpecError
 from harness.providers.linkerd.httproute import BackendRef, Request, RouteError, WeightedBackendPicker
+from harness.providers.linkerd.route_manifest import from_manifest, to_manifest
 from harness.scenario.flagger_canary import parse_canary
 from tests.cohort_fixtures import SUCCESS_RATE, TUTORIAL_MATCH, canary_document
 
@@ -74,7 +75,7 @@ class TestCanarySteps:
 
     def test_manifest_is_the_kubernetes_object(self) -> None:
         """The rendered object carries parentRefs and Gateway API backendRefs."""
-        manifest = route_manifest(flagger_httproute(canary(), 70, 30))
+        manifest = to_manifest(flagger_httproute(canary(), 70, 30))
         assert manifest["apiVersion"] == "gateway.networking.k8s.io/v1beta1"
         assert manifest["spec"]["parentRefs"] == [
             {"name": "podinfo", "namespace": "test", "group": "core", "kind": "Service", "port": 9898}
@@ -87,6 +88,28 @@ class TestCanarySteps:
             "port": 9898,
             "weight": 30,
         }
+
+    def test_manifest_reads_back_to_the_same_route(self) -> None:
+        """What the local backend sends the stand-in is the route Flagger built, A/B rules included."""
+        for spec in (canary(), canary(match=[{"headers": {"x-canary": {"exact": "insider"}}}])):
+            route = flagger_httproute(spec, 0, 100)
+            assert from_manifest(to_manifest(route)) == route
+
+    @pytest.mark.parametrize(
+        ("change", "field"),
+        [
+            (lambda m: m["spec"]["rules"][0].update(filters=[]), "spec.rules[0].filters"),
+            (lambda m: m["spec"]["rules"][0]["backendRefs"][0].update(weight="1"), "weight"),
+            (lambda m: m["spec"]["rules"][0]["backendRefs"][0].update(kind="Pod"), "Service backendRef"),
+            (lambda m: m["spec"].update(rules="x"), "spec.rules: expected a list"),
+        ],
+    )
+    def test_manifest_the_stand_in_cannot_apply_is_refused(self, change: Any, field: str) -> None:
+        """Filters, non-integer weights and non-Service backends are errors naming the field."""
+        manifest = to_manifest(flagger_httproute(canary(), 90, 10))
+        change(manifest)
+        with pytest.raises(RouteError, match=re.escape(field)):
+            from_manifest(manifest)
 
     def test_gateway_refs_are_required(self) -> None:
         """Flagger's Reconcile fails without service.gatewayRefs."""
