@@ -79,15 +79,21 @@ class TestCohortSampleTraps:
 
 class TestDeadlineTraps:
     def test_iterations_longer_than_the_policy(self) -> None:
-        """10 × 1 m: promotion ≥ 660 s after the trigger > 600 s; at most 9 iterations."""
+        """10 × 1 m: a decision ≥ 780 s after detection > 600 s; at most 7 iterations."""
         (trap,) = deadline_traps(spec(iterations=10), Policy())
         assert trap.code == "iterations-exceed-deadline"
-        assert "660 s" in trap.message
+        assert "decides ≥ 780 s" in trap.message
         assert "progressDeadlineSeconds (60 s) does not stop it" in trap.message
-        assert trap.remedy.startswith("at most 9 iterations")
+        assert trap.remedy.startswith("at most 7 iterations")
+
+    def test_the_promotion_ticks_count(self) -> None:
+        """8 × 1 m starts promoting at 540 s but decides at 660 s: a trap (measured: 5 iterations + the
+        primary's rollout took 651 s on the local backend); 7 × 1 m decides at 600 s: none."""
+        assert codes(deadline_traps(spec(iterations=8), Policy())) == ["iterations-exceed-deadline"]
+        assert deadline_traps(spec(iterations=7), Policy()) == ()
 
     def test_within_the_policy(self) -> None:
-        """5 × 1 m: 360 s, no trap."""
+        """5 × 1 m: 480 s, no trap."""
         assert deadline_traps(spec(), Policy()) == ()
 
     def test_all_families_together(self) -> None:
