@@ -112,3 +112,33 @@ class TestExpectations:
         with pytest.raises(ScenarioError) as info:
             load_scenario(write(text))
         assert "load.cohorts to be declared" in info.value.problems[0].render()
+
+
+class TestShippedLinkerdScenarios:
+    CATALOG = Path(__file__).resolve().parents[2] / "scenarios"
+
+    def test_each_cohort_experiment_states_its_boundary(self) -> None:
+        """The A/B scenarios and the leak bound the canary to one cohort; the leak declares its NO-GO."""
+        for name, cohort in [("linkerd-ab-header", "insider"), ("linkerd-ab-header-control", "insider"),
+                             ("linkerd-ab-cookie", "always"), ("linkerd-ab-cookie-control", "always"),
+                             ("linkerd-cohort-leak", "insider")]:  # fmt: skip
+            scenario = load_scenario(self.CATALOG / f"{name}.yaml")
+            assert scenario.expect.cohorts.boundary == (cohort,), name
+            assert scenario.expect.cohorts.max_users_hurt_outside == 0, name
+        leak = load_scenario(self.CATALOG / "linkerd-cohort-leak.yaml")
+        assert leak.expect.verdict == ExpectedVerdict("NO-GO", ("cohort_boundary",))
+
+    def test_the_planner_sees_the_leak_before_running(self) -> None:
+        """The leak's prefix match is the ab-match-exposes-everyone error; its control has none."""
+        from harness.plan.predict import plan_for
+
+        leak, _ = plan_for(load_scenario(self.CATALOG / "linkerd-cohort-leak.yaml"), time_scale=60)
+        control, _ = plan_for(load_scenario(self.CATALOG / "linkerd-ab-header-control.yaml"), time_scale=60)
+        assert leak is not None
+        assert control is not None
+        assert "ab-match-exposes-everyone" in {t["code"] for t in leak["traps"]}
+        assert not {t["code"] for t in control["traps"] if t["severity"] == "error"}
+
+    def test_the_segment_scenario_names_a_load_route(self) -> None:
+        scenario = load_scenario(self.CATALOG / "linkerd-segment-orders.yaml")
+        assert scenario.expect.cohorts.segment == SegmentExpectation("route", "GET /api/orders", caught=False)
