@@ -20,6 +20,7 @@ from harness.controllers.flagger.weights import max_weight, weight_schedule
 from harness.plan.cohort_traps import match_traps
 from harness.plan.model import Trap
 from harness.plan.timeline import BUILTIN
+from harness.providers.registry import PROVIDERS
 from harness.scenario.flagger_canary import MIN_INTERVAL_SECONDS
 
 ALWAYS_FAIL = frozenset(
@@ -44,13 +45,13 @@ def spec_traps(spec: CanarySpec, templates: Sequence[MetricTemplate] = ()) -> tu
 
 def _strategy_traps(spec: CanarySpec) -> list[Trap]:
     analysis, traps = spec.analysis, []
-    if spec.provider != "traefik":
+    if spec.provider not in PROVIDERS:
         traps.append(
             Trap(
                 "provider-not-traefik",
                 "info",
-                f"provider {spec.provider!r}: the plan uses Flagger's generic timing; the Traefik-specific "
-                "traps below may not apply",
+                f"provider {spec.provider!r} is not emulated: the plan uses Flagger's generic timing and "
+                "checks no router-specific trap",
                 "set spec.provider: traefik to plan a Traefik rollout",
             )
         )

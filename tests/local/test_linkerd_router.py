@@ -62,6 +62,7 @@ class Rig:
     v1: str
     v2: str
     broken: str  # answers every page with 500
+    slow: str  # answers after 2 s
     group: ProcessGroup
 
     def flagger(self, spec: CanarySpec) -> HTTPRouteRouter:
@@ -77,8 +78,9 @@ def rig(
         _, v1 = launch_standin(group, "v1")
         _, v2 = launch_standin(group, "v2")
         _, broken = launch_standin(group, "broken", {"STANDIN_MODE": "errors"})
+        _, slow = launch_standin(group, "slow", {"STANDIN_MODE": "slow", "STANDIN_DELAY_MS": "2000"})
         router = start_linkerd_router(group, namespace="test", service="podinfo", seed="t")
-        yield Rig(router, v1, v2, broken, group)
+        yield Rig(router, v1, v2, broken, slow, group)
         router.client.close()
     finally:
         group.stop_all()
@@ -222,3 +224,26 @@ class TestMetrics:
         labels, value = failures[0]
         assert (labels["classification"], labels["error"], value) == ("failure", "unclassified", 3.0)
         assert "status_code" not in labels
+
+    def test_a_caller_that_gives_up_is_a_request_without_a_response(self, rig: Rig, poll: Any) -> None:
+        """A hung canary and a client timeout of 0.3 s: request_total counts it, response_total does not
+        (the proxy records a class only when the response head arrives), so success rate cannot see it."""
+        rig.router.client.set_endpoints([rig.v1], [rig.slow])
+        rig.flagger(canary()).set_routes(0, 100)
+        port = rig.slow.rsplit(":", 1)[1]
+
+        def counts() -> tuple[float, float]:
+            text = rig.router.client.metrics_text()
+            mine = [(n, v) for n in ("request_total", "response_total") for labels, v in samples(text, n)
+                    if labels["target_addr"].endswith(f":{port}")]  # fmt: skip
+            return (
+                sum(v for n, v in mine if n == "request_total"),
+                sum(v for n, v in mine if n != "request_total"),
+            )
+
+        with httpx.Client(timeout=0.3, trust_env=False) as http:
+            for _ in range(2):
+                with pytest.raises(httpx.TimeoutException):
+                    http.get(f"{rig.router.url}/", headers={"x-canary": "insider"})
+        assert poll(lambda: counts()[0] == 2, 5.0), counts()
+        assert counts() == (2, 0)

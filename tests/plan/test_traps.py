@@ -151,6 +151,14 @@ class TestStrategyTraps:
         """A non-Traefik provider is planned with the generic timing and an info trap."""
         assert codes(canary(provider="istio"))["provider-not-traefik"].severity == "info"
 
+    def test_ab_on_gateway_api_is_not_a_traefik_trap(self):
+        """Linkerd (gatewayapi:v1beta1) honours match: no Traefik trap, no 'not emulated' note."""
+        service = {"port": 80, "gatewayRefs": [{"name": "podinfo", "kind": "Service"}]}
+        ab = {"iterations": 5, "match": [{"headers": {"x": {"exact": "1"}}}], "stepWeight": None}
+        found = codes(canary(ab, provider="gatewayapi:v1beta1", service=service))
+        assert not {"ab-testing-on-traefik", "provider-not-traefik"} & set(found)
+        assert "ab-testing-on-traefik" in codes(canary(ab))
+
 
 class TestIntervalTraps:
     def test_interval_below_ten_seconds_is_raised(self):

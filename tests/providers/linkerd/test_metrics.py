@@ -100,6 +100,17 @@ class TestExposition:
         assert [s.value for s in count] == [1]
         assert [s.value for s in got["request"]] == [2]
 
+    def test_a_caller_that_went_away_counts_as_a_request_only(self) -> None:
+        """Dropped before the response head (client timeout on a hung pod): request_total, nothing else."""
+        metrics = InboundMetrics(compact=True)
+        metrics.record(CANARY_POD, 200, 0.002)
+        metrics.record_unanswered(CANARY_POD)
+        got = families(metrics)
+        assert [s.value for s in got["request"]] == [2]
+        assert [s.value for s in got["response"]] == [1]
+        count = [s for s in got["response_latency_ms"] if s.name == "response_latency_ms_count"]
+        assert [s.value for s in count] == [1]
+
     def test_buckets_are_linkerds(self) -> None:
         """le 1 … 50000 then +Inf; 2.5 ms lands in le=3 (truncated to 2 ms: le=2), sum in ms."""
         metrics = InboundMetrics()
