@@ -39,8 +39,10 @@ def cohort_boundary(
     inside: Iterable[str],
     cohorts: Sequence[Cohort],
     window: Window | None = None,
+    trigger: float | None = None,
 ) -> Measure:
-    """0 canary answers to requests outside ``inside`` cohorts in ``window``; else NO-GO with the first."""
+    """0 canary answers to requests outside ``inside`` cohorts in ``window``; else NO-GO with the first
+    (its time on the run clock, or after ``trigger`` when given)."""
     allowed = frozenset(inside)
     served = _in(canary_served, window)
     leaked = sorted(
@@ -55,9 +57,12 @@ def cohort_boundary(
     declared = {c.name: c for c in cohorts}
     headers = request_headers(declared.get(first.cohort))
     shown = ", ".join(f"{name}: {value}" for name, value in headers) or "no cohort headers"
+    origin = trigger or 0.0
+    when = f"{first.start - origin:.0f}–{first.start + first.duration - origin:.0f} s"
+    when = f"first at {when}" if trigger is None else f"first {when} after the trigger"
     note = (
-        f"{count} requests from outside {sorted(allowed)} answered by the canary; first at "
-        f"{first.start:.0f}–{first.start + first.duration:.0f} s: {first.first_user or 'a user'} "
+        f"{count} requests from outside {sorted(allowed)} answered by the canary; {when}: "
+        f"{first.first_user or 'a user'} "
         f"(cohort {_cohort_label(first.cohort)}; {shown}) {first.route or 'a request'} → {first.status} from "
         f"workload {first.workload or 'canary (estimated)'}, version {first.version}; "
         f"{reached} canary answers to the cohorts"

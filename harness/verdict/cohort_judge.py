@@ -41,7 +41,7 @@ def cohort_measures(
     window = _window(ev, trigger)
     measures: list[Measure] = []
     if wanted.boundary is not None:
-        measures.append(cohort_boundary(served, inside, ev.cohorts, window))
+        measures.append(cohort_boundary(served, inside, ev.cohorts, window, trigger))
     if ev.cohorts:
         measures += users_hurt(
             served,
