@@ -9,11 +9,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from harness.errors import EXIT_BAD_INPUT, EXIT_INFRASTRUCTURE, HarnessError, InputError
+
+if TYPE_CHECKING:
+    from harness.report.journal import RunRecord
 
 CATALOG_DIR = Path("scenarios")
 DEFAULT_SCRAPE_SECONDS = 5.0  # Flagger's bundled Prometheus (charts/flagger/templates/prometheus.yaml)
@@ -398,12 +401,21 @@ def _scenario_paths(paths: tuple[Path, ...]) -> list[Path]:
     return found
 
 
+def _as_declared(record: RunRecord) -> str:
+    """' (declared NO-GO on cohort_boundary: met)' for a scenario that declares its NO-GO."""
+    if record.verdict is None or record.verdict.expected.decision == "GO":
+        return ""
+    expected = record.verdict.expected
+    met = "met" if record.verdict.as_expected else "NOT met"
+    return f"  (declared {expected.decision} on {', '.join(expected.failing)}: {met})"
+
+
 def _print_summary(batch: object) -> None:
     from harness.run.execute import BatchResult
 
     assert isinstance(batch, BatchResult)
     for record in batch.records:
-        click.echo(f"{record.decision:<13} {record.scenario_id}")
+        click.echo(f"{record.decision:<13} {record.scenario_id}{_as_declared(record)}")
         if record.verdict:
             for reason in record.verdict.reasons:
                 click.echo(f"              {reason}")

@@ -54,6 +54,9 @@ class LoadBucket:
     latency_max_ms: float
     hurt_users: tuple[str, ...] = ()  # synthetic user ids that got a bad answer in this bucket
     workload: str = ""  # "primary" | "canary" that served the requests; "" = not recorded
+    cohort: str = ""  # the users' cohort, "-" for users in none; "" = the scenario declares no cohorts
+    route: str = ""  # "GET /api/orders"; "" = not recorded
+    first_user: str = ""  # the user of the bucket's first request: an example for the verdict's notes
 
 
 @dataclass(frozen=True)
@@ -110,12 +113,43 @@ class Measure:
     note: str = ""
 
 
+EXPECTABLE_DECISIONS = (Decision.GO, Decision.NO_GO)
+
+
+@dataclass(frozen=True)
+class ExpectedVerdict:
+    """The decision a scenario declares (``expect.verdict``): GO, or a guardrail-design example's NO-GO
+    that must name ``failing`` measures (e.g. a cohort leak: ``cohort_boundary``)."""
+
+    decision: str = Decision.GO
+    failing: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Verdict:
     decision: str  # one of Decision.*
     measures: tuple[Measure, ...] = ()
     reasons: tuple[str, ...] = ()  # why NO-GO / INCONCLUSIVE, in plain words
     warnings: tuple[str, ...] = ()  # e.g. low-sample intervals ("no sample, no signal")
+    expected: ExpectedVerdict = ExpectedVerdict()
+
+    @property
+    def as_expected(self) -> bool:
+        """The decision is the declared one and, for a NO-GO, every expected measure failed."""
+        failed = {m.name for m in self.measures if m.passed is False}
+        return self.decision == self.expected.decision and set(self.expected.failing) <= failed
+
+    @property
+    def counted_decision(self) -> str:
+        """What exit codes count: GO for a declared NO-GO that came out as declared, NO-GO for a declared
+        NO-GO that did not (the harness missed the design flaw it demonstrates), else the decision."""
+        if self.expected.decision == Decision.GO:
+            return self.decision
+        if self.as_expected:
+            return Decision.GO
+        return (
+            self.decision if self.decision in (Decision.INCOMPLETE, Decision.INCONCLUSIVE) else Decision.NO_GO
+        )
 
 
 # Lifecycle events the runner emits; reporting and progress listen.

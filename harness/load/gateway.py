@@ -41,6 +41,7 @@ from harness.load.model import (
 )
 from harness.model import Ingress, LoadBucket
 from harness.processes.procs import ManagedProcess, ProcessGroup
+from harness.scenario.cohorts import request_headers
 from harness.scenario.model import LoadProfile, Scenario
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -81,7 +82,8 @@ def child_config(
             )
             for route in load.routes
         ),
-        cohorts=tuple(CohortConfig(c.name, c.fraction, c.header, c.cookie) for c in load.cohorts),
+        cohorts=tuple(CohortConfig(c.name, c.fraction, request_headers(c)) for c in load.cohorts),
+        seed=load.seed,
         request_timeout_seconds=load.request_timeout_seconds,
         bucket_seconds=bucket_seconds,
     )

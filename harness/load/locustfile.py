@@ -2,7 +2,7 @@
 
 Reads its ``ChildConfig`` from the JSON file named by ``$CANARY_LOADGEN_CONFIG``. Every process that runs
 users (``local`` or ``worker``) aggregates its requests per bucket, version, status and serving workload
-(the local router's ``WORKLOAD_HEADER``) and appends JSON
+(the local router's ``WORKLOAD_HEADER``), cohort and route, and appends JSON
 lines to ``<out>/load-<role><index>.jsonl`` at every bucket boundary, then once more on quit after
 draining in-flight requests (see ``harness.load.model`` for the format).
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import os
 import random
 import time
@@ -29,7 +28,7 @@ from harness.load.model import (
     ROLE_ENV,
     VERSION_HEADER,
     ChildConfig,
-    CohortConfig,
+    RecordKey,
     Watermark,
     bucket_start,
     encode_record,
@@ -38,11 +37,11 @@ from harness.load.model import (
 )
 from harness.model import NO_VERSION
 from harness.providers.traefik.router_config import SIDES, WORKLOAD_HEADER
+from harness.scenario.cohorts import OUTSIDE, cohort_for_user
 
 CONFIG = ChildConfig.from_json(Path(os.environ[CONFIG_ENV]).read_text())
 ROLE = os.environ.get(ROLE_ENV, "local")
 INDEX = int(os.environ.get(INDEX_ENV, "0"))
-_GOLDEN = (math.sqrt(5) - 1) / 2
 
 
 @dataclass
@@ -50,6 +49,7 @@ class _Acc:
     latencies: list[float] = field(default_factory=list)
     bad: int = 0
     hurt: set[str] = field(default_factory=set)
+    first_user: str = ""
 
 
 class _Aggregator:
@@ -61,13 +61,12 @@ class _Aggregator:
         self.inflight = 0
         self.stopping = False
         self.final = False
-        self._buckets: dict[tuple[float, str, int, str], _Acc] = {}
+        self._buckets: dict[RecordKey, _Acc] = {}
 
-    def record(
-        self, version: str, status: int, latency_ms: float, bad: bool, user_id: str, workload: str = ""
-    ) -> None:
-        key = (bucket_start(time.time(), self.length), version, status, workload)
-        acc = self._buckets.setdefault(key, _Acc())
+    def record(self, key: RecordKey, latency_ms: float, bad: bool, user_id: str) -> None:
+        """One answer; ``key`` without its start: (…, version, status, workload, cohort, route)."""
+        key = (bucket_start(time.time(), self.length), *key[1:])
+        acc = self._buckets.setdefault(key, _Acc(first_user=user_id))
         acc.latencies.append(latency_ms)
         if bad:
             acc.bad += 1
@@ -81,10 +80,11 @@ class _Aggregator:
         lines = []
         for key in done:
             acc = self._buckets.pop(key)
-            start, version, status, workload = key
+            start, version, status, workload, cohort, route = key
             record = summarize(
-                start, self.length, version, status, acc.latencies, acc.bad, acc.hurt, workload
-            )
+                start, self.length, version, status, acc.latencies, acc.bad, acc.hurt, workload,
+                cohort=cohort, route=route, first_user=acc.first_user,
+            )  # fmt: skip
             lines.append(encode_record(record))
         lines.append(encode_record(Watermark(through, final)))
         with self.path.open("a", encoding="utf-8") as out:
@@ -134,15 +134,6 @@ events.quitting.add_listener(_on_quitting)  # type: ignore[no-untyped-call]
 events.quit.add_listener(_on_quit)  # type: ignore[no-untyped-call]
 
 
-def _cohort_of(position: float) -> CohortConfig | None:
-    start = 0.0
-    for cohort in CONFIG.cohorts:
-        if start <= position < start + cohort.fraction:
-            return cohort
-        start += cohort.fraction
-    return None
-
-
 def _valid_body(content: bytes | None) -> bool:
     try:
         payload = json.loads(content or b"")
@@ -165,12 +156,13 @@ class SyntheticUser(FastHttpUser):
     def on_start(self) -> None:
         number = next(_USER_NUMBERS)
         self.user_id = f"w{INDEX}u{number:04d}" if ROLE == "worker" else f"u{number:04d}"
-        spread = number * max(1, CONFIG.workers) + INDEX  # roughly the global user index
-        self.rng = random.Random(self.user_id)  # noqa: S311 - route/body choice, not security
-        cohort = _cohort_of((spread * _GOLDEN) % 1.0)
-        self.headers: dict[str, str] = dict(cohort.headers) if cohort else {}
-        if cohort and cohort.cookies:
-            self.headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cohort.cookies)
+        seeded = f"{CONFIG.seed}:{self.user_id}" if CONFIG.seed else self.user_id
+        self.rng = random.Random(seeded)  # noqa: S311 - route/body choice, not security
+        cohort = cohort_for_user(
+            number, CONFIG.cohorts, index=INDEX, workers=CONFIG.workers, seed=CONFIG.seed
+        )
+        self.cohort = "" if not CONFIG.cohorts else (cohort.name if cohort else OUTSIDE)
+        self.headers: dict[str, str] = dict(cohort.headers) if cohort else {}  # the Cookie header included
         if CONFIG.host_header:
             self.headers["Host"] = CONFIG.host_header
         self.last_start = time.monotonic()
@@ -206,7 +198,8 @@ class SyntheticUser(FastHttpUser):
                 workload = served_by if served_by in SIDES else ""
                 valid = not (200 <= status < 300 and route.validate_checksum) or _valid_body(response.content)
                 bad = is_bad(status, valid)
-                AGGREGATOR.record(version, status, latency_ms, bad, self.user_id, workload)
+                key = (0.0, version, status, workload, self.cohort, f"{route.method} {route.path}")
+                AGGREGATOR.record(key, latency_ms, bad, self.user_id)
                 if bad:
                     response.failure(f"bad answer: status {status}, valid body {valid}")
                 else:

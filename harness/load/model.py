@@ -6,18 +6,22 @@ line up) in which they *completed*. Lines are either a bucket record
 
     {"k": "b", "s": <epoch start>, "l": length, "v": version, "c": status, "n": requests, "bad": n,
      "p50": ms, "p95": ms, "p99": ms, "max": ms, "h": [[bin, count], ...], "u": ["u0003", ...],
-     "wl": "canary"}
+     "wl": "canary", "co": "insider", "rt": "GET /api/orders", "fu": "u0003"}
 
-``wl`` is the workload that served the requests (the router's ``WORKLOAD_HEADER``; "" when absent).
+``wl`` is the workload that served the requests (the router's ``WORKLOAD_HEADER``; "" when absent),
+``co`` the synthetic users' cohort (``harness.scenario.cohorts.OUTSIDE`` for users in none; "" when the
+scenario declares no cohorts), ``rt`` the route (``"<METHOD> <path>"``) and ``fu`` the user of the
+bucket's first request (an example for the verdict's notes). Older lines without them read as "".
 
 or a watermark ``{"k": "w", "t": <epoch s>, "final": bool}``: the writer promises no more records for
 buckets starting before ``t`` (``final``: no more records at all).
 
-Merging the records of one (start, version, status, workload) from several processes is exact for
-requests, bad and hurt users. Percentiles come from the summed latency histogram: bins are log-spaced
-with ratio ``HIST_RATIO`` = 1.05 and each bin is represented by its geometric centre, so a merged
-percentile is within ±2.5 % of the exact nearest-rank value (for latencies ≥ ``HIST_MIN_MS``). A key
-seen by a single record keeps that child's exact percentiles.
+Merging the records of one (start, version, status, workload, cohort, route) from several processes is
+exact for requests, bad and hurt users (``fu`` becomes the smallest id). Percentiles come from the
+summed latency histogram: bins are log-spaced with ratio ``HIST_RATIO`` = 1.05 and each bin is
+represented by its geometric centre, so a merged percentile is within ±2.5 % of the exact nearest-rank
+value (for latencies ≥ ``HIST_MIN_MS``). A key seen by a single record keeps that child's exact
+percentiles.
 """
 
 from __future__ import annotations
@@ -51,12 +55,11 @@ class RouteConfig:
 
 @dataclass(frozen=True)
 class CohortConfig:
-    """A fraction of the users that send these headers and cookies on every request."""
+    """A fraction of the users that send these headers on every request (cookies already as ``Cookie``)."""
 
     name: str
     fraction: float
     headers: tuple[tuple[str, str], ...] = ()
-    cookies: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class ChildConfig:
     request_timeout_seconds: float = 5.0
     bucket_seconds: float = 1.0  # real seconds
     workers: int = 0
+    seed: int = 0  # shifts the cohort assignment and seeds each user's route choices
 
     def rps_at(self, elapsed: float) -> float:
         """Target total requests/s ``elapsed`` real seconds after ``start_epoch`` (last stage repeats)."""
@@ -104,6 +108,9 @@ class ChildConfig:
 _CONFIG_ADAPTER = TypeAdapter(ChildConfig)
 
 
+RecordKey = tuple[float, str, int, str, str, str]  # start, version, status, workload, cohort, route
+
+
 @dataclass(frozen=True)
 class BucketRecord:
     """Requests of one process (or merged), one bucket, one version, one status; epoch times."""
@@ -121,10 +128,13 @@ class BucketRecord:
     hist: tuple[tuple[int, int], ...] = ()
     hurt: tuple[str, ...] = ()
     workload: str = ""
+    cohort: str = ""
+    route: str = ""
+    first_user: str = ""
 
     @property
-    def key(self) -> tuple[float, str, int, str]:
-        return (self.start, self.version, self.status, self.workload)
+    def key(self) -> RecordKey:
+        return (self.start, self.version, self.status, self.workload, self.cohort, self.route)
 
 
 @dataclass(frozen=True)
@@ -184,6 +194,10 @@ def summarize(
     bad: int,
     hurt: Iterable[str],
     workload: str = "",
+    *,
+    cohort: str = "",
+    route: str = "",
+    first_user: str = "",
 ) -> BucketRecord:
     """One process's exact record of a bucket, with its histogram for later merging."""
     ordered = sorted(latencies_ms)
@@ -204,6 +218,9 @@ def summarize(
         hist=tuple(sorted(counts.items())),
         hurt=tuple(sorted(set(hurt))),
         workload=workload,
+        cohort=cohort,
+        route=route,
+        first_user=first_user,
     )
 
 
@@ -229,6 +246,7 @@ def merge_records(records: Sequence[BucketRecord]) -> BucketRecord:
         max=top,
         hist=hist,
         hurt=tuple(sorted({user for record in records for user in record.hurt})),
+        first_user=min((r.first_user for r in records if r.first_user), default=""),
     )
 
 
@@ -239,7 +257,8 @@ def encode_record(record: Record) -> str:
     return json.dumps(
         {"k": "b", "s": r.start, "l": r.length, "v": r.version, "c": r.status, "n": r.requests,
          "bad": r.bad, "p50": r.p50, "p95": r.p95, "p99": r.p99, "max": r.max,
-         "h": [list(pair) for pair in r.hist], "u": list(r.hurt), "wl": r.workload}
+         "h": [list(pair) for pair in r.hist], "u": list(r.hurt), "wl": r.workload,
+         "co": r.cohort, "rt": r.route, "fu": r.first_user}
     )  # fmt: skip
 
 
@@ -254,7 +273,8 @@ def parse_line(line: str) -> Record | None:
             status=int(raw["c"]), requests=int(raw["n"]), bad=int(raw["bad"]), p50=float(raw["p50"]),
             p95=float(raw["p95"]), p99=float(raw["p99"]), max=float(raw["max"]),
             hist=tuple((int(i), int(c)) for i, c in raw["h"]), hurt=tuple(str(u) for u in raw["u"]),
-            workload=str(raw.get("wl") or ""),
+            workload=str(raw.get("wl") or ""), cohort=str(raw.get("co") or ""),
+            route=str(raw.get("rt") or ""), first_user=str(raw.get("fu") or ""),
         )  # fmt: skip
     except (ValueError, KeyError, TypeError):
         return None
@@ -271,7 +291,7 @@ class BucketMerger:
     """Gathers records from named sources and releases merged buckets once every source is past them."""
 
     sources: tuple[str, ...]
-    _pending: dict[tuple[float, str, int, str], list[BucketRecord]] = field(default_factory=dict)
+    _pending: dict[RecordKey, list[BucketRecord]] = field(default_factory=dict)
     _marks: dict[str, Watermark] = field(default_factory=dict)
     requests_seen: int = 0
 
@@ -316,4 +336,7 @@ def to_load_bucket(
         latency_max_ms=record.max,
         hurt_users=record.hurt,
         workload=record.workload,
+        cohort=record.cohort,
+        route=record.route,
+        first_user=record.first_user,
     )

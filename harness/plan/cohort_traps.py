@@ -116,23 +116,27 @@ def _too_small(
 
 
 def deadline_traps(spec: CanarySpec, policy: Policy) -> tuple[Trap, ...]:
-    """An A/B or Blue/Green run whose iterations outlast the policy's longest experiment."""
+    """An A/B or Blue/Green run whose iterations outlast the policy's longest experiment.
+
+    A healthy run decides at the earliest ``(iterations + 3) × interval`` after the detection tick: the
+    start tick (iteration 1), ``iterations − 1`` iteration ticks, then Promoting, Finalising and
+    Succeeded one tick each (§2.11; waiting for the primary's rollout adds ticks)."""
     analysis = spec.analysis
     if analysis.iterations <= 0:
         return ()
     interval, limit = analysis.interval_seconds, policy.progress_deadline_seconds
-    to_promotion = (analysis.iterations + 1) * interval  # start tick, N − 1 iteration ticks, promotion tick
-    if to_promotion <= limit:
+    to_decision = (analysis.iterations + 3) * interval
+    if to_decision <= limit:
         return ()
     return (
         Trap(
             "iterations-exceed-deadline",
             "warning",
-            f"{analysis.iterations} iterations × {interval:g} s: promotion starts ≥ {to_promotion:g} s "
-            f"after the trigger, longer than the policy's {limit:g} s without a decision; "
-            f"progressDeadlineSeconds ({spec.progress_deadline_seconds} s) does not stop it, it only "
-            "applies to readiness",
-            f"at most {max(1, math.floor(limit / interval) - 1)} iterations at this interval, or a shorter "
+            f"{analysis.iterations} iterations × {interval:g} s: a healthy run decides ≥ {to_decision:g} s "
+            f"after the detection (promotion starts at {(analysis.iterations + 1) * interval:g} s), longer "
+            f"than the policy's {limit:g} s without a decision; progressDeadlineSeconds "
+            f"({spec.progress_deadline_seconds} s) does not stop it, it only applies to readiness",
+            f"at most {max(1, math.floor(limit / interval) - 3)} iterations at this interval, or a shorter "
             "interval",
         ),
     )

@@ -17,6 +17,9 @@ Assumptions (keywords of ``plan``):
 - ``deployment_deadline``: the target Deployment's own progressDeadlineSeconds (Kubernetes: 600 s).
 - ``run_seconds``: denominator of the failed-request fraction (default: the policy's experiment
   length, ``progress_deadline_seconds``), at least the case's trigger → decision time.
+- ``load``: the scenario's load profile; with it the cohort traps of ``harness.plan.cohort_traps``
+  (a captured cohort too small for the minimum sample at ``rps``) are added. The iterations-vs-deadline
+  trap needs only the policy.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from harness.controllers.flagger.queries import MetricTemplate
 from harness.controllers.flagger.weights import max_weight
 from harness.durations import format_duration
 from harness.errors import InputError
+from harness.plan.cohort_traps import cohort_sample_traps, deadline_traps
 from harness.plan.core import Core, Params, evaluate
 from harness.plan.limits import limit_checks
 from harness.plan.measures import Onset, predicted_measures
@@ -47,6 +51,7 @@ from harness.plan.model import (
     Trap,
 )
 from harness.plan.timeline import Run, success_rate_minimum, weight_seconds
+from harness.scenario.model import LoadProfile
 from harness.scenario.policy import DEFAULT_POLICY, Policy
 from harness.verdict.measure import window_counts
 
@@ -67,6 +72,7 @@ def plan(
     deployment_deadline: float = DEFAULT_DEPLOYMENT_DEADLINE,
     run_seconds: float | None = None,
     templates: Sequence[MetricTemplate] = (),
+    load: LoadProfile | None = None,
 ) -> Plan:
     """The plan of ``canary`` under the assumptions in the module docstring."""
     _validate(rps, fault_error_rate, readiness_ticks, promotion_ticks, detection_delay, check_delay)
@@ -84,7 +90,9 @@ def plan(
     )
     core = evaluate(canary, params)
     samples = _samples(core, policy)
-    traps = core.traps + _computed_traps(core, policy, samples)
+    traps = core.traps + _computed_traps(core, policy, samples) + deadline_traps(canary, policy)
+    if load is not None:  # the cohorts' share of the load, at the plan's (emulated) rps
+        traps += cohort_sample_traps(canary, load, policy, rps=rps)
     limits = limit_checks(core, policy)
     reasons = tuple(
         [

@@ -43,7 +43,11 @@ def plan_for(scenario: Scenario, *, time_scale: float = 1.0) -> tuple[dict[str, 
     share = visible_share(scenario.canary, effect)
     try:
         planned = plan(
-            scenario.canary, rps=max(rps, 0.0), policy=scenario.policy, fault_error_rate=share or 1.0
+            scenario.canary,
+            rps=max(rps, 0.0),
+            policy=scenario.policy,
+            fault_error_rate=share or 1.0,
+            load=scenario.load,
         )
     except InputError:
         return None, {}

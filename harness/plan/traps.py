@@ -1,5 +1,8 @@
 """Traps a Canary spec sets for itself, found before running (pure; flagger-semantics §2.5, §2.11, §5.4, §9).
 
+A/B ``match`` traps come from ``harness.plan.cohort_traps`` (by provider); the planner adds that module's
+cohort-sample and iterations-vs-deadline traps, which need the load and the policy.
+
 ``spec_traps`` looks only at the spec (and the MetricTemplates it can see). Codes in ``ALWAYS_FAIL``
 make every analysis check fail, so the planner predicts a rollback even for a healthy canary.
 """

@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def exit_code(records: Sequence[RunRecord]) -> int:
     """The same codes as ``canary-chaos run``."""
-    return decisions_exit_code(r.decision for r in records)
+    return decisions_exit_code(r.counted_decision for r in records)
 
 
 def _write(records: list[RunRecord], args: argparse.Namespace) -> None:

@@ -22,7 +22,7 @@ from matplotlib.typing import RcKeyType
 from harness.durations import format_clock
 from harness.report.evidence import canary_version, end_time, phase_spans, time_origin, versions
 from harness.report.journal import RunRecord
-from harness.report.series import blast_radius, by_version
+from harness.report.series import blast_radius, by_version, cohort_columns
 
 PANEL_TITLES = (
     "Canary weight and phase",
@@ -45,6 +45,7 @@ LEGEND: dict[str, Any] = {
     "frameon": False,
 }
 VERSION_COLOURS = ("#2563eb", "#ea580c", "#6b7280", "#7c3aed", "#0891b2")
+COHORT_COLOURS = ("#db2777", "#0d9488", "#a16207", "#4f46e5", "#65a30d", "#9ca3af")  # users hurt per cohort
 STYLE: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",
     "font.family": "sans-serif",
@@ -163,6 +164,10 @@ def _blast_panel(ax: Axes, record: RunRecord) -> None:
     ax.set_ylim(bottom=0)
     users = ax.twinx()
     users.plot(frame["t"], frame["users_hurt"], color="#7c3aed", lw=1.2, ls="-.", label="users hurt")
+    for column, colour in zip(cohort_columns(record), COHORT_COLOURS, strict=False):
+        cohort = column.split(":", 1)[1]
+        label = f"hurt, {'outside every cohort' if cohort == '-' else 'cohort ' + cohort}"
+        users.plot(frame["t"], frame[column], color=colour, lw=1, ls=":", label=label)
     users.set_ylabel("users")
     users.set_ylim(bottom=0)
     users.grid(False)

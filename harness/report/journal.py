@@ -99,6 +99,13 @@ class RunRecord:
             return "INCOMPLETE"
         return self.verdict.decision
 
+    @property
+    def counted_decision(self) -> str:
+        """What exit codes and CI count (``Verdict.counted_decision``): a declared NO-GO met is GO."""
+        if not self.complete or self.verdict is None:
+            return "INCOMPLETE"
+        return self.verdict.counted_decision
+
 
 # NaN/inf floats are written as strings ("NaN", "Infinity") so the journal is strict JSON.
 RunRecord.__pydantic_config__ = ConfigDict(ser_json_inf_nan="strings")  # type: ignore[attr-defined]

@@ -18,7 +18,7 @@ def junit_tree(
 ) -> ET.ElementTree[ET.Element]:
     """GO → pass; NO-GO → <failure> listing the failed measures; INCONCLUSIVE/INCOMPLETE → <error>."""
     runs = [redact_record(r) for r in records]
-    decisions = [r.decision for r in runs]
+    decisions = [r.counted_decision for r in runs]  # a declared NO-GO that was met passes
     suite = ET.Element(
         "testsuite",
         name=suite_name,
@@ -55,7 +55,7 @@ def _testcase(record: RunRecord) -> ET.Element:
     properties = ET.SubElement(case, "properties")
     for name, value in _properties(record):
         ET.SubElement(properties, "property", name=name, value=value)
-    decision = record.decision
+    decision = record.counted_decision
     if decision == Decision.NO_GO:
         failed = failed_measures(record.verdict.measures) if record.verdict else ()
         lines = [
@@ -63,6 +63,9 @@ def _testcase(record: RunRecord) -> ET.Element:
             for m in failed
         ]
         lines += list(record.verdict.reasons) if record.verdict else []
+        if record.verdict and record.verdict.expected.decision == Decision.NO_GO:
+            expected = ", ".join(record.verdict.expected.failing)
+            lines.append(f"declared NO-GO on {expected} not met: the decision was {record.decision}")
         failure = ET.SubElement(
             case, "failure", message=f"NO-GO: {len(failed)} expectation(s) not met", type="NO-GO"
         )

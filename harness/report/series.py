@@ -48,16 +48,29 @@ def by_version(record: RunRecord) -> pd.DataFrame:
     return grouped[VERSION_COLUMNS].sort_values(["version", "t"], ignore_index=True)
 
 
+def cohort_columns(record: RunRecord) -> list[str]:
+    """``users_hurt:<cohort>`` for every cohort the load records name (none without cohorts)."""
+    names = sorted({b.cohort for b in record.load if b.cohort})
+    return [f"users_hurt:{name}" for name in names]
+
+
 def blast_radius(record: RunRecord) -> pd.DataFrame:
-    """Cumulative canary requests, bad canary requests and distinct users hurt, at each bucket's end."""
+    """Cumulative canary requests, bad canary requests and distinct users hurt, at each bucket's end.
+
+    With cohorts in the load records there is one more column per cohort, ``users_hurt:<cohort>``
+    (``users_hurt:-`` for users in none): the blast radius on each side of the experiment's boundary."""
     canary = canary_version(record)
     origin = time_origin(record)
+    extra = cohort_columns(record)
     rows, seen = [], set[str]()
+    by_cohort: dict[str, set[str]] = {column: set() for column in extra}
     totals = {"requests": 0, "bad": 0}
     for bucket in sorted((b for b in record.load if b.version == canary), key=lambda b: b.start):
         totals["requests"] += bucket.requests
         totals["bad"] += bucket.bad
         seen.update(bucket.hurt_users)
+        if bucket.cohort:
+            by_cohort[f"users_hurt:{bucket.cohort}"].update(bucket.hurt_users)
         t = bucket.start + bucket.duration - origin
         rows.append(
             {
@@ -65,7 +78,8 @@ def blast_radius(record: RunRecord) -> pd.DataFrame:
                 "canary_requests": totals["requests"],
                 "canary_bad": totals["bad"],
                 "users_hurt": len(seen),
+                **{column: len(users) for column, users in by_cohort.items()},
             }
         )
-    frame = pd.DataFrame(rows, columns=["t", "canary_requests", "canary_bad", "users_hurt"])
+    frame = pd.DataFrame(rows, columns=["t", "canary_requests", "canary_bad", "users_hurt", *extra])
     return frame.groupby("t", as_index=False).max() if not frame.empty else frame

@@ -31,6 +31,15 @@ class MeasureView:
     note: str
 
 
+def _declared(record: RunRecord) -> str:
+    """A declared NO-GO (a guardrail-design example): what it names and whether the run met it."""
+    verdict = record.verdict
+    if verdict is None or verdict.expected.decision == Decision.GO:
+        return ""
+    met = "met: this run counts as a pass" if verdict.as_expected else "NOT met: this run counts as NO-GO"
+    return f"Declared {verdict.expected.decision} on {', '.join(verdict.expected.failing)} — {met}."
+
+
 def run_view(record: RunRecord, index: int) -> dict[str, Any]:
     """Everything the template shows for one run; ``record`` must already be redacted."""
     origin = time_origin(record)
@@ -40,6 +49,7 @@ def run_view(record: RunRecord, index: int) -> dict[str, Any]:
         "scenario_id": record.scenario_id,
         "description": record.description,
         "decision": record.decision,
+        "declared": _declared(record),
         "incomplete": not record.complete,
         "incomplete_reason": record.incomplete_reason or "the run did not record a verdict",
         "stamp": guardrail_stamp(record),

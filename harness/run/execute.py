@@ -73,7 +73,7 @@ class BatchResult:
     def exit_code(self) -> int:
         if self.interrupted is not None:
             return EXIT_INTERRUPTED
-        decisions = [r.decision for r in self.records]
+        decisions = [r.counted_decision for r in self.records]
         if self.infrastructure_failures and Decision.NO_GO not in decisions:
             return EXIT_INFRASTRUCTURE  # a broken harness part outranks an unproven guardrail
         return decisions_exit_code(decisions)

@@ -6,11 +6,11 @@ applies (``harness/load/locustfile.py`` ``SyntheticUser.on_start``): user ``n`` 
 ``w<i>u<nnnn>`` (``u<nnnn>`` without workers), its spread index is ``n × max(1, workers) + i`` (about the
 global user index), its position is ``spread × φ⁻¹ mod 1`` (golden-ratio low-discrepancy), and the
 cohorts own consecutive slices ``[0, f₁), [f₁, f₁ + f₂), …`` of [0, 1). A user keeps its cohort for the
-whole run because the position depends only on its id.
+whole run because the position depends only on its id. ``load.seed`` (default 0) is added to the spread
+index: another seed puts other users in the cohorts, the same seed the same ones.
 
-This module is the single pure copy of that rule; the Locust child should import ``cohort_at`` and
-``request_headers`` from here instead of its private ``_cohort_of`` (it cannot be imported by pure code:
-it imports Locust and reads its config at import time).
+This module is the single pure copy of that rule: the Locust child calls ``cohort_for_user`` and the load
+gateway builds each cohort's headers with ``request_headers``.
 
 ``cohort_reaches_canary`` joins cohorts with an HTTPRoute: does a cohort's request select the rule that
 carries the canary backend?
@@ -45,8 +45,8 @@ def parse_user_id(text: str) -> tuple[int, int]:
     return int(match["index"] or 0), int(match["number"])
 
 
-def spread_index(number: int, index: int = 0, workers: int = 0) -> int:
-    return number * max(1, workers) + index
+def spread_index(number: int, index: int = 0, workers: int = 0, seed: int = 0) -> int:
+    return number * max(1, workers) + index + seed
 
 
 def position(spread: int) -> float:
@@ -72,14 +72,21 @@ def cohort_at(point: float, cohorts: Sequence[C]) -> C | None:
     return None
 
 
-def cohort_of_user(text: str, cohorts: Sequence[Cohort], workers: int = 0) -> Cohort | None:
+def cohort_for_user(
+    number: int, cohorts: Sequence[C], *, index: int = 0, workers: int = 0, seed: int = 0
+) -> C | None:
+    """The cohort of the ``number``-th user of Locust process ``index`` (what the child calls)."""
+    return cohort_at(position(spread_index(number, index, workers, seed)), cohorts)
+
+
+def cohort_of_user(text: str, cohorts: Sequence[Cohort], workers: int = 0, seed: int = 0) -> Cohort | None:
     """The cohort of a user id from the load records."""
     index, number = parse_user_id(text)
-    return cohort_at(position(spread_index(number, index, workers)), cohorts)
+    return cohort_for_user(number, cohorts, index=index, workers=workers, seed=seed)
 
 
-def cohort_name(text: str, cohorts: Sequence[Cohort], workers: int = 0) -> str:
-    cohort = cohort_of_user(text, cohorts, workers)
+def cohort_name(text: str, cohorts: Sequence[Cohort], workers: int = 0, seed: int = 0) -> str:
+    cohort = cohort_of_user(text, cohorts, workers, seed)
     return OUTSIDE if cohort is None else cohort.name
 
 
@@ -103,12 +110,12 @@ class CohortSize:
     share: float  # users / all users: its share of the requests (every user is paced alike)
 
 
-def cohort_sizes(cohorts: Sequence[Cohort], users: int) -> tuple[CohortSize, ...]:
+def cohort_sizes(cohorts: Sequence[Cohort], users: int, seed: int = 0) -> tuple[CohortSize, ...]:
     """Assigned users per cohort (and ``OUTSIDE``) when ``users`` users are spread 0 … users − 1."""
     counts = {c.name: 0 for c in cohorts}
     outside = 0
     for spread in range(users):
-        cohort = cohort_at(position(spread), cohorts)
+        cohort = cohort_at(position(spread + seed), cohorts)
         if cohort is None:
             outside += 1
         else:

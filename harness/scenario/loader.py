@@ -112,6 +112,7 @@ def load_scenario(path: str | Path, *, policy: Policy | None = None) -> Scenario
             f"a version different from stable ({stable.version!r})",
             repr(revision.version),
         )
+    load = read_load(reader)
     scenario = Scenario(
         id=ScenarioId(scenario_id),
         description=reader.get(("description",), any_text(), ""),
@@ -121,9 +122,9 @@ def load_scenario(path: str | Path, *, policy: Policy | None = None) -> Scenario
         stable=stable,
         revision=revision,
         fault=_read_fault(reader),
-        load=read_load(reader),
+        load=load,
         timing=read_timing(reader),
-        expect=read_expectations(reader, resolved_policy),
+        expect=read_expectations(reader, resolved_policy, load),
         policy=resolved_policy,
         requires=_read_requires(reader),
         controller=reader.get(("controller",), choice(sorted(CONTROLLERS)), DEFAULT_CONTROLLER),

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from harness.controllers.flagger.model import CanarySpec
-from harness.model import Revision, ScenarioId
+from harness.model import ExpectedVerdict, Revision, ScenarioId
 from harness.scenario.policy import Policy
 
 Outcome = Literal["rolled-back", "promoted"]
@@ -91,6 +91,7 @@ class LoadProfile:
     cohorts: tuple[Cohort, ...] = ()
     workers: int = 0
     request_timeout_seconds: float = 5.0
+    seed: int = 0  # cohort assignment and the users' route choices (harness.scenario.cohorts)
 
     def rps_at(self, elapsed: float) -> float:
         """Target total requests/s at ``elapsed`` emulated seconds into the load."""
@@ -127,6 +128,27 @@ class Expectations:
     primary_untouched: bool = True
     rollback_cause: RollbackCause | None = None
     path: PathExpectations = field(default_factory=lambda: PathExpectations())
+    cohorts: CohortExpectations = field(default_factory=lambda: CohortExpectations())
+    verdict: ExpectedVerdict = field(default_factory=ExpectedVerdict)  # a design example's declared NO-GO
+
+
+@dataclass(frozen=True)
+class SegmentExpectation:
+    """One cohort or route whose canary answers are judged on their own (``segment_regression``)."""
+
+    kind: Literal["cohort", "route"]
+    name: str  # a cohort name, or the records' route "GET /api/orders"
+    caught: bool  # whether Flagger's aggregate checks are expected to roll it back
+
+
+@dataclass(frozen=True)
+class CohortExpectations:
+    """A cohort experiment's blast limits (``harness.scenario.cohort_fields``); None = not judged."""
+
+    boundary: tuple[str, ...] | None = None  # cohorts the canary may answer; any other answer is a leak
+    max_users_hurt_inside: int | None = None
+    max_users_hurt_outside: int | None = None
+    segment: SegmentExpectation | None = None
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import cast
 
+from harness.scenario.cohort_fields import (
+    COHORT_EXPECT_KEYS,
+    read_cohort_expectations,
+    read_cohorts,
+    read_expected_verdict,
+)
 from harness.scenario.fields import Fields, Kind, boolean, choice, duration, integer, number, text
 from harness.scenario.model import (
     OUTCOMES,
     ROLLBACK_CAUSES,
-    Cohort,
     Expectations,
     LoadProfile,
     LoadStage,
@@ -21,7 +26,9 @@ from harness.scenario.model import (
 from harness.scenario.policy import Policy
 from harness.scenario.yamlloc import FieldPath
 
-LOAD_KEYS = ("users", "spawn_rate", "rps", "shape", "routes", "cohorts", "workers", "request_timeout_seconds")
+LOAD_KEYS = (
+    "users", "spawn_rate", "rps", "shape", "routes", "cohorts", "workers", "request_timeout_seconds", "seed",
+)  # fmt: skip
 TIMING_KEYS = ("warmup", "recovery", "max_duration")
 EXPECT_KEYS = (
     "outcome",
@@ -37,6 +44,7 @@ EXPECT_KEYS = (
     "first_failed_check_within",
     "failed_checks_path",
     "events_include",
+    *COHORT_EXPECT_KEYS,
 )
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 MAX_RPS = 5000.0
@@ -56,9 +64,10 @@ def read_load(reader: Fields) -> LoadProfile:
         rps=reader.get((*at, "rps"), number(0, MAX_RPS, above=0), None) if has_rps else None,
         shape=_read_shape(reader, (*at, "shape")) if has_shape else (),
         routes=_read_routes(reader, (*at, "routes")),
-        cohorts=_read_cohorts(reader, (*at, "cohorts")),
+        cohorts=read_cohorts(reader, (*at, "cohorts")),
         workers=reader.get((*at, "workers"), integer(0, 64), 0),
         request_timeout_seconds=reader.get((*at, "request_timeout_seconds"), duration(positive=True), 5.0),
+        seed=reader.get((*at, "seed"), integer(0, 2**31 - 1), 0),
     )
 
 
@@ -95,29 +104,6 @@ def _read_routes(reader: Fields, at: FieldPath) -> tuple[Route, ...]:
     return tuple(routes) or (Route("/"),)
 
 
-def _read_cohorts(reader: Fields, at: FieldPath) -> tuple[Cohort, ...]:
-    cohorts: list[Cohort] = []
-    for index, _ in enumerate(reader.items(at)):
-        item = (*at, index)
-        if (
-            reader.mapping(item, ("name", "fraction", "header", "cookie"), required=("name", "fraction"))
-            is None
-        ):
-            continue
-        cohort = Cohort(
-            reader.get((*item, "name"), text(r"[a-z0-9][a-z0-9-]*", "a cohort name of [a-z0-9-]"), "cohort"),
-            reader.get((*item, "fraction"), number(0, 1, above=0), 0.0),
-            reader.string_map((*item, "header")),
-            reader.string_map((*item, "cookie")),
-        )
-        if not cohort.header and not cohort.cookie:
-            reader.add(item, "a header or cookie mapping that marks the cohort's requests", "neither")
-        cohorts.append(cohort)
-    if sum(c.fraction for c in cohorts) > 1.0 + 1e-9:
-        reader.add(at, "cohort fractions summing to at most 1", f"{sum(c.fraction for c in cohorts):g}")
-    return tuple(cohorts)
-
-
 def read_timing(reader: Fields) -> Timing:
     at: FieldPath = ("timing",)
     if not reader.present(at) or reader.mapping(at, TIMING_KEYS) is None:
@@ -129,8 +115,9 @@ def read_timing(reader: Fields) -> Timing:
     )
 
 
-def read_expectations(reader: Fields, policy: Policy) -> Expectations:
+def read_expectations(reader: Fields, policy: Policy, load: LoadProfile | None = None) -> Expectations:
     """``expect`` with policy fallbacks; an expectation may tighten the policy, never loosen it."""
+    load = load or LoadProfile()
     at: FieldPath = ("expect",)
     if reader.mapping(at, EXPECT_KEYS, required=("outcome",)) is None:
         return Expectations("rolled-back")
@@ -158,6 +145,8 @@ def read_expectations(reader: Fields, policy: Policy) -> Expectations:
             RollbackCause | None, reader.get((*at, "rollback_cause"), choice(ROLLBACK_CAUSES), None)
         ),
         path=_read_path(reader, at),
+        cohorts=read_cohort_expectations(reader, at, load.cohorts, load.routes),
+        verdict=read_expected_verdict(reader, (*at, "verdict")),
     )
     _no_looser_than_policy(reader, expect, policy)
     if not rolled_back:
@@ -169,6 +158,8 @@ def read_expectations(reader: Fields, policy: Policy) -> Expectations:
             max_users_hurt=expect.max_users_hurt,
             primary_untouched=expect.primary_untouched,
             path=expect.path,
+            cohorts=expect.cohorts,
+            verdict=expect.verdict,
         )
     return expect
 

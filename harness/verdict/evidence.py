@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.controllers.flagger.model import CanaryEvent, MetricResult
+from harness.controllers.flagger.model import CanaryEvent, CanarySpec, MetricResult
 from harness.controllers.flagger.queries import traffic_window
 from harness.model import LoadBucket, Mark, StatusSample
-from harness.scenario.model import Scenario
+from harness.scenario.model import Cohort, Scenario
 from harness.verdict.fault_effect import FaultExpectation, expected_effect
 
 
@@ -29,6 +29,8 @@ class Evidence:
     missing: tuple[str, ...] = ()  # evidence known to be missing, e.g. "load generator died"
     time_scale: float = 1.0  # emulated seconds per real second (load latencies are real milliseconds)
     metric_window_seconds: float = 60.0  # the builtin metrics' query window (``interval`` of the metric)
+    cohorts: tuple[Cohort, ...] = ()  # the scenario's load.cohorts (the records name them)
+    min_success_rate: float | None = None  # the Canary's success-rate check minimum, percent
 
 
 def evidence_for(scenario: Scenario, **observed: object) -> Evidence:
@@ -45,6 +47,17 @@ def evidence_for(scenario: Scenario, **observed: object) -> Evidence:
         "fault_configured": expected_effect(scenario),
         "progress_deadline_seconds": float(scenario.canary.progress_deadline_seconds),
         "metric_window_seconds": traffic_window(scenario.canary),
+        "cohorts": scenario.load.cohorts,
+        "min_success_rate": success_rate_minimum(scenario.canary),
     }
     defaults.update(observed)
     return Evidence(**defaults)  # type: ignore[arg-type]
+
+
+def success_rate_minimum(spec: CanarySpec) -> float | None:
+    """``thresholdRange.min`` of the Canary's success-rate check (builtin or a template named so)."""
+    for metric in spec.analysis.metrics:
+        bounds = metric.threshold_range
+        if "success" in metric.name and bounds is not None and bounds.min is not None:
+            return bounds.min
+    return None

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from harness.model import Decision, Measure, Verdict
 from harness.scenario.model import Expectations
 from harness.scenario.policy import Policy
 from harness.verdict.after import primary_untouched_measure, recovery_measure
+from harness.verdict.cohort_judge import cohort_measures
 from harness.verdict.evidence import Evidence, evidence_for
 from harness.verdict.measure import (
     UNKNOWN_CAUSE,
@@ -43,6 +44,7 @@ FAULT_DEPENDENT = frozenset(
         "rollback_cause",
         "progress_deadline",
         "first_failed_check_within",
+        "segment_regression",
     }
 )
 
@@ -80,7 +82,8 @@ def evaluate(expect: Expectations, policy: Policy, evidence: Evidence) -> Verdic
             origin=trigger or 0.0,
         )
     )
-    return _decide(tuple(measures), evidence.complete, tuple(missing), reach, reach_note, warnings)
+    verdict = _decide(tuple(measures), evidence.complete, tuple(missing), reach, reach_note, warnings)
+    return replace(verdict, expected=expect.verdict)
 
 
 def _decide(
@@ -141,6 +144,7 @@ def _measures(
     measures += path_measures(
         expect.path, ev.samples, ev.events, trigger=trigger, onset=_onset(ev, trigger), complete=ev.complete
     )
+    measures += cohort_measures(expect, ev, trigger, end, cause, policy.min_success_rate)
     return measures
 
 

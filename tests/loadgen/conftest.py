@@ -24,6 +24,7 @@ class CountingApp:
         self.corrupted = 0  # 200 answers whose checksum is wrong
         self.hosts: Counter[str] = Counter()
         self.cookies: Counter[str] = Counter()
+        self.routes: Counter[tuple[str, str]] = Counter()  # (cohort header or "-", "METHOD /path")
         self.times: list[float] = []
         self.slow_seconds = slow_seconds
         self._served = 0
@@ -49,6 +50,7 @@ class CountingApp:
             self.sent[(version, status)] += 1
             self.hosts[handler.headers.get("Host", "")] += 1
             self.cookies[handler.headers.get("Cookie", "")] += 1
+            self.routes[(handler.headers.get("X-Cohort", "-"), f"{handler.command} {handler.path}")] += 1
             self.times.append(time.monotonic())
 
 

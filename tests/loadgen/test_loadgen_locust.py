@@ -18,16 +18,17 @@ from harness.load.gateway import LocustLoad
 from harness.load.model import ChildConfig, CohortConfig, RouteConfig
 from harness.model import LoadBucket
 from harness.processes.procs import pid_alive
+from harness.scenario.cohorts import parse_user_id
 
 pytestmark = pytest.mark.timeout(45)
 
 MIXED = (RouteConfig("/", weight=3), RouteConfig("/api/orders", "POST", 1, validate_checksum=True))
-BETA = CohortConfig("beta", 0.5, headers=(("X-Cohort", "beta"),), cookies=(("canary", "always"),))
+BETA = CohortConfig("beta", 0.5, headers=(("X-Cohort", "beta"), ("Cookie", "canary=always")))
 
 
 def _is_beta(user_id: str, *, workers: int) -> bool:
     """The cohort rule of ``locustfile``: ``w<i>u<n>`` is user ``n * workers + i``, golden-ratio spread."""
-    index, number = int(user_id[1 : user_id.index("u")]), int(user_id[user_id.index("u") + 1 :])
+    index, number = parse_user_id(user_id)
     return ((number * workers + index) * (math.sqrt(5) - 1) / 2) % 1.0 < BETA.fraction
 
 
@@ -87,7 +88,7 @@ class TestLocalLoad:
             assert bucket.start + bucket.duration <= clock.from_epoch(time.time())
         load.stop()
         got = during + list(load.collect())
-        assert len({(b.start, b.version, b.status) for b in got}) == len(got)  # each bucket once
+        assert len({(b.start, b.version, b.status, b.cohort, b.route) for b in got}) == len(got)  # each once
         assert _totals(got) == app.sent
         assert sum(app.sent.values()) > 100
         bad = sum(b.bad for b in got)
@@ -96,6 +97,13 @@ class TestLocalLoad:
         assert app.hosts == Counter({"shop.example": sum(app.sent.values())})
         assert {u for b in got if b.status == 503 for u in b.hurt_users} == {"u0000", "u0002"}
         assert app.cookies["canary=always"] == app.sent[("none", 503)]
+        by_segment: Counter[tuple[str, str]] = Counter()
+        for bucket in got:  # the records say each request's cohort and route, as the app saw them
+            by_segment[(bucket.cohort, bucket.route)] += bucket.requests
+            assert bucket.first_user
+            assert _is_beta(bucket.first_user, workers=1) is (bucket.cohort == "beta")
+        assert by_segment == app.routes
+        assert {k[1] for k in by_segment} == {"GET /", "POST /api/orders"}
         window = [t for t in app.times if app.times[0] + 0.5 <= t < app.times[0] + 3.0]
         assert 40 * 2.5 * 0.75 <= len(window) <= 40 * 2.5 * 1.25, len(window)
         assert "gevent" not in sys.modules
@@ -152,11 +160,12 @@ class TestDistributedLoad:
         assert sum(app.sent.values()) > 50
         assert sum(b.bad for b in got) == app.sent[("1.1.0", 500)] + app.sent[("none", 503)] + app.corrupted
         hurt_by_cohort = {u for b in got if b.status == 503 for u in b.hurt_users}
+        assert {b.cohort for b in got if b.status == 503} == {"beta"}
         # 4 users, half beta: w0u0000 and w0u0001. Locust may re-dispatch users between workers under load
         # (new user objects, new ids), so check the assignment rule of every hurt id, not only the count.
         assert len(hurt_by_cohort) >= 2
         assert all(_is_beta(u, workers=2) for u in hurt_by_cohort), hurt_by_cohort
-        assert len({(b.start, b.version, b.status) for b in got}) == len(got)
+        assert len({(b.start, b.version, b.status, b.cohort, b.route) for b in got}) == len(got)
 
     def test_killed_worker_is_a_problem(self, app_server, tmp_path, started) -> None:  # type: ignore[no-untyped-def]
         """SIGKILLing a worker makes problem() name it and its exit code; stop() still cleans up."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,37 @@ class TestRecords:
         parsed = parse_line(legacy)
         assert isinstance(parsed, BucketRecord)
         assert parsed.workload == ""
+
+    def test_cohort_route_and_example_user_key_the_merge(self) -> None:
+        """``co``/``rt`` split buckets, survive encoding and merging; ``fu`` merges to the smallest id."""
+        one = summarize(10.0, 1.0, "1.1.0", 200, (1.0,), 0, (), "canary",
+                        cohort="insider", route="GET /", first_user="w1u0002")  # fmt: skip
+        other = replace(one, first_user="w0u0004")
+        assert parse_line(encode_record(one)) == one
+        assert one.key != replace(one, cohort="-").key
+        assert one.key != replace(one, route="POST /api/orders").key
+        merged = merge_records([one, other])
+        assert (merged.cohort, merged.route, merged.first_user, merged.requests) == (
+            "insider",
+            "GET /",
+            "w0u0004",
+            2,
+        )
+        bucket = to_load_bucket(merged, lambda t: t, lambda t: t)
+        assert (bucket.cohort, bucket.route, bucket.first_user) == ("insider", "GET /", "w0u0004")
+        legacy = parse_line(encode_record(one).split(', "co"')[0] + "}")
+        assert isinstance(legacy, BucketRecord)
+        assert (legacy.cohort, legacy.route, legacy.first_user) == ("", "", "")
+
+    def test_child_config_carries_cohort_headers_and_seed(self, tmp_path: Path) -> None:
+        """The gateway writes each cohort's full headers (the Cookie joined) and the load's seed."""
+        cohort = Cohort("c", 0.5, header=(("x", "1"),), cookie=(("a", "1"), ("b", "2")))
+        load = LoadProfile(users=4, rps=10, seed=3, cohorts=(cohort,))
+        config = child_config(
+            load, Ingress("http://127.0.0.1:1"), scale=60, out_dir=tmp_path, bucket_seconds=1
+        )
+        assert config.cohorts[0].headers == (("x", "1"), ("Cookie", "a=1; b=2"))
+        assert ChildConfig.from_json(config.to_json()).seed == 3
 
     def test_torn_line_is_kept_until_complete(self) -> None:
         """An unterminated last line is held back, then parsed once its newline arrives."""

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-import yaml
 
-from harness.controllers.flagger.model import CanarySpec
 from harness.plan.cohort_traps import (
     canary_traffic_share,
     captured_cohorts,
@@ -17,40 +13,13 @@ from harness.plan.cohort_traps import (
     hostname_traps,
     match_traps,
 )
+from harness.plan.planner import plan
 from harness.scenario.flagger_canary import parse_canary
 from harness.scenario.model import Cohort, LoadProfile
 from harness.scenario.policy import Policy
+from tests.cohort_fixtures import INSIDER, ab_canary, ab_document
 
-BASE = """
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: podinfo, namespace: test}
-spec:
-  provider: gatewayapi:v1beta1
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
-  progressDeadlineSeconds: 60
-  service:
-    port: 80
-    gatewayRefs: [{name: podinfo, namespace: test, group: core, kind: Service, port: 80}]
-  analysis:
-    interval: 1m
-    threshold: 2
-    iterations: 5
-    match:
-      - headers: {x-canary: {exact: insider}}
-    metrics:
-      - {name: request-success-rate, thresholdRange: {min: 99}, interval: 1m}
-"""
-INSIDER = Cohort("insider", 0.10, header=(("x-canary", "insider"),))
-
-
-def spec(provider: str = "gatewayapi:v1beta1", match: Any = None, **analysis: Any) -> CanarySpec:
-    doc = yaml.safe_load(BASE)
-    doc["spec"]["provider"] = provider
-    if match is not None:
-        doc["spec"]["analysis"]["match"] = match
-    doc["spec"]["analysis"].update(analysis)
-    return parse_canary(doc, "canary.yaml")
+spec = ab_canary  # (provider, match, **analysis) on the shared A/B Canary
 
 
 def codes(traps) -> list[str]:
@@ -110,15 +79,21 @@ class TestCohortSampleTraps:
 
 class TestDeadlineTraps:
     def test_iterations_longer_than_the_policy(self) -> None:
-        """10 × 1 m: promotion ≥ 660 s after the trigger > 600 s; at most 9 iterations."""
+        """10 × 1 m: a decision ≥ 780 s after detection > 600 s; at most 7 iterations."""
         (trap,) = deadline_traps(spec(iterations=10), Policy())
         assert trap.code == "iterations-exceed-deadline"
-        assert "660 s" in trap.message
+        assert "decides ≥ 780 s" in trap.message
         assert "progressDeadlineSeconds (60 s) does not stop it" in trap.message
-        assert trap.remedy.startswith("at most 9 iterations")
+        assert trap.remedy.startswith("at most 7 iterations")
+
+    def test_the_promotion_ticks_count(self) -> None:
+        """8 × 1 m starts promoting at 540 s but decides at 660 s: a trap (measured: 5 iterations + the
+        primary's rollout took 651 s on the local backend); 7 × 1 m decides at 600 s: none."""
+        assert codes(deadline_traps(spec(iterations=8), Policy())) == ["iterations-exceed-deadline"]
+        assert deadline_traps(spec(iterations=7), Policy()) == ()
 
     def test_within_the_policy(self) -> None:
-        """5 × 1 m: 360 s, no trap."""
+        """5 × 1 m: 480 s, no trap."""
         assert deadline_traps(spec(), Policy()) == ()
 
     def test_all_families_together(self) -> None:
@@ -151,10 +126,36 @@ class TestHostnameTraps:
     def test_hosts_the_clients_do_not_use(self) -> None:
         """The tutorial's www.example.com on the mesh: clients calling podinfo.test get 404s."""
         with_hosts = spec(match=[{"headers": {"x-canary": {"exact": "insider"}}}])
-        doc_hosts = parse_canary(
-            BASE.replace("    port: 80\n", "    port: 80\n    hosts: [www.example.com]\n", 1), "c.yaml"
-        )
+        doc_hosts = parse_canary(ab_document(hosts=["www.example.com"]), "c.yaml")
         assert hostname_traps(with_hosts, ["podinfo.test"]) == ()
         (trap,) = hostname_traps(doc_hosts, ["podinfo.test", "www.example.com"])
         assert trap.code == "hostnames-miss-clients"
         assert "['podinfo.test']" in trap.message
+
+
+class TestWiredIntoThePlanner:
+    """The planner reports the cohort families: spec traps, deadline traps, and with a load the samples."""
+
+    def test_match_on_traefik_is_a_plan_error(self) -> None:
+        """The old ab-testing-on-traefik trap now comes from cohort_traps (100 % exposure) and blocks GO."""
+        planned = plan(spec("traefik"), rps=10)
+        (trap,) = [t for t in planned.traps if t.code == "ab-testing-on-traefik"]
+        assert "100 %" in trap.message
+        assert "gatewayapi" in trap.remedy
+        assert planned.verdict == "NO-GO"
+
+    def test_a_dropped_match_on_gateway_api_is_a_plan_error(self) -> None:
+        """A prefix header match: Flagger drops the list, everyone goes to the canary."""
+        planned = plan(spec(match=[{"headers": {"x-canary": {"prefix": "in"}}}]), rps=10)
+        assert "ab-match-exposes-everyone" in codes(planned.traps)
+
+    def test_iterations_beyond_the_deadline(self) -> None:
+        """10 iterations × 1 m against the policy's 600 s: a warning in the plan."""
+        assert "iterations-exceed-deadline" in codes(plan(spec(iterations=10), rps=10).traps)
+        assert "iterations-exceed-deadline" not in codes(plan(spec(), rps=10).traps)
+
+    def test_a_small_cohort_needs_the_load(self) -> None:
+        """With the load: 3 of 20 users at 5 req/s are below 50 per window; without it, no sample trap."""
+        load = LoadProfile(users=20, rps=5, cohorts=(INSIDER,))
+        assert "cohort-too-small" in codes(plan(spec(), rps=5, load=load).traps)
+        assert "cohort-too-small" not in codes(plan(spec(), rps=5).traps)

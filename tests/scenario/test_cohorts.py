@@ -19,29 +19,9 @@ from harness.scenario.cohorts import (
 )
 from harness.scenario.flagger_canary import parse_canary
 from harness.scenario.model import Cohort
+from tests.cohort_fixtures import ALWAYS, INSIDER, TWO_COOKIES, ab_document
 
-INSIDER = Cohort("insider", 0.10, header=(("x-canary", "insider"),))
-ALWAYS = Cohort("always", 0.05, cookie=(("canary", "always"),))
-TWO_COOKIES = Cohort("two", 0.05, cookie=(("session", "s1"), ("canary", "always")))
-
-AB = """
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: podinfo, namespace: test}
-spec:
-  provider: gatewayapi:v1beta1
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
-  service:
-    port: 80
-    gatewayRefs: [{name: podinfo, namespace: test, group: core, kind: Service, port: 80}]
-  analysis:
-    interval: 1m
-    threshold: 2
-    iterations: 5
-    match:
-      - headers: {x-canary: {exact: insider}}
-      - headers: {cookie: {regex: "^(.*?;)?(canary=always)(;.*)?$"}}
-"""
+AB = ab_document()
 
 
 def locust_rule(text: str, fraction: float, workers: int) -> bool:
@@ -51,6 +31,16 @@ def locust_rule(text: str, fraction: float, workers: int) -> bool:
 
 
 class TestAssignment:
+    def test_a_seed_moves_users_between_cohorts_deterministically(self) -> None:
+        """Seed 0 is the unseeded rule; another seed assigns other users, the same each time."""
+        ids = [user_id(n) for n in range(40)]
+        unseeded = [cohort_name(i, (INSIDER,)) for i in ids]
+        assert unseeded == [cohort_name(i, (INSIDER,), seed=0) for i in ids]
+        seeded = [cohort_name(i, (INSIDER,), seed=11) for i in ids]
+        assert seeded == [cohort_name(i, (INSIDER,), seed=11) for i in ids]
+        assert seeded != unseeded
+        assert sum(c == "insider" for c in seeded) == cohort_sizes((INSIDER,), 40, seed=11)[0].users
+
     def test_ids_round_trip(self) -> None:
         """u0007 and w2u0007 are what the Locust child writes."""
         assert (user_id(7), user_id(7, index=2, worker=True)) == ("u0007", "w2u0007")

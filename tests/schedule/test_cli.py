@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -10,7 +11,10 @@ from harness.cli import main
 
 
 def test_schedule_json_of_the_catalog_fits_thirty_minutes():
-    result = CliRunner().invoke(main, ["schedule", "scenarios/", "--backend", "kubernetes", "--json"])
+    """The kind nightly's Traefik catalog (the Linkerd scenarios need a Linkerd cluster of their own)."""
+    traefik = sorted(str(p) for p in Path("scenarios").glob("*.yaml") if p.name != "policy.yaml"
+                     and not p.name.startswith("linkerd-"))  # fmt: skip
+    result = CliRunner().invoke(main, ["schedule", *traefik, "--backend", "kubernetes", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["total_seconds"] <= 1800

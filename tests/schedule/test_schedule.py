@@ -82,7 +82,19 @@ def test_parallel_must_be_positive(catalog):
 
 
 def test_the_catalog_fits_the_nightly_budget(catalog):
-    """Done-when of issue 13: the shipped catalog on kind with the nightly's defaults in ≤ 30 min."""
+    """Done-when of issue 13: the shipped catalog on kind with the nightly's defaults in ≤ 30 min.
+
+    The kind nightly's cluster runs Traefik, so its catalog is the Traefik scenarios; the Linkerd
+    scenarios (provider gatewayapi:v1beta1) need a Linkerd cluster, their own nightly entry, and fit
+    the same budget on their own."""
+    linkerd = [s for s in catalog if s.canary.provider != "traefik"]
+    catalog = [s for s in catalog if s.canary.provider == "traefik"]
+    assert linkerd
+    alone = make_schedule(
+        linkerd, backend="kubernetes", time_scale=4, parallel=default_parallel("kubernetes"),
+        startup=StartupEstimate(),
+    )  # fmt: skip
+    assert schedule_to_json(alone)["total_seconds"] <= 1800
     schedule = make_schedule(
         catalog, backend="kubernetes", time_scale=4, parallel=default_parallel("kubernetes"),
         startup=StartupEstimate(),

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
 import pytest
-import yaml
 
 from harness.controllers.flagger.gateway_api import (
     exposure_problems,
@@ -20,36 +20,18 @@ from harness.errors import CanarySpecError
 from harness.providers.linkerd.httproute import BackendRef, Request, RouteError, WeightedBackendPicker
 from harness.providers.linkerd.route_manifest import from_manifest, to_manifest
 from harness.scenario.flagger_canary import parse_canary
+from tests.cohort_fixtures import SUCCESS_RATE, TUTORIAL_MATCH, canary_document
 
 # The A/B Canary of Flagger's Gateway API tutorial, with the Linkerd parent (the apex Service).
-AB_CANARY = """
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: podinfo, namespace: test}
-spec:
-  provider: gatewayapi:v1beta1
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
-  progressDeadlineSeconds: 60
-  service:
-    port: 9898
-    targetPort: 9898
-    gatewayRefs: [{name: podinfo, namespace: test, group: core, kind: Service, port: 9898}]
-  analysis:
-    interval: 1m
-    iterations: 10
-    threshold: 2
-    match:
-      - headers:
-          user-agent: {regex: ".*Firefox.*"}
-      - headers:
-          cookie: {regex: "^(.*?;)?(type=insider)(;.*)?$"}
-    metrics:
-      - {name: request-success-rate, thresholdRange: {min: 99}, interval: 1m}
-"""
+AB_CANARY = canary_document(
+    {"interval": "1m", "iterations": 10, "threshold": 2, "match": TUTORIAL_MATCH, "metrics": [SUCCESS_RATE]},
+    port=9898,
+    targetPort=9898,
+)
 
 
 def canary(match: Any = None, service_match: Any = None, **service: Any) -> CanarySpec:
-    doc = yaml.safe_load(AB_CANARY)
+    doc = copy.deepcopy(AB_CANARY)
     if match is None:
         analysis = doc["spec"]["analysis"]
         del analysis["match"], analysis["iterations"]

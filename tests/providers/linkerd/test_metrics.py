@@ -20,34 +20,25 @@ from harness.providers.linkerd.metrics import (
 )
 from harness.providers.linkerd.plugin import LINKERD_GATEWAY_API
 from harness.scenario.flagger_canary import parse_canary
+from tests.cohort_fixtures import canary_document
 
 CANARY_POD = InboundTarget(
     "test", "podinfo", "podinfo-7d9f-x1", "127.0.0.1:9898", client_id="loadgen.test.sa"
 )
 PRIMARY_POD = InboundTarget("test", "podinfo-primary", "podinfo-primary-5c4b-y2", "127.0.0.1:9899")
 
-CANARY = """
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: podinfo, namespace: test}
-spec:
-  provider: gatewayapi:v1beta1
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
-  service:
-    port: 9898
-    gatewayRefs: [{name: podinfo, namespace: test, group: core, kind: Service, port: 9898}]
-  analysis:
-    interval: 30s
-    threshold: 5
-    maxWeight: 50
-    stepWeight: 5
-    metrics:
-      - name: success-rate
-        templateRef: {name: success-rate, namespace: test}
-        thresholdRange: {min: 99}
-        interval: 1m
-        templateVariables: {direction: inbound}
-"""
+SUCCESS_RATE_TEMPLATE = {
+    "name": "success-rate",
+    "templateRef": {"name": "success-rate", "namespace": "test"},
+    "thresholdRange": {"min": 99},
+    "interval": "1m",
+    "templateVariables": {"direction": "inbound"},
+}
+CANARY = canary_document(
+    {"interval": "30s", "threshold": 5, "maxWeight": 50, "stepWeight": 5, "metrics": [SUCCESS_RATE_TEMPLATE]},
+    port=9898,
+    deadline=None,
+)
 
 
 def families(metrics: InboundMetrics) -> dict[str, list]:
