@@ -331,29 +331,14 @@ def validate(paths: tuple[Path, ...]) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 def plan(canary_file: Path, rps: float, policy_file: Path | None, as_json: bool) -> None:
-    """Predict abort time, blast radius and traps of CANARY_FILE from Flagger's timing model (no run).
+    """Predict abort time, blast radius and traps of CANARY_FILE (a Flagger Canary, or an Argo Rollout with
+    its AnalysisTemplates) from the controller's timing model (no run).
 
     Exit 0 when the plan meets the policy's blast limits (GO), 1 when it does not (NO-GO).
     """
-    import json
+    from harness.plan.command import run_plan
 
-    from rich.console import Console
-
-    from harness.plan.planner import plan as make_plan
-    from harness.plan.planner import plan_to_json
-    from harness.plan.render import render_plan
-    from harness.scenario.flagger_canary import load_canary, load_metric_templates
-    from harness.scenario.policy import DEFAULT_POLICY, find_policy, load_policy
-
-    canary = load_canary(canary_file)
-    policy_path = policy_file or find_policy(canary_file.parent)
-    policy = load_policy(policy_path) if policy_path else DEFAULT_POLICY
-    planned = make_plan(canary, rps=rps, policy=policy, templates=load_metric_templates(canary_file))
-    if as_json:
-        click.echo(json.dumps(plan_to_json(planned), indent=2, allow_nan=False))
-    else:
-        render_plan(planned, Console())
-    sys.exit(0 if planned.verdict == "GO" else 1)
+    sys.exit(run_plan(canary_file, rps=rps, policy_file=policy_file, as_json=as_json, echo=click.echo))
 
 
 @main.command()
