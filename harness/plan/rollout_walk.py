@@ -47,6 +47,7 @@ class StepSpan:
     start: float  # seconds after the update started (T0)
     end: float | None  # None: never completes
     weight: int  # canary weight once the step is current and ready
+    scales_up: bool = False  # a setWeight that needs more canary pods: it completes one reconcile later
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ def _steps(
             spans.append(StepSpan(index, label, t, None, weight))
             return stop("paused", t, "spec.paused: true blocks every step")
         end: float | None
+        previous_desired = desired_before
         if isinstance(step, SetWeightStep):
             desired = math.ceil(step.weight * spec.replicas / 100)
             if desired > desired_before:
@@ -199,7 +201,8 @@ def _steps(
                 return stop("paused", None, f"step {index} analysis never completes (no count)")
             spans.pop()
             end = run.at
-        spans.append(StepSpan(index, label, t, end, weight))
+        scales_up = isinstance(step, SetWeightStep) and end is not None and desired_before > previous_desired
+        spans.append(StepSpan(index, label, t, end, weight, scales_up))
         t = end
     writes.append(Write(t, len(spec.steps), 100))
     return stop("promoted", t, f"all {len(spec.steps)} steps completed")
@@ -262,17 +265,22 @@ def _weights_before(
         return (*earlier, *(w for w in steps.writes if abs(w.at - at) < _EPSILON and w.index == current))
     created_at = step_index if step_index is not None else _index_starting(spec)
     same = [w for w in steps.writes if abs(w.at - at) < _EPSILON and w.index <= created_at]
-    done = [
-        s for s in steps.spans if s.index == created_at and s.end is not None and abs(s.end - at) < _EPSILON
-    ]
-    if done and isinstance(spec.steps[created_at], SetWeightStep):
-        following = weight_for_index(spec, created_at + 1)
-        following_step = spec.steps[created_at + 1] if created_at + 1 < len(spec.steps) else None
-        waits = isinstance(following_step, SetWeightStep) and any(
-            w.index == created_at + 1 and w.at > at + _EPSILON for w in steps.writes
-        )
-        if not waits and following != (same or earlier or [Write(0, -1, 0)])[-1].weight:
-            same.append(Write(at, created_at + 1, following))
+    spans = {s.index: s for s in steps.spans}
+    created = spans.get(created_at)
+    # a setWeight whose pods were already there completes in the pass that created the run, so the next
+    # pass (the one recording the abort) writes the following step's weight, unless that one scales up
+    if (
+        created is not None
+        and isinstance(spec.steps[created_at], SetWeightStep)
+        and not created.scales_up
+        and created.end is not None
+        and abs(created.end - at) < _EPSILON
+    ):
+        following = spans.get(created_at + 1)
+        if following is None or not following.scales_up:
+            weight = weight_for_index(spec, created_at + 1)
+            if weight != (same or earlier or [Write(0.0, -1, 0)])[-1].weight:
+                same.append(Write(at, created_at + 1, weight))
     return (*earlier, *same)
 
 
