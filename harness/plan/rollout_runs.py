@@ -86,7 +86,7 @@ def metric_outcome(
     taken = failed = inconclusive = errors = successes = 0
     while at <= horizon + _EPSILON and len(measured) < _MAX_MEASUREMENTS:
         at = _skip_healthy(metric, at, fault, horizon, count)
-        if at > horizon + _EPSILON:
+        if at > horizon + _EPSILON or not math.isfinite(at):
             break
         measured.append(at)
         phase: Phase = _EFFECT[fault.effect] if fault.sees(at) else "Successful"
@@ -118,6 +118,8 @@ def _skip_healthy(metric: MetricSpec, at: float, fault: Fault, horizon: float, c
     if fault.visible_from is None:  # healthy: keep every time while the horizon is finite
         return at if math.isfinite(horizon) else math.inf
     target = min(horizon, fault.visible_from)
+    if not math.isfinite(target):
+        return math.inf  # no measurement ever sees the fault: it cannot decide
     steps = math.floor((target - at) / metric.interval) - 2
     return at + steps * metric.interval if steps > 0 else at
 

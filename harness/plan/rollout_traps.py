@@ -177,15 +177,18 @@ def _background(bundle: RolloutBundle, policy: Policy, healthy: Walk) -> list[Tr
             )
         )
     run = healthy.background
-    end = healthy.decided_at if healthy.outcome == "promoted" else None
-    if run is not None and run.at is not None and end is not None and run.at < end:
+    promoted = healthy.outcome == "promoted" and healthy.decided_at is not None
+    end = healthy.decided_at if promoted and healthy.decided_at is not None else math.inf
+    if run is not None and run.at is not None and run.at < end:
+        until = (
+            f"the update promotes at {format_duration(round(end, 3))}" if promoted else "the update goes on"
+        )
         traps.append(
             Trap(
                 "background-ends-early",
                 "warning",
                 f"the background run completes at {format_duration(round(run.at, 3))} (count reached) but "
-                f"the update promotes at {format_duration(round(end, 3))}: later steps are unguarded "
-                "(§9.1 pitfall 4)",
+                f"{until}: later steps are unguarded (§9.1 pitfall 4)",
                 "remove count from the background metrics (they then run until promotion)",
             )
         )
