@@ -13,8 +13,10 @@ from click.testing import CliRunner
 from harness.cli import main
 from harness.plan.rollout import plan_rollout
 from harness.plan.rollout_model import RolloutPlan
+from harness.plan.rollout_predict import rollout_predicted_measures
 from harness.scenario.argo_rollout import parse_bundle
 from harness.scenario.policy import Policy
+from harness.verdict.path import show_path
 
 from ..controllers.argo_rollouts.rig import DATA, manifests
 
@@ -230,3 +232,36 @@ class TestCli:
         result = CliRunner().invoke(main, ["plan", str(path), "--json"])
         assert result.exit_code in (0, 1), result.output
         assert json.loads(result.output)["rollout"].startswith("rollouts-demo")
+
+
+class TestPredictedMeasures:
+    """What a verdict's predicted column gets for an argo-rollouts run."""
+
+    def bundle(self, rollout: Mapping[str, Any] | None = None) -> Any:
+        return parse_bundle(manifests(rollout, None), "rollout.yaml")
+
+    def test_fault_from_the_start_is_example_b(self) -> None:
+        predicted = rollout_predicted_measures(self.bundle(), "start", rps=100, check_delay=0.0)
+        assert predicted["outcome"] == "rolled-back"
+        assert predicted["abort_within"] == 120.0
+        assert predicted["max_canary_weight"] == 40.0
+        assert predicted["weights_walked"] == show_path((20, 40))
+        # 100 req/s × 100 % broken: 20 % for 90 s + 40 % for 30 s
+        assert predicted["max_failed_requests"] == pytest.approx(1800 + 1200)
+
+    def test_a_fault_at_a_weight_starts_when_that_weight_takes_effect(self) -> None:
+        predicted = rollout_predicted_measures(self.bundle(), ("weight", 40), rps=100, check_delay=0.0)
+        assert predicted["abort_within"] == 240.0 - 90.0  # measurements at 120, 180, 240 fail
+
+    def test_no_fault_is_the_healthy_update(self) -> None:
+        predicted = rollout_predicted_measures(self.bundle(), None, rps=100)
+        assert predicted["outcome"] == "promoted"
+        assert predicted["decision_within"] == 360.0
+        assert "abort_within" not in predicted
+        assert predicted["weights_walked"] == show_path((20, 40, 60, 80))
+
+    def test_a_fault_never_aborted_has_no_abort_within(self) -> None:
+        predicted = rollout_predicted_measures(self.bundle(), 300.0, rps=100, check_delay=0.0)
+        assert predicted["outcome"] == "promoted"
+        assert "abort_within" not in predicted
+        assert predicted["max_failed_requests"] == float("inf")
