@@ -1,8 +1,10 @@
 """``canary-chaos plan FILE``: pick the planner by what FILE holds and print the plan (thin, does file I/O).
 
-A file with a ``kind: Rollout`` document (plus its AnalysisTemplates) is planned by ``harness.plan.rollout``;
-anything else goes to the Flagger planner as before. Same policy lookup (``--policy`` or the nearest
-``policy.yaml``) and exit codes for both: 0 GO, 1 NO-GO, bad input through the CLI's ``InputError`` path.
+A file with a ``kind: Rollout`` document (plus its AnalysisTemplates), or a scenario with ``controller:
+argo-rollouts`` (its ``rollout:`` bundle, its policy unless ``--policy``), is planned by
+``harness.plan.rollout``; anything else goes to the Flagger planner as before. Same policy lookup
+(``--policy`` or the nearest ``policy.yaml``) and exit codes for both: 0 GO, 1 NO-GO, bad input through the
+CLI's ``InputError`` path.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from harness.errors import LocatedInputError, Problem
+from harness.controllers.argo_rollouts.model import RolloutBundle
+from harness.errors import LocatedInputError
+from harness.scenario.argo_rollout import load_bundle
 from harness.scenario.policy import DEFAULT_POLICY, Policy, find_policy, load_policy
 from harness.scenario.yamlloc import Located, load_located_all
 
@@ -29,17 +33,24 @@ def run_plan(
     documents = load_located_all(file, error=LocatedInputError)
     kinds = [d.data.get("kind") for d in documents if isinstance(d.data, Mapping)]
     if "Rollout" in kinds:
-        return _rollout(file, rps, policy, as_json, echo)
-    _refuse_argo_scenario(documents, str(file))
+        return _rollout(load_bundle(file), file, rps, policy, as_json, echo)
+    if _argo_scenario(documents):
+        from harness.scenario.loader import load_scenario
+
+        scenario = load_scenario(file)
+        assert scenario.rollout is not None  # the loader requires it for controller: argo-rollouts
+        chosen = policy if policy_file is not None else scenario.policy
+        return _rollout(scenario.rollout, file, rps, chosen, as_json, echo)
     return _flagger(file, rps, policy, as_json, echo)
 
 
-def _rollout(file: Path, rps: float, policy: Policy, as_json: bool, echo: Callable[[str], None]) -> int:
+def _rollout(
+    bundle: RolloutBundle, file: Path, rps: float, policy: Policy, as_json: bool, echo: Callable[[str], None]
+) -> int:
     from harness.plan.rollout import plan_rollout, rollout_plan_to_json
     from harness.plan.rollout_render import render_rollout_plan
-    from harness.scenario.argo_rollout import load_bundle
 
-    planned = plan_rollout(load_bundle(file), rps=rps, policy=policy, source=str(file))
+    planned = plan_rollout(bundle, rps=rps, policy=policy, source=str(file))
     if as_json:
         echo(json.dumps(rollout_plan_to_json(planned), indent=2, allow_nan=False))
     else:
@@ -60,18 +71,5 @@ def _flagger(file: Path, rps: float, policy: Policy, as_json: bool, echo: Callab
     return 0 if planned.verdict == "GO" else 1
 
 
-def _refuse_argo_scenario(documents: list[Located], file: str) -> None:
-    """A scenario that names ``controller: argo-rollouts`` is not plannable here yet: say so, located."""
-    for doc in documents:
-        if isinstance(doc.data, Mapping) and doc.data.get("controller") == ARGO_CONTROLLER:
-            raise LocatedInputError(
-                [
-                    Problem(
-                        "controller",
-                        "a Rollout manifest (a Rollout + its AnalysisTemplates) for an argo-rollouts plan",
-                        f"a scenario with controller: {ARGO_CONTROLLER} (scenario plans are not wired yet)",
-                        file,
-                        doc.line_of(("controller",)),
-                    )
-                ]
-            )
+def _argo_scenario(documents: list[Located]) -> bool:
+    return any(isinstance(d.data, Mapping) and d.data.get("controller") == ARGO_CONTROLLER for d in documents)

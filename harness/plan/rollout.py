@@ -16,15 +16,17 @@ Assumptions (keywords):
   ``fault_error_rate``; inf when 1 − e ≥ X (the fault cannot fail the condition); two scrapes when the
   query or the condition do not have that shape.
 - ``readiness_seconds``: canary pods are available this long after a scale-up (§2.1).
+- ``seen_by``: the metrics that see the fault, each with its effect (``rollout_scenario``); None: all.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
+from harness.controllers.argo_rollouts.model import RolloutBundle
 from harness.durations import format_duration
 from harness.errors import InputError
 from harness.plan.model import DEFAULT_SCRAPE_INTERVAL
@@ -40,7 +42,6 @@ from harness.plan.rollout_model import (
 from harness.plan.rollout_runs import Fault, FaultEffect
 from harness.plan.rollout_traps import blind_trap, rollout_traps
 from harness.plan.rollout_walk import Walk, Write, walk
-from harness.scenario.argo_rollout import RolloutBundle
 from harness.scenario.policy import DEFAULT_POLICY, Policy
 
 
@@ -56,11 +57,12 @@ def plan_rollout(
     scrape_interval: float = DEFAULT_SCRAPE_INTERVAL,
     run_seconds: float | None = None,
     source: str | None = None,
+    seen_by: Mapping[str, FaultEffect] | None = None,
 ) -> RolloutPlan:
     """The plan of ``bundle``'s Rollout under the assumptions in the module docstring."""
     _validate(rps, fault_error_rate, readiness_seconds, check_delay)
     spec, templates = bundle.rollout, bundle.templates
-    deciding = deciding_metric(bundle)
+    deciding = deciding_metric(bundle, seen_by)
     window = query_window(deciding) if deciding is not None else None
     delta = (
         check_delay
@@ -79,12 +81,14 @@ def plan_rollout(
     )
     healthy_walk = walk(spec, templates, readiness=readiness_seconds)
     healthy = _case("healthy", None, healthy_walk, assumptions)
-    from_start = _fault_case("from start", 0.0, Fault(delta, fault_effect), spec, bundle, assumptions)
+    from_start = _fault_case(
+        "from start", 0.0, Fault(delta, fault_effect, seen_by=seen_by), spec, bundle, assumptions
+    )
     at_steps = tuple(
         _fault_case(
             f"at weight {s.weight} (step {s.index})",
             s.end,
-            Fault(s.end + delta, fault_effect),
+            Fault(s.end + delta, fault_effect, seen_by=seen_by),
             spec,
             bundle,
             assumptions,
@@ -92,7 +96,7 @@ def plan_rollout(
         for s in healthy_walk.steps
         if s.label.startswith("setWeight") and s.end is not None and s.weight > 0
     )
-    worst, blind = _worst_onset(healthy_walk, bundle, assumptions)
+    worst, blind = _worst_onset(healthy_walk, bundle, assumptions, seen_by)
     never = _case("never ready", None, walk(spec, templates, readiness=None), assumptions)
     samples = _samples(healthy_walk, assumptions, policy)
     traps = rollout_traps(bundle, policy, healthy_walk, assumptions, samples)
@@ -190,7 +194,7 @@ def weight_seconds(writes: Sequence[Write], start: float, end: float) -> float:
 
 
 def _worst_onset(
-    healthy: Walk, bundle: RolloutBundle, a: RolloutAssumptions
+    healthy: Walk, bundle: RolloutBundle, a: RolloutAssumptions, seen_by: Mapping[str, FaultEffect] | None
 ) -> tuple[RolloutCase | None, BlindWindow | None]:
     """Onsets just after each measurement of the healthy update (the next measurement sees the fault)."""
     if not math.isfinite(a.check_delay):
@@ -202,7 +206,7 @@ def _worst_onset(
         onset = measured - a.check_delay
         if onset < 0 or (end is not None and onset >= end):
             continue
-        fault = Fault(measured, a.fault_effect, strict=True)
+        fault = Fault(measured, a.fault_effect, strict=True, seen_by=seen_by)
         run = walk(bundle.rollout, bundle.templates, fault, readiness=a.readiness_seconds)
         case = _case(f"worst onset (just after {format_duration(round(onset, 3))})", onset, run, a)
         if case.latency is None:

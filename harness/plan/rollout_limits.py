@@ -10,12 +10,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from harness.controllers.argo_rollouts.model import SetWeightStep
+from harness.controllers.argo_rollouts.model import RolloutBundle, SetWeightStep
 from harness.durations import format_duration
 from harness.plan.model import LimitCheck
 from harness.plan.rollout_metrics import deciding_metric
 from harness.plan.rollout_model import RolloutAssumptions, RolloutCase
-from harness.scenario.argo_rollout import RolloutBundle
 from harness.scenario.policy import Policy
 
 

@@ -7,24 +7,25 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 
-from harness.controllers.argo_rollouts.model import AnalysisStep, MetricSpec
+from harness.controllers.argo_rollouts.model import AnalysisStep, MetricSpec, RolloutBundle
 from harness.plan.rollout_walk import resolve_metrics
-from harness.scenario.argo_rollout import RolloutBundle
 
 _WINDOW = re.compile(r"\[\s*([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)\s*\]")
 _LOWER_BOUND = re.compile(r"^\s*result(?:\s*\[\s*0\s*\])?\s*>=?\s*([0-9]*\.?[0-9]+)\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
-def deciding_metric(bundle: RolloutBundle) -> MetricSpec | None:
-    """The first non-dry-run metric of the background analysis, else of the first analysis step."""
+def deciding_metric(bundle: RolloutBundle, seen_by: Mapping[str, object] | None = None) -> MetricSpec | None:
+    """The first non-dry-run metric of the background analysis, else of the first analysis step (of those
+    in ``seen_by`` when given)."""
     spec = bundle.rollout
     analyses = [spec.background] if spec.background is not None else []
     analyses += [step.analysis for step in spec.steps if isinstance(step, AnalysisStep)]
     for analysis in analyses:
         for metric, dry_run in resolve_metrics(analysis, bundle.templates):
-            if not dry_run:
+            if not dry_run and (seen_by is None or metric.name in seen_by):
                 return metric
     return None
 

@@ -9,20 +9,21 @@ reconcile that sees the new pod template (docs/argo-rollouts-semantics.md §2, s
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Literal
 
+from harness.controllers.argo_rollouts.model import RolloutBundle
 from harness.plan.measures import Predicted
 from harness.plan.model import DEFAULT_SCRAPE_INTERVAL
 from harness.plan.rollout import weight_seconds
 from harness.plan.rollout_metrics import deciding_metric, default_check_delay
 from harness.plan.rollout_runs import HEALTHY, Fault, FaultEffect
 from harness.plan.rollout_walk import Walk, walk
-from harness.scenario.argo_rollout import RolloutBundle
 from harness.scenario.policy import DEFAULT_POLICY, Policy
 from harness.verdict.path import show_path
 
 RolloutOnset = Literal["start"] | float | tuple[Literal["weight"], int]
-_OUTCOME = {"aborted": "rolled-back", "promoted": "promoted"}
+_OUTCOME = {"aborted": "rolled-back", "promoted": "promoted", "paused": "paused"}
 
 
 def rollout_predicted_measures(
@@ -36,6 +37,7 @@ def rollout_predicted_measures(
     check_delay: float | None = None,
     readiness_seconds: float = 0.0,
     scrape_interval: float = DEFAULT_SCRAPE_INTERVAL,
+    seen_by: Mapping[str, FaultEffect] | None = None,
 ) -> Predicted:
     """Measures for a fault starting at ``onset`` (None: no fault, the healthy update).
 
@@ -46,10 +48,14 @@ def rollout_predicted_measures(
     spec, templates = bundle.rollout, bundle.templates
     delta = check_delay
     if delta is None:
-        delta = default_check_delay(deciding_metric(bundle), fault_error_rate, scrape_interval)
+        delta = default_check_delay(deciding_metric(bundle, seen_by), fault_error_rate, scrape_interval)
     healthy = walk(spec, templates, readiness=readiness_seconds)
     onset_at = _onset_seconds(healthy, onset)
-    fault = HEALTHY if onset_at is None or not math.isfinite(delta) else Fault(onset_at + delta, effect)
+    fault = (
+        HEALTHY
+        if onset_at is None or not math.isfinite(delta)
+        else Fault(onset_at + delta, effect, seen_by=seen_by)
+    )
     run = healthy if fault is HEALTHY else walk(spec, templates, fault, readiness=readiness_seconds)
     end = run.decided_at if run.outcome in ("aborted", "promoted") else None
     bad = 0.0

@@ -10,7 +10,7 @@ worst completed non-dry-run metric; a decisive metric makes the run terminate at
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,12 +30,17 @@ class Fault:
 
     ``visible_from`` None: a healthy canary. ``effect`` is what a measurement that sees it becomes: Failed
     (the success condition is false), Error (the query or the condition errors, e.g. Prometheus down) or
-    Inconclusive (neither condition holds).
+    Inconclusive (neither condition holds); ``seen_by`` narrows it to some metrics, each with its effect.
     """
 
     visible_from: float | None
     effect: FaultEffect = "failed"
     strict: bool = False
+    seen_by: Mapping[str, FaultEffect] | None = None  # per metric name; None: every metric, with ``effect``
+
+    def effect_on(self, metric: str) -> FaultEffect | None:
+        """What the fault makes of this metric's measurements; None when the metric does not see it."""
+        return self.effect if self.seen_by is None else self.seen_by.get(metric)
 
     def sees(self, at: float) -> bool:
         if self.visible_from is None:
@@ -79,6 +84,10 @@ def metric_outcome(
     metric: MetricSpec, start: float, fault: Fault, horizon: float, *, dry_run: bool = False
 ) -> MetricOutcome:
     """Walk the metric's measurements from ``start`` until it completes or passes ``horizon``."""
+    effect = fault.effect_on(metric.name)
+    if effect is None:
+        fault = HEALTHY
+        effect = "failed"
     count = metric.effective_count()
     interval = metric.interval
     at = start + (metric.initial_delay or 0.0)
@@ -89,7 +98,7 @@ def metric_outcome(
         if at > horizon + _EPSILON or not math.isfinite(at):
             break
         measured.append(at)
-        phase: Phase = _EFFECT[fault.effect] if fault.sees(at) else "Successful"
+        phase: Phase = _EFFECT[effect] if fault.sees(at) else "Successful"
         if phase == "Error":
             errors += 1
             successes = 0

@@ -21,6 +21,7 @@ from harness.controllers.argo_rollouts.model import (
     MetricSpec,
     PauseStep,
     RolloutAnalysis,
+    RolloutBundle,
     SetWeightStep,
 )
 from harness.durations import format_duration
@@ -28,7 +29,6 @@ from harness.plan.model import Severity, Trap
 from harness.plan.rollout_metrics import lower_bound
 from harness.plan.rollout_model import RolloutAssumptions, RolloutSample
 from harness.plan.rollout_walk import Walk, resolve_metrics
-from harness.scenario.argo_rollout import RolloutBundle
 from harness.scenario.policy import Policy
 
 _ERROR_RETRY = 10.0

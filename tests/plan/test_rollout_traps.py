@@ -219,12 +219,20 @@ class TestCli:
         assert "rollout.yaml:" in result.output
         assert "setWeight" in result.output
 
-    def test_an_argo_scenario_is_refused_with_its_location(self, tmp_path: Path) -> None:
+    def test_an_argo_scenario_plans_its_rollout_bundle(self) -> None:
+        path = Path(__file__).parents[2] / "scenarios" / "argo-5xx-first-step.yaml"
+        result = CliRunner().invoke(main, ["plan", str(path), "--json", "--rps", "3.33"])
+        assert result.exit_code in (0, 1), result.output
+        data = json.loads(result.output)
+        assert data["rollout"] == "faulty-app.canary-chaos"
+        assert data["from_start"]["outcome"] == "aborted"
+
+    def test_a_broken_argo_scenario_is_a_located_error(self, tmp_path: Path) -> None:
         path = tmp_path / "scenario.yaml"
-        path.write_text("name: x\ncontroller: argo-rollouts\n")
+        path.write_text("description: x\ncontroller: argo-rollouts\nrollout: [missing.yaml]\n")
         result = CliRunner().invoke(main, ["plan", str(path)])
         assert result.exit_code == 2
-        assert "scenario.yaml:2: at controller" in result.output
+        assert "scenario.yaml" in result.output
 
     @pytest.mark.parametrize("name", ["docs-canary-traefik.yaml"])
     def test_a_rollout_copied_from_argo_docs_plans(self, name: str) -> None:
