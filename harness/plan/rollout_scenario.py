@@ -130,3 +130,27 @@ def _onset(scenario: Scenario) -> RolloutOnset | None:
     if at.phase is not None or at.after_detection is not None:
         return None  # Flagger phases and detection ticks have no Argo counterpart
     return float(at.after_seconds or 0.0)
+
+
+def rollout_analysis_seconds(scenario: Scenario, cap: float) -> tuple[float, str]:
+    """``harness.plan.schedule.analysis_seconds`` for an argo-rollouts scenario: trigger → decision."""
+    _, predicted = rollout_plan_for(scenario)
+    decision = predicted.get("decision_within")
+    outcome = predicted.get("outcome")
+    if scenario.expect.outcome == "promoted":
+        if outcome == "promoted" and isinstance(decision, float):
+            return min(decision, cap), "planner: healthy Rollout update"
+        return cap, "timing.max_duration (the planner predicts no promotion)"
+    candidates: list[tuple[float, str]] = []
+    if outcome == "rolled-back" and isinstance(decision, float):
+        candidates.append((decision, "planner: Rollout abort"))
+    onset = _onset(scenario)
+    abort_within = scenario.expect.abort_within_seconds
+    if abort_within is not None and onset == "start":
+        candidates.append((abort_within, "expect.abort_within (fault from the start)"))
+    elif abort_within is not None and isinstance(onset, float):
+        candidates.append((onset + abort_within, "fault onset + expect.abort_within"))
+    if not candidates:
+        return cap, "timing.max_duration (no abort time predicted)"
+    seconds, basis = max(candidates)
+    return min(seconds, cap), basis

@@ -20,6 +20,7 @@ from typing import Any
 from harness.errors import InputError
 from harness.plan.planner import plan, predicted_measures
 from harness.plan.predict import scenario_onset
+from harness.plan.rollout_scenario import rollout_analysis_seconds
 from harness.scenario.model import Scenario
 
 
@@ -103,6 +104,8 @@ def analysis_seconds(scenario: Scenario) -> tuple[float, str]:
     """
     cap = scenario.timing.max_duration_seconds
     rps = scenario.load.rps if scenario.load.rps is not None else scenario.load.rps_at(0.0)
+    if scenario.rollout is not None:
+        return rollout_analysis_seconds(scenario, cap)
     if scenario.canary is None:
         return cap, f"timing.max_duration (no plan for {scenario.controller} yet)"
     try:
