@@ -66,6 +66,11 @@ def rollout_predicted_measures(
     out["weights_walked"] = show_path(_walked(run, len(spec.steps)))
     if run.outcome in _OUTCOME:
         out["outcome"] = _OUTCOME[run.outcome]
+    reason = pause_reason(run)
+    if reason is not None and run.decided_at is not None:
+        out["pause_reason"] = reason
+        if onset_at is not None:
+            out["pause_within"] = max(0.0, run.decided_at - onset_at)
     if end is not None:
         out["decision_within"] = end
         if rps > 0 and math.isfinite(bad):
@@ -73,6 +78,18 @@ def rollout_predicted_measures(
         if run.outcome == "aborted" and onset_at is not None and onset_at <= end:
             out["abort_within"] = end - onset_at
     return out
+
+
+def pause_reason(run: Walk) -> str | None:
+    """The pause condition holding a paused update (§7.1): an indefinite pause step or an Inconclusive run;
+    None when it is not held by a pause (an analysis step that never completes stays Progressing)."""
+    if run.outcome != "paused":
+        return None
+    if "Inconclusive" in run.cause:
+        return "InconclusiveAnalysisRun"
+    if run.cause.startswith("pause {}"):
+        return "CanaryPauseStep"
+    return None
 
 
 def _onset_seconds(healthy: Walk, onset: RolloutOnset | None) -> float | None:

@@ -74,3 +74,14 @@ def test_each_shipped_argo_scenario_gets_a_plan_and_the_expected_outcome(name: s
 def test_the_schedule_uses_the_rollout_plan() -> None:
     seconds, basis = analysis_seconds(load_scenario(SCENARIOS / "argo-healthy-control.yaml"))
     assert (seconds, basis) == (450.0, "planner: healthy Rollout update")
+
+
+def test_an_inconclusive_step_analysis_is_predicted_to_pause() -> None:
+    scenario = load_scenario(SCENARIOS / "argo-inconclusive-pause.yaml")
+    _, predicted = plan_for(scenario, time_scale=60.0)
+    assert predicted["pause_reason"] == "InconclusiveAnalysisRun"
+    assert predicted["pause_within"] == 30.0  # initialDelay 30 s: the first measurement is Inconclusive
+    assert (
+        scenario.expect.pause_within_seconds is None
+        or predicted["pause_within"] <= scenario.expect.pause_within_seconds
+    )
