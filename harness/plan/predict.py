@@ -10,6 +10,7 @@ from harness.model import Measure, Verdict
 from harness.plan.gates import visible_share
 from harness.plan.measures import Onset, Predicted, predicted_measures
 from harness.plan.planner import plan, plan_to_json
+from harness.plan.rollout_scenario import rollout_plan_for
 from harness.scenario.model import Scenario
 from harness.verdict.fault_effect import expected_effect
 
@@ -37,6 +38,10 @@ def plan_for(scenario: Scenario, *, time_scale: float = 1.0) -> tuple[dict[str, 
     The prediction models this scenario's fault (``harness.plan.gates``): when its effect crosses no
     check's threshold (or there is no fault), the canary is predicted to walk the healthy schedule.
     """
+    if scenario.rollout is not None:
+        return rollout_plan_for(scenario, time_scale=time_scale)
+    if scenario.canary is None:
+        return None, {}
     real_rps = scenario.load.rps if scenario.load.rps is not None else scenario.load.rps_at(0.0)
     rps = real_rps / time_scale if time_scale > 0 else real_rps
     effect = expected_effect(scenario)

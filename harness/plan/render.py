@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from harness.durations import format_duration
-from harness.plan.model import FaultCase, LimitCheck, Plan, Span
+from harness.plan.model import FaultCase, LimitCheck, Plan, Span, Trap
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -101,20 +102,28 @@ def _samples(plan: Plan) -> Table:
 
 
 def _traps(plan: Plan) -> Table:
+    return traps_table(plan.traps)
+
+
+def traps_table(traps: Sequence[Trap]) -> Table:
     table = Table(title="Traps", title_justify="left")
     for column in ("severity", "code", "problem", "remedy"):
         table.add_column(column)
-    for trap in plan.traps:
+    for trap in traps:
         style = _SEVERITY_STYLE[trap.severity]
         table.add_row(Text(trap.severity, style=style), trap.code, trap.message, trap.remedy)
     return table
 
 
 def _limits(plan: Plan) -> Table:
+    return limits_table(plan.limits)
+
+
+def limits_table(limits: Sequence[LimitCheck]) -> Table:
     table = Table(title="Policy blast limits (worst case)", title_justify="left")
     for column in ("limit", "predicted", "policy", "result", "to meet it"):
         table.add_column(column)
-    for check in plan.limits:
+    for check in limits:
         result = Text("pass", style="green") if check.passed else Text("FAIL", style="bold red")
         table.add_row(check.name, _value(check), _limit(check), result, "\n".join(check.remedies))
     return table

@@ -45,7 +45,10 @@ EXPECT_KEYS = (
     "failed_checks_path",
     "events_include",
     *COHORT_EXPECT_KEYS,
+    "pause_within",
+    "pause_reason",
 )
+PAUSE_KEYS = ("pause_within", "pause_reason")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 MAX_RPS = 5000.0
 
@@ -126,6 +129,9 @@ def read_expectations(reader: Fields, policy: Policy, load: LoadProfile | None =
     for key in ("abort_within", "recovery_within", "rollback_cause"):
         if not rolled_back and reader.present((*at, key)):
             reader.add((*at, key), "no value: it only applies when outcome is 'rolled-back'", "a value")
+    for key in PAUSE_KEYS:
+        if outcome != "paused" and reader.present((*at, key)):
+            reader.add((*at, key), "no value: it only applies when outcome is 'paused'", "a value")
     expect = Expectations(
         outcome=outcome,
         abort_within_seconds=reader.get(
@@ -152,6 +158,8 @@ def read_expectations(reader: Fields, policy: Policy, load: LoadProfile | None =
     if not rolled_back:
         return Expectations(
             outcome,
+            pause_within_seconds=reader.get((*at, "pause_within"), duration(positive=True), None),
+            pause_reason=reader.get((*at, "pause_reason"), text(), None),
             max_canary_weight=expect.max_canary_weight,
             max_failed_requests=expect.max_failed_requests,
             max_failed_fraction=expect.max_failed_fraction,

@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from harness.controllers.base import LocalTarget
 from harness.controllers.flagger.gateway_api import flagger_httproute, route_weights
 from harness.controllers.flagger.model import CanarySpec
 from harness.controllers.flagger.ports import TrafficRouter
-from harness.errors import CanarySpecError, Problem, ProcessError
+from harness.errors import CanarySpecError, InputError, Problem, ProcessError
 from harness.processes.procs import ProcessGroup
 from harness.providers.linkerd.httproute import RouteError
 from harness.providers.linkerd.router_client import LinkerdRouterClient, start_linkerd_router
@@ -62,15 +63,16 @@ class HTTPRouteRouter:
         return route_weights(route, self._spec.service_name)
 
 
-StartRouter = Callable[[ProcessGroup, CanarySpec, "int | None"], LocalRouter]
+# (processes, what to deploy, the controller's own spec, the shared Prometheus' admin port)
+StartRouter = Callable[[ProcessGroup, LocalTarget, object, "int | None"], LocalRouter]
 
 
-def _traefik(group: ProcessGroup, canary: CanarySpec, admin_port: int | None) -> LocalRouter:
+def _traefik(group: ProcessGroup, target: LocalTarget, spec: object, admin_port: int | None) -> LocalRouter:
     started = start_router(
         group,
-        namespace=canary.namespace,
-        service=canary.service_name,
-        service_port=canary.service_port,
+        namespace=target.namespace,
+        service=target.service,
+        service_port=target.service_port,
         backend_timeout=BACKEND_TIMEOUT_SECONDS,
         admin_port=admin_port,
     )
@@ -78,7 +80,12 @@ def _traefik(group: ProcessGroup, canary: CanarySpec, admin_port: int | None) ->
     return LocalRouter(started, client, lambda: repr(client.config()))
 
 
-def _linkerd(group: ProcessGroup, canary: CanarySpec, admin_port: int | None) -> LocalRouter:
+def _linkerd(group: ProcessGroup, target: LocalTarget, canary: object, admin_port: int | None) -> LocalRouter:
+    if not isinstance(canary, CanarySpec):  # the HTTPRoute is the one Flagger writes for a Canary
+        raise InputError(
+            f"provider {target.provider!r}: the local Gateway API router is driven by Flagger's Canary only, "
+            f"not a {type(canary).__name__}"
+        )
     try:
         flagger_httproute(canary, 100, 0)  # Reconcile fails on every tick when this does: refuse up front
     except RouteError as exc:
@@ -106,5 +113,5 @@ def _linkerd(group: ProcessGroup, canary: CanarySpec, admin_port: int | None) ->
     return LocalRouter(started, traffic, lambda: repr(client.config()))
 
 
-# Keyed by the Canary's spec.provider.
+# Keyed by the spec's provider (a Canary's spec.provider, a Rollout's traffic router).
 LOCAL_ROUTERS: dict[str, StartRouter] = {"traefik": _traefik, "gatewayapi:v1beta1": _linkerd}
