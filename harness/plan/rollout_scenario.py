@@ -1,7 +1,7 @@
 """Plan a ``controller: argo-rollouts`` scenario: which metrics see its fault, plan, predictions (pure).
 
 Which AnalysisTemplate metric sees a fault is decided from the metric's own shape (**[inferred]**, the
-scenario's expected effect against the condition; docs/argo-rollouts-semantics.md §3.3–§3.4, §11):
+scenario's expected effect against the condition; docs/argo-rollouts-semantics.md §3.3–§3.4, §13):
 - a *ratio* (query with ``/``) with a ``result[0] >= X`` success condition (X ≤ 1) sees the 5xx share e
   of the fault: ratio 1 − e; healthy if 1 − e ≥ X, else Failed, or Inconclusive when a
   ``result[0] < Y`` failure condition does not hold (1 − e ≥ Y). An all-5xx canary (e = 1) empties the

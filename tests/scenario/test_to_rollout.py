@@ -77,3 +77,16 @@ def test_both_controllers_in_one_batch_and_no_translation_back() -> None:
     argo = load_scenario(SCENARIOS / "argo-5xx-first-step.yaml")
     with pytest.raises(InputError, match=r"only a Flagger Canary translates"):
         as_controller(argo, "flagger")
+
+
+def test_a_refusal_points_at_the_canary_files_line(tmp_path: Path) -> None:
+    from harness.scenario.flagger_canary import load_canary
+
+    source = (SCENARIOS / "canaries" / "faulty-app.yaml").read_text()
+    path = tmp_path / "canary.yaml"
+    path.write_text(source.replace("    stepWeight: 10\n", "    stepWeight: 10\n    mirror: true\n"))
+    with pytest.raises(RolloutSpecError) as error:
+        translate(load_canary(path))
+    [problem] = error.value.problems
+    assert (problem.path, problem.file) == ("spec.analysis.mirror", str(path))
+    assert problem.line == path.read_text().splitlines().index("    mirror: true") + 1
