@@ -39,7 +39,7 @@ def make_backend(
         )
     if options.backend == "kubernetes":
         from harness.backends.kubernetes.backend import KubernetesOptions
-        from harness.backends.kubernetes.gateway import connect_backend
+        from harness.backends.kubernetes.connect import connect_backend
         from harness.backends.kubernetes.safety import load_allowed_contexts, merge_allowlists
 
         analysis_from = None

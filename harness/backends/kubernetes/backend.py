@@ -23,6 +23,7 @@ from typing import Any
 
 from harness.backends.base import Observation, PreflightCheck
 from harness.backends.kubernetes.api import ClusterApi
+from harness.backends.kubernetes.evidence import ClusterEvidence
 from harness.backends.kubernetes.faults import FaultInjector
 from harness.backends.kubernetes.follow import CanaryFollower
 from harness.backends.kubernetes.manifests import (
@@ -38,21 +39,14 @@ from harness.backends.kubernetes.manifests import (
     tailor,
 )
 from harness.backends.kubernetes.metric_check import custom_queries, require_primary_series
-from harness.backends.kubernetes.observe import (
-    HttpxPrometheus,
-    PromQuery,
-    ProxyPrometheus,
-    builtin_queries,
-    parse_events,
-    single_value,
-)
+from harness.backends.kubernetes.observe import HttpxPrometheus, PromQuery, ProxyPrometheus
 from harness.backends.kubernetes.preflight import Where, preflight_checks
 from harness.backends.kubernetes.safety import check_context, ensure_owned, new_ownership
-from harness.backends.kubernetes.status import Deadlines, deadlines_for, traefik_weights
+from harness.backends.kubernetes.status import Deadlines, deadlines_for
 from harness.clock import Clock, ScaledClock
-from harness.controllers.flagger.model import CanaryEvent, CanarySpec, CanaryStatus, MetricResult, Phase
-from harness.errors import ClusterError, MetricsError
-from harness.model import Ingress, Revision, StatusSample
+from harness.controllers.flagger.model import CanarySpec, CanaryStatus, Phase
+from harness.errors import ClusterError
+from harness.model import Ingress, Revision
 from harness.plan.cluster_scale import ClusterCanary, scale_canary
 
 FLAGGER_SELECTOR = "app.kubernetes.io/name=flagger"
@@ -95,18 +89,14 @@ class _RunState:
     run_id: str = ""
     spec: CanarySpec | None = None
     cluster_canary: ClusterCanary | None = None  # the Canary as applied, and what the scale rewrote
-    evidence_window: str = "1m"  # the applied request-success-rate window (PromQL range)
     evidence_windows: dict[str, str] = field(default_factory=dict)  # metric name → applied interval
     deadlines: Deadlines | None = None
     follower: CanaryFollower | None = None
     revision_count: int = 0
-    events_seen: int = 0
-    events_gap: str | None = None  # set while the event receiver cannot be read; cleared by a good read
-    last_check_at: float | None = None
+    evidence: ClusterEvidence | None = None
     torn_down: bool = False
     faults: FaultInjector | None = None
     templates: dict[str, str] = field(default_factory=dict)  # deployed MetricTemplate name → query
-    router_weights: tuple[int, int] | None = None  # last read from the TraefikService
     diagnostics: dict[str, str] = field(default_factory=dict)
 
 
@@ -212,6 +202,9 @@ class KubernetesBackend:
         self._wait_for_receiver(namespace)  # before the Canary: Flagger's first events must not be lost
         self.api.apply(namespace, [m for m in manifests if m not in receiver])
         run.follower = CanaryFollower(self.api, namespace, APP_NAME, self.clock)
+        run.evidence = ClusterEvidence(
+            self.api, self._prometheus, self.clock, namespace, run.diagnostics, dict(run.evidence_windows)
+        )
         status = run.follower.wait_until(
             lambda s: s.phase in (Phase.INITIALIZED, Phase.FAILED),
             budget_seconds=run.deadlines.initialized,
@@ -232,8 +225,6 @@ class KubernetesBackend:
         deployed.clear()
         deployed.update(json.loads(json.dumps(scaled.manifest)))
         metrics = deployed["spec"]["analysis"].get("metrics") or []
-        windows = [m.get("interval") for m in metrics if m.get("name") == "request-success-rate"]
-        self._run.evidence_window = str(windows[0]) if windows and windows[0] else "1m"
         self._run.evidence_windows = {
             str(m["name"]): str(m["interval"]) for m in metrics if m.get("interval")
         }
@@ -315,110 +306,18 @@ class KubernetesBackend:
         follower.poll(self.options.observe_watch_seconds)
         if self._run.faults is not None:
             self._run.faults.retry()
-        checks, queries = self._metric_evidence(follower.last)
-        events = tuple(self._new_events())
-        samples = self._with_router_weights(list(follower.drain()), follower.last)
-        gaps = (self._run.events_gap,) if self._run.events_gap else ()
+        evidence = self._evidence()
+        checks, queries = evidence.metric_evidence(self._run.spec, follower.last)
+        events = tuple(evidence.new_events())
+        samples = evidence.with_router_weights(list(follower.drain()), follower.last)
+        gaps = (evidence.events_gap,) if evidence.events_gap else ()
         return Observation(samples=tuple(samples), events=events, checks=checks, queries=queries, gaps=gaps)
-
-    def _with_router_weights(
-        self, samples: list[StatusSample], last: CanaryStatus | None
-    ) -> list[StatusSample]:
-        """The TraefikService's applied (primary, canary) weights on the newest sample; a change of weights
-        without a status write becomes a sample of its own, so the max weight sees the router too."""
-        run = self._run
-        try:
-            service = self.api.get_custom_object(
-                "traefik.io", "v1alpha1", "traefikservices", run.namespace or "", APP_NAME
-            )
-        except ClusterError as exc:
-            run.diagnostics["traefikservice-error"] = str(exc)
-            return samples
-        weights = traefik_weights(service, APP_NAME) if service is not None else None
-        if weights is None:
-            return samples
-        changed, run.router_weights = weights != run.router_weights, weights
-        if samples:
-            samples[-1] = dataclasses.replace(samples[-1], router_weights=weights)
-        elif changed and last is not None:
-            samples.append(StatusSample(at=self.clock.now(), status=last, router_weights=weights))
-        return samples
 
     def status(self) -> CanaryStatus:
         follower = self._follower()
         if follower.last is None:
             follower.relist()
         return follower.last or CanaryStatus()
-
-    def _new_events(self) -> list[CanaryEvent]:
-        run = self._run
-        try:
-            text = self.api.service_proxy_get(
-                run.namespace or "",
-                EVENT_RECEIVER,
-                EVENT_RECEIVER_PORT,
-                "events",
-                {"since": str(run.events_seen)},
-            )
-            events, count = parse_events(
-                text,
-                namespace=run.namespace or "",
-                name=APP_NAME,
-                origin=self.clock.wall(0.0),
-                scale=self.clock.scale,
-            )
-        except ClusterError as exc:
-            # The receiver keeps every event: the next good read from the same index loses nothing.
-            run.diagnostics["event-receiver-error"] = str(exc)
-            if run.events_gap is None:
-                run.events_gap = (
-                    f"Flagger events unreadable since t={self.clock.now():.0f}s "
-                    f"(event receiver {run.namespace}/{EVENT_RECEIVER}): {exc}"
-                )
-            return []
-        run.events_gap = None
-        run.events_seen += count
-        return events
-
-    def _metric_evidence(
-        self, status: CanaryStatus | None
-    ) -> tuple[tuple[MetricResult, ...], tuple[Mapping[str, Any], ...]]:
-        run, now = self._run, self.clock.now()
-        spec = run.spec
-        if spec is None or status is None or status.phase != Phase.PROGRESSING:
-            return (), ()
-        if run.last_check_at is not None and now - run.last_check_at < spec.analysis.interval_seconds:
-            return (), ()
-        run.last_check_at = now
-        results, raw = [], []
-        for metric in spec.analysis.metrics:
-            # the applied (time-scaled) interval of this metric; Flagger's builtin default window is 1m
-            window = run.evidence_windows.get(metric.name) or metric.interval or "1m"
-            try:
-                queries = builtin_queries(spec.namespace, spec.target_name, window)
-            except (ImportError, AttributeError) as exc:
-                run.diagnostics["metric-evidence"] = f"harness.controllers.flagger.queries unavailable: {exc}"
-                return (), ()
-            if metric.name in queries:
-                promql = queries[metric.name]
-                result, data = self._check(metric.name, promql, metric.threshold_range, now)
-                results.append(result)
-                raw.append(
-                    {"metric": metric.name, "query": promql, "window": window, "at": now, "data": data}
-                )
-        return tuple(results), tuple(raw)
-
-    def _check(self, name: str, promql: str, bounds: Any, now: float) -> tuple[MetricResult, Any]:
-        try:
-            data = self._prometheus.query(promql)
-            value = single_value(data)
-        except MetricsError as exc:
-            return MetricResult(now, name, promql, None, False, str(exc)), None
-        if name == "request-duration":
-            value = float(int(value))  # Flagger truncates to whole milliseconds
-        low, high = (bounds.min, bounds.max) if bounds is not None else (None, None)
-        passed = (low is None or value >= low) and (high is None or value <= high)
-        return MetricResult(now, name, promql, value, passed), dict(data)
 
     # -- diagnostics and teardown --------------------------------------------------------------------
     def collect_diagnostics(self) -> None:
@@ -476,6 +375,11 @@ class KubernetesBackend:
         if self._run.follower is None:
             raise ClusterError("nothing deployed yet: call deploy() first")
         return self._run.follower
+
+    def _evidence(self) -> ClusterEvidence:
+        if self._run.evidence is None:
+            raise ClusterError("nothing deployed yet: call deploy() first")
+        return self._run.evidence
 
     def _deadlines(self) -> Deadlines:
         if self._run.deadlines is None:

@@ -13,7 +13,6 @@ checks every vendor attribute and keyword used here against that wheel's surface
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
@@ -37,8 +36,16 @@ from harness.backends.kubernetes.api import (
     GoneError,
     NamespaceInfo,
 )
-from harness.backends.kubernetes.backend import KubernetesBackend, KubernetesOptions
-from harness.clock import Clock
+from harness.backends.kubernetes.wire import (
+    NoDiscovery,
+    body_message,
+    deployment_info,
+    namespace_info,
+    pod_serving,
+    template_patch,
+    transport_problem,
+    watch_error,
+)
 from harness.errors import ClusterError
 
 # Parts of the client without type hints, used through ``Any`` on purpose.
@@ -60,9 +67,9 @@ def _wrapped(what: str) -> Iterator[None]:
     except ApiException as exc:
         if exc.status == 410:
             raise GoneError(f"{what}: 410 Gone ({exc.reason})") from exc
-        raise ClusterError(f"{what}: HTTP {exc.status} {exc.reason}: {_body_message(exc)}") from exc
+        raise ClusterError(f"{what}: HTTP {exc.status} {exc.reason}: {body_message(exc.body)}") from exc
     except (urllib3.exceptions.HTTPError, OSError) as exc:
-        raise ClusterError(f"{what}: {_transport_problem(exc)}") from exc
+        raise ClusterError(f"{what}: {transport_problem(exc)}") from exc
     except ConfigException as exc:
         raise ClusterError(f"{what}: kubeconfig problem: {exc}") from exc
     except (_dynamic_exceptions.ResourceNotFoundError, _dynamic_exceptions.ResourceNotUniqueError) as exc:
@@ -70,28 +77,6 @@ def _wrapped(what: str) -> Iterator[None]:
     except (pydantic.ValidationError, ValueError, TypeError, KeyError) as exc:
         # The client's models validate responses (pydantic in newer wheels, setters in older ones).
         raise ClusterError(f"{what}: unexpected response from the API server: {exc}") from exc
-
-
-def _transport_problem(exc: Exception) -> str:
-    reason = exc.reason if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason else exc
-    timed_out = isinstance(reason, urllib3.exceptions.TimeoutError | TimeoutError) and not isinstance(
-        reason, urllib3.exceptions.NewConnectionError
-    )
-    return f"{'timed out talking to' if timed_out else 'cannot reach'} the API server: {reason}"
-
-
-class _NoDiscovery:
-    """A ``DynamicClient`` discoverer that discovers nothing: only ``request()`` is used on it."""
-
-    def __init__(self, client: Any, cache_file: str | None = None) -> None:
-        del client, cache_file
-
-
-def _body_message(exc: ApiException) -> str:
-    try:
-        return str(json.loads(exc.body or "{}").get("message", ""))[:500]
-    except (ValueError, AttributeError):
-        return str(exc.body or "")[:500]
 
 
 def _call(what: str, fn: Callable[[], _T]) -> _T:
@@ -134,7 +119,7 @@ class KubeGateway:
         self._custom = client.CustomObjectsApi(self._api_client)
         self._ext = client.ApiextensionsV1Api(self._api_client)
         # Raw paths (service proxy) through the dynamic client's request(), without discovery.
-        self._raw_client: Any = dynamic.DynamicClient(self._api_client, discoverer=_NoDiscovery)
+        self._raw_client: Any = dynamic.DynamicClient(self._api_client, discoverer=NoDiscovery)
         self._dynamic: Any = None
 
     def current_context(self) -> str:
@@ -188,16 +173,10 @@ class KubeGateway:
             raise
 
     def get_namespace(self, name: str) -> NamespaceInfo | None:
-        try:
-            ns = _call(
-                f"read namespace {name}",
-                lambda: self._core.read_namespace(name, _request_timeout=self._timeout),
-            )
-        except ClusterError as exc:
-            if _is_404(exc):
-                return None
-            raise
-        return _namespace_info(ns)
+        ns = _get_or_none(
+            f"read namespace {name}", lambda: self._core.read_namespace(name, _request_timeout=self._timeout)
+        )
+        return None if ns is None else namespace_info(ns)
 
     def list_namespaces(self, label_selector: str) -> list[NamespaceInfo]:
         items = _call(
@@ -206,7 +185,7 @@ class KubeGateway:
                 self._core.list_namespace(label_selector=label_selector, _request_timeout=self._timeout).items
             ),
         )
-        return [_namespace_info(ns) for ns in items]
+        return [namespace_info(ns) for ns in items]
 
     # -- custom objects ------------------------------------------------------------------------------
     def get_canary(self, namespace: str, name: str) -> CanaryObject:
@@ -218,17 +197,14 @@ class KubeGateway:
     def get_custom_object(
         self, group: str, version: str, plural: str, namespace: str, name: str
     ) -> Mapping[str, Any] | None:
-        try:
-            obj = _call(
-                f"get {plural}.{group} {namespace}/{name}",
-                lambda: self._custom.get_namespaced_custom_object(
-                    group, version, namespace, plural, name, _request_timeout=self._timeout
-                ),
-            )
-        except ClusterError as exc:
-            if _is_404(exc):
-                return None
-            raise
+        obj = _get_or_none(
+            f"get {plural}.{group} {namespace}/{name}",
+            lambda: self._custom.get_namespaced_custom_object(
+                group, version, namespace, plural, name, _request_timeout=self._timeout
+            ),
+        )
+        if obj is None:
+            return None
         if not isinstance(obj, dict):
             raise ClusterError(
                 f"get {plural}.{group} {namespace}/{name}: expected an object, got {obj!r:.200}"
@@ -260,11 +236,7 @@ class KubeGateway:
             if event is None:
                 return
             if event["type"] == "ERROR":
-                code = event["raw_object"].get("code")
-                message = event["raw_object"].get("message", "")
-                if code == 410:
-                    raise GoneError(f"watch canary {namespace}/{name}: 410 Gone ({message})")
-                raise ClusterError(f"watch canary {namespace}/{name}: error event {code}: {message}")
+                raise watch_error(event["raw_object"], f"watch canary {namespace}/{name}")
             yield CanaryWatchEvent(type=event["type"], object=cast(CanaryObject, event["raw_object"]))
 
     # -- deployments and pods ------------------------------------------------------------------------
@@ -272,19 +244,7 @@ class KubeGateway:
         self, namespace: str, name: str, *, annotations: Mapping[str, str], env: Mapping[str, str]
     ) -> None:
         deployment = self._read_deployment(namespace, name)
-        container = deployment.spec.template.spec.containers[0].name
-        patch = {
-            "spec": {
-                "template": {
-                    "metadata": {"annotations": dict(annotations)},
-                    "spec": {
-                        "containers": [
-                            {"name": container, "env": [{"name": k, "value": v} for k, v in env.items()]}
-                        ]
-                    },
-                }
-            }
-        }
+        patch = template_patch(deployment.spec.template.spec.containers[0].name, annotations, env)
         _call(
             f"patch deployment {namespace}/{name}",
             lambda: self._apps.patch_namespaced_deployment(
@@ -299,20 +259,20 @@ class KubeGateway:
         )
 
     def get_deployment(self, namespace: str, name: str) -> DeploymentInfo | None:
-        try:
-            deployment = self._read_deployment(namespace, name)
-        except ClusterError as exc:
-            if _is_404(exc):
-                return None
-            raise
-        return _call(f"read deployment {namespace}/{name}", lambda: _deployment_info(deployment))
+        deployment = _get_or_none(
+            f"read deployment {namespace}/{name}",
+            lambda: self._apps.read_namespaced_deployment(name, namespace, _request_timeout=self._timeout),
+        )
+        if deployment is None:
+            return None
+        return _call(f"read deployment {namespace}/{name}", lambda: deployment_info(deployment))
 
     def list_deployments(self, namespace: str, label_selector: str = "") -> list[DeploymentInfo]:
         def read() -> list[DeploymentInfo]:
             listed = self._apps.list_namespaced_deployment(
                 namespace, label_selector=label_selector, _request_timeout=self._timeout
             )
-            return [_deployment_info(d) for d in listed.items]
+            return [deployment_info(d) for d in listed.items]
 
         return _call(f"list deployments in {namespace}", read)
 
@@ -329,7 +289,7 @@ class KubeGateway:
         )
 
     def list_pods(self, namespace: str, label_selector: str) -> list[str]:
-        return [str(p.metadata.name) for p in self._pods(namespace, label_selector) if _pod_serving(p)]
+        return [str(p.metadata.name) for p in self._pods(namespace, label_selector) if pod_serving(p)]
 
     def read_pod_logs(self, namespace: str, label_selector: str, tail_lines: int) -> str:
         chunks = []
@@ -350,18 +310,13 @@ class KubeGateway:
 
     # -- discovery and proxies -----------------------------------------------------------------------
     def crd_exists(self, group: str, plural: str) -> bool:
-        try:
-            _call(
-                f"read CRD {plural}.{group}",
-                lambda: self._ext.read_custom_resource_definition(
-                    f"{plural}.{group}", _request_timeout=self._timeout
-                ),
-            )
-        except ClusterError as exc:
-            if _is_404(exc):
-                return False
-            raise
-        return True
+        found = _get_or_none(
+            f"read CRD {plural}.{group}",
+            lambda: self._ext.read_custom_resource_definition(
+                f"{plural}.{group}", _request_timeout=self._timeout
+            ),
+        )
+        return found is not None
 
     def service_proxy_get(
         self, namespace: str, service: str, port: int, path: str, params: Mapping[str, str] | None = None
@@ -423,48 +378,11 @@ def _is_404(exc: ClusterError) -> bool:
     return isinstance(exc.__cause__, ApiException) and exc.__cause__.status == 404
 
 
-def _pod_serving(pod: Any) -> bool:
-    """Running, Ready and not terminating: the pods that take traffic and can take a fault."""
-    if pod.metadata is None or pod.status is None or pod.metadata.deletion_timestamp is not None:
-        return False
-    ready = any(c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or ()))
-    return bool(pod.status.phase == "Running" and ready)
-
-
-def _namespace_info(ns: Any) -> NamespaceInfo:
-    return NamespaceInfo(
-        name=ns.metadata.name,
-        labels=dict(ns.metadata.labels or {}),
-        annotations=dict(ns.metadata.annotations or {}),
-        phase=(ns.status.phase if ns.status else None) or "Active",
-    )
-
-
-def _deployment_info(d: Any) -> DeploymentInfo:
-    status, template = d.status, d.spec.template
-    first = template.spec.containers[0]
-    return DeploymentInfo(
-        namespace=d.metadata.namespace,
-        name=d.metadata.name,
-        replicas=d.spec.replicas if d.spec.replicas is not None else 1,
-        ready_replicas=status.ready_replicas or 0,
-        updated_replicas=status.updated_replicas or 0,
-        available_replicas=status.available_replicas or 0,
-        generation=d.metadata.generation or 0,
-        observed_generation=status.observed_generation or 0,
-        container_args=tuple(first.args or ()),
-        template_annotations=dict(template.metadata.annotations or {}),
-        template_env={e.name: e.value for e in (first.env or ()) if e.value is not None},
-        conditions=tuple((c.type, c.status, c.reason or "") for c in (status.conditions or ())),
-    )
-
-
-def connect_backend(
-    options: KubernetesOptions, *, context: str | None = None, clock: Clock | None = None
-) -> KubernetesBackend:
-    """The Kubernetes backend on a real cluster (kubeconfig ``context``, or the current one).
-
-    The context allowlist is checked before any other API call.
-    """
-    gateway = KubeGateway(context or options.kube_context, request_timeout=options.request_timeout)
-    return KubernetesBackend(gateway, options, clock=clock)
+def _get_or_none(what: str, fn: Callable[[], _T]) -> _T | None:
+    """``_call``, with HTTP 404 as None."""
+    try:
+        return _call(what, fn)
+    except ClusterError as exc:
+        if _is_404(exc):
+            return None
+        raise
