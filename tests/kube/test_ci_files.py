@@ -84,7 +84,7 @@ class TestBootstrap:
         assert "set -euo pipefail" in text
         assert 'TRAEFIK_CHART_VERSION="37.4.0"' in text
         assert 'FLAGGER_CHART_VERSION="1.44.0"' in text
-        assert text.count("--version") == 2
+        assert text.count("--version") == 3  # Traefik, Flagger, Argo Rollouts (with --controller)
         assert 'docker build -f "${REPO_ROOT}/faulty_app/Dockerfile"' in text
         assert "kind load docker-image" in text
 
