@@ -50,7 +50,8 @@ class TestPhase:
         )
         mapped = canary_status_from_rollout(status, updated_from=STABLE)
         assert mapped.phase == Phase.SUCCEEDED
-        assert mapped.condition is not None and mapped.condition.reason == Phase.SUCCEEDED
+        assert mapped.condition is not None
+        assert mapped.condition.reason == Phase.SUCCEEDED
         assert mapped.condition.last_update_time == 300
 
     def test_healthy_with_the_canary_not_yet_stable_is_not_succeeded(self):
@@ -63,13 +64,15 @@ class TestPhase:
         )
         mapped = canary_status_from_rollout(status, updated_from=STABLE)
         assert mapped.phase == Phase.FAILED
-        assert mapped.condition is not None and mapped.condition.last_update_time == 180
+        assert mapped.condition is not None
+        assert mapped.condition.last_update_time == 180
 
     def test_degraded_without_abort_keeps_progressing(self):
         """A progress deadline without progressDeadlineAbort: the canary keeps its traffic, no rollback."""
         status = rollout_status(phase="Degraded", currentPodHash=UPDATE, canary=weights(20))
         mapped = canary_status_from_rollout(status, updated_from=STABLE)
-        assert mapped.phase == Phase.PROGRESSING and mapped.canary_weight == 20
+        assert mapped.phase == Phase.PROGRESSING
+        assert mapped.canary_weight == 20
 
     @pytest.mark.parametrize("phase", ["Paused", "Progressing"])
     def test_paused_and_progressing_are_progressing(self, phase):
@@ -96,7 +99,8 @@ class TestChecks:
         mapped = canary_status_from_rollout(
             status, updated_from=STABLE, seconds=lambda t: 42.0 if isinstance(t, str) else numeric_seconds(t)
         )
-        assert mapped.condition is not None and mapped.condition.last_update_time == 42.0
+        assert mapped.condition is not None
+        assert mapped.condition.last_update_time == 42.0
 
     def test_numeric_seconds_refuses_text(self):
         with pytest.raises(ValueError, match="seconds"):

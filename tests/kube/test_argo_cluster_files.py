@@ -1,4 +1,4 @@
-"""`cluster/bootstrap.sh --controller argo-rollouts`: the pinned chart, the v1.9.1 controller on traefik.io."""
+"""`cluster/bootstrap.sh --controller argo-rollouts`: the pinned chart, v1.9.1 on traefik.io."""
 
 from __future__ import annotations
 

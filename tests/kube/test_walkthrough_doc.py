@@ -50,7 +50,7 @@ class TestWalkthrough:
             assert f"`{option}" in section, f"{option} is not in the walkthrough's table"
 
     def test_every_option_named_exists(self):
-        """Each ``--option`` in the section is an option of `canary-chaos run`/`schedule` or of bootstrap.sh."""
+        """Each ``--option`` in the section belongs to `canary-chaos run`/`schedule` or to bootstrap.sh."""
         known = options_of(run) | options_of(schedule) | bootstrap_options()
         lines = [line for line in walkthrough().splitlines() if not line.lstrip().startswith("kubectl ")]
         named = set(OPTION.findall("\n".join(lines)))
