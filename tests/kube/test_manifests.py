@@ -61,6 +61,7 @@ NON_OBJECTS = {
     "event-receiver/kustomization.yaml": "resources",
     "packaged/app/kustomization.yaml": "resources",
     "packaged/event-receiver/kustomization.yaml": "resources",
+    "packaged/argo/kustomization.yaml": "resources",
 }
 OTHER_KINDS = {"ConfigMap", "Secret", "Namespace"}
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import urllib3.exceptions
 
-from harness.backends.kubernetes.api import DeploymentInfo, GoneError, NamespaceInfo
+from harness.backends.kubernetes.api import DeploymentInfo, GoneError, NamespaceInfo, PodInfo
 from harness.errors import ClusterError
 
 
@@ -71,6 +71,18 @@ def pod_serving(pod: Any) -> bool:
         return False
     ready = any(c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or ()))
     return bool(pod.status.phase == "Running" and ready)
+
+
+def pod_info(pod: Any) -> PodInfo:
+    containers = tuple(str(c.name) for c in (pod.spec.containers if pod.spec else None) or ())
+    return PodInfo(
+        name=str(pod.metadata.name),
+        containers=containers,
+        labels=dict(pod.metadata.labels or {}),
+        annotations=dict(pod.metadata.annotations or {}),
+        service_account=str((pod.spec.service_account_name if pod.spec else "") or ""),
+        serving=pod_serving(pod),
+    )
 
 
 def namespace_info(ns: Any) -> NamespaceInfo:
