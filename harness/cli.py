@@ -7,16 +7,15 @@ Exit codes: 0 all GO; 1 any NO-GO (or a guardrail left unproven: INCONCLUSIVE); 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from harness.errors import EXIT_BAD_INPUT, EXIT_INFRASTRUCTURE, HarnessError, InputError
+from harness.run.cli_options import controller_option, for_controllers, timing, timing_options
 
 CATALOG_DIR = Path("scenarios")
-DEFAULT_SCRAPE_SECONDS = 5.0  # Flagger's bundled Prometheus (charts/flagger/templates/prometheus.yaml)
 
 
 class _HarnessGroup(click.Group):
@@ -36,68 +35,7 @@ class _HarnessGroup(click.Group):
 @click.group(cls=_HarnessGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="canary-chaos")
 def main() -> None:
-    """Prove that Flagger canary guardrails (Traefik provider) abort within their blast limits."""
-
-
-def _timing_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options ``run`` and ``schedule`` share: backend, time scale, parallel slots, estimates."""
-    options = [
-        click.option(
-            "--backend", type=click.Choice(["local", "kubernetes"]), default="local", show_default=True
-        ),
-        click.option(
-            "--time-scale",
-            type=click.FloatRange(min=0.1, max=600),
-            default=None,
-            help="Emulated seconds per real second. Local: the run clock (default 60: a 1m interval in "
-            "1 s). Kubernetes: the Canary's durations are divided by it (default 4: a 1m interval runs "
-            "as 15s, Flagger's own e2e interval); refused below Flagger's 10 s interval or 3 scrapes "
-            "per metric window.",
-        ),
-        click.option(
-            "--parallel",
-            type=click.IntRange(min=1, max=64),
-            default=None,
-            help="Runs at once, each in its own namespace (default: kubernetes 4, from the resource "
-            "estimate in harness/plan/capacity.py for a 4 vCPU / 16 GiB kind node; local 1).",
-        ),
-        click.option(
-            "--scrape-interval",
-            type=click.FloatRange(min=0.1),
-            default=DEFAULT_SCRAPE_SECONDS,
-            show_default=True,
-            help="Kubernetes: the cluster Prometheus' scrape interval in seconds (Flagger's chart: 5).",
-        ),
-        click.option(
-            "--deploy-seconds",
-            type=click.FloatRange(min=0),
-            default=None,
-            help="Schedule estimate of one deploy in real seconds, before Flagger's initialisation "
-            "ticks (default: kubernetes 40 on kind with the image loaded, local 3; see "
-            "harness/plan/schedule.py).",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
-def _timing(
-    backend: str, time_scale: float | None, parallel: int | None, deploy_seconds: float | None
-) -> tuple[float, int, Any]:
-    from dataclasses import replace
-
-    from harness.plan.capacity import default_parallel
-    from harness.plan.cluster_scale import DEFAULT_CLUSTER_TIME_SCALE
-    from harness.plan.schedule import LOCAL_STARTUP, StartupEstimate
-
-    scale = (
-        time_scale if time_scale is not None else (60.0 if backend == "local" else DEFAULT_CLUSTER_TIME_SCALE)
-    )
-    startup = LOCAL_STARTUP if backend == "local" else StartupEstimate()
-    if deploy_seconds is not None:
-        startup = replace(startup, deploy_seconds=deploy_seconds)
-    return scale, parallel or default_parallel(backend), startup
+    """Prove that canary guardrails (Flagger, Argo Rollouts; Traefik) abort within their blast limits."""
 
 
 def _check_cluster_scale(
@@ -111,7 +49,7 @@ def _check_cluster_scale(
 
         scale_canary(load_canary(spec).manifest, scale, scrape_interval=scrape_interval, source=str(spec))
         return
-    for scenario in scenarios:
+    for scenario in (s for s in scenarios if s.canary is not None):  # other controllers: local only
         scale_canary(
             scenario.canary_manifest, scale, scrape_interval=scrape_interval, source=str(scenario.file)
         )
@@ -119,7 +57,7 @@ def _check_cluster_scale(
 
 @main.command()
 @click.argument("scenario_files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@_timing_options
+@timing_options
 @click.option("--report-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
 @click.option("--repeat", type=click.IntRange(min=1, max=100), default=1, show_default=True)
 @click.option(
@@ -157,6 +95,7 @@ def _check_cluster_scale(
     help="Kubernetes: seconds per API call (default 30).",
 )
 @click.option("--no-progress", is_flag=True, help="No live progress display.")
+@controller_option
 def run(
     scenario_files: tuple[Path, ...],
     backend: str,
@@ -179,6 +118,7 @@ def run(
     manifests: Path | None,
     kube_request_timeout: float | None,
     no_progress: bool,
+    controller: tuple[str, ...],
 ) -> None:
     """Run SCENARIO_FILES and write the evidence (journal, HTML, JUnit, CSV) under --report-dir."""
     from harness.backends.base import ClusterTarget
@@ -187,8 +127,9 @@ def run(
     from harness.run.options import RunOptions
     from harness.scenario.loader import load_scenario
 
-    scenarios = [load_scenario(path) for path in _scenario_paths(scenario_files)]  # check all input first
-    scale, slots, startup = _timing(backend, time_scale, parallel, deploy_seconds)
+    loaded = [load_scenario(path) for path in _scenario_paths(scenario_files)]  # check all input first
+    scenarios = for_controllers(loaded, controller)
+    scale, slots, startup = timing(backend, time_scale, parallel, deploy_seconds)
     if backend == "kubernetes":
         _check_cluster_scale(scenarios, scale, scrape_interval, canary_spec)
     options = RunOptions(
@@ -223,7 +164,7 @@ def run(
 
 @main.command()
 @click.argument("scenario_files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@_timing_options
+@timing_options
 @click.option("--repeat", type=click.IntRange(min=1, max=100), default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the schedule as JSON (has total_seconds).")
 def schedule(
@@ -246,7 +187,7 @@ def schedule(
     from harness.scenario.loader import load_scenario
 
     scenarios = [load_scenario(path) for path in _scenario_paths(scenario_files)]
-    scale, slots, startup = _timing(backend, time_scale, parallel, deploy_seconds)
+    scale, slots, startup = timing(backend, time_scale, parallel, deploy_seconds)
     if backend == "kubernetes":
         _check_cluster_scale(scenarios, scale, scrape_interval, None)
     options = RunOptions(backend=backend, time_scale=scale, parallel=slots, startup=startup, repeat=repeat)
@@ -399,6 +340,7 @@ def _scenario_paths(paths: tuple[Path, ...]) -> list[Path]:
 
 
 def _print_summary(batch: object) -> None:
+    from harness.report.compare import compare_lines
     from harness.run.execute import BatchResult
 
     assert isinstance(batch, BatchResult)
@@ -407,6 +349,8 @@ def _print_summary(batch: object) -> None:
         if record.verdict:
             for reason in record.verdict.reasons:
                 click.echo(f"              {reason}")
+    for line in compare_lines(batch.records):
+        click.echo(line)
     for scenario_id, why in batch.skipped:
         click.echo(f"{'SKIPPED':<13} {scenario_id}: {why}")
     if batch.html:

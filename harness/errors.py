@@ -108,8 +108,9 @@ class MetricsError(InfrastructureError):
 class NoValuesFound(MetricsError):
     """The query returned an empty vector or NaN: Flagger's ``ErrNoValuesFound``."""
 
-    def __init__(self, message: str = "no values found") -> None:
+    def __init__(self, message: str = "no values found", *, nan: bool = False) -> None:
         super().__init__(message)
+        self.nan = nan  # a NaN sample, not an empty vector (Argo Rollouts binds it as [NaN])
 
 
 class LoadError(InfrastructureError):

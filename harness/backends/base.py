@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from harness.clock import Clock
-from harness.controllers.flagger.model import CanaryEvent, CanarySpec, CanaryStatus, MetricResult
+from harness.controllers.flagger.model import CanaryEvent, CanaryStatus, MetricResult
+from harness.controllers.registry import ControllerSpec
 from harness.model import Ingress, Revision, StatusSample
 
 
@@ -53,8 +54,9 @@ class Backend(Protocol):
 
     def preflight(self) -> Sequence[PreflightCheck]: ...
 
-    def deploy(self, canary: CanarySpec, stable: Revision) -> Ingress:
-        """Deploy the stable revision, router and controller; return once the Canary is Initialized."""
+    def deploy(self, canary: ControllerSpec, stable: Revision) -> Ingress:
+        """Deploy the stable revision, router and controller (its spec: a Canary, a Rollout bundle…);
+        return once the controller reports the stable revision initialized."""
         ...
 
     def trigger(self, revision: Revision) -> float:

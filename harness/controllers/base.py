@@ -1,20 +1,21 @@
 """The controller-under-test seam: what a controller plug-in gives the backends, the runner and scenarios.
 
 A plug-in names itself (a scenario's ``controller:``), the resource kind its spec is, the phases that end a
-rollout (and which of them is the rollback), and how to build its local emulation from the ports of
-``harness.controllers.flagger.ports``. Status and events are reported in Flagger's vocabulary
-(``CanaryStatus``: phase, canaryWeight, failedChecks), the one the verdicts and reports speak; a second
-controller maps its own status onto it.
+rollout (and which of them is the rollback), and how to build its local emulation from ``EmulationPorts``.
+Each plug-in has its own spec type (Flagger: ``CanarySpec``; Argo Rollouts: a Rollout bundle), so the seam
+is generic in it: ``spec_of`` checks at run time that a backend hands a plug-in the spec it takes.
+Status and events are reported in Flagger's vocabulary (``CanaryStatus``: phase, canaryWeight,
+failedChecks), the one the verdicts and reports speak; a second controller maps its own status onto it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from harness.clock import Clock
-from harness.controllers.flagger.model import CanarySpec, CanaryStatus, Phase, TickRecord
+from harness.controllers.flagger.model import CanaryStatus, Phase, TickRecord
 from harness.controllers.flagger.ports import (
     EventSink,
     MetricsProvider,
@@ -22,6 +23,9 @@ from harness.controllers.flagger.ports import (
     WebhookCaller,
     Workloads,
 )
+from harness.errors import InputError
+
+SpecT = TypeVar("SpecT")
 
 
 class EmulatedController(Protocol):
@@ -46,7 +50,29 @@ class EmulationPorts:
 
 
 @dataclass(frozen=True)
-class ControllerPlugin:
+class LocalTarget:
+    """What the local backend deploys for a spec: the router's Service, the workload, the deadline."""
+
+    namespace: str
+    service: str  # the router's Service name: its entries are <service>-primary / <service>-canary
+    service_port: int
+    workload: str  # the Deployment (processes) of the app
+    provider: str  # the router stand-in to start
+    progress_deadline_seconds: int
+    initialization_seconds: float  # how long deploy() waits for the initialized phase (emulated)
+
+
+@dataclass(frozen=True)
+class SpecTiming:
+    """The spec's figures the verdict uses: the analysis grid, the metrics' window, the deadline."""
+
+    interval_seconds: float
+    metric_window_seconds: float
+    progress_deadline_seconds: float
+
+
+@dataclass(frozen=True)
+class ControllerPlugin(Generic[SpecT]):
     """One controller under test."""
 
     name: str  # what a scenario's ``controller:`` says
@@ -55,8 +81,23 @@ class ControllerPlugin:
     terminal_phases: frozenset[Phase]
     rollback_phase: Phase  # the terminal phase that means the rollout was rolled back
     initialized_phase: Phase  # the phase reached once the stable revision is deployed and routed
-    emulate: Callable[[CanarySpec, EmulationPorts], EmulatedController]
+    spec_type: type[SpecT]
+    emulate: Callable[[SpecT, EmulationPorts], EmulatedController]
+    tick_interval: Callable[[SpecT], float]  # the controller's reconcile grid for one spec
+    local_target: Callable[[SpecT], LocalTarget]
+    timing: Callable[[SpecT], SpecTiming]
 
-    def tick_interval_seconds(self, spec: CanarySpec) -> float:
-        """The controller's reconcile grid for one spec (Flagger: ``analysis.interval``)."""
-        return spec.analysis.interval_seconds
+    def spec_of(self, spec: object) -> SpecT:
+        """``spec`` as this plug-in's spec type; an ``InputError`` names both when it is another one."""
+        if not isinstance(spec, self.spec_type):
+            raise InputError(
+                f"controller {self.name}: expected a {self.kind} spec ({self.spec_type.__name__}), "
+                f"found {type(spec).__name__}"
+            )
+        return spec
+
+    def tick_interval_seconds(self, spec: object) -> float:
+        return self.tick_interval(self.spec_of(spec))
+
+    def timing_of(self, spec: object) -> SpecTiming:
+        return self.timing(self.spec_of(spec))

@@ -296,5 +296,5 @@ def _factor(text: str | None) -> float:
 
 def _result(value: float) -> float:
     if math.isnan(value):
-        raise NoValuesFound()
+        raise NoValuesFound(nan=True)
     return value

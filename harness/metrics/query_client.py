@@ -115,8 +115,10 @@ def decode_query_response(body: bytes) -> float:
             raise MetricsError(f"query returned no value pair: '{_short(body)}'")
         if isinstance(sample[1], str):  # Flagger skips non-string values and fails on unparsable ones
             value = _parse_float(sample[1])
-    if value is None or math.isnan(value):
+    if value is None:
         raise NoValuesFound()
+    if math.isnan(value):
+        raise NoValuesFound(nan=True)
     return value
 
 

@@ -37,6 +37,8 @@ def plan_for(scenario: Scenario, *, time_scale: float = 1.0) -> tuple[dict[str, 
     The prediction models this scenario's fault (``harness.plan.gates``): when its effect crosses no
     check's threshold (or there is no fault), the canary is predicted to walk the healthy schedule.
     """
+    if scenario.canary is None:  # no planner for this controller yet (Argo Rollouts: branch issue-15p)
+        return None, {}
     real_rps = scenario.load.rps if scenario.load.rps is not None else scenario.load.rps_at(0.0)
     rps = real_rps / time_scale if time_scale > 0 else real_rps
     effect = expected_effect(scenario)

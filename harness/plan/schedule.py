@@ -103,6 +103,8 @@ def analysis_seconds(scenario: Scenario) -> tuple[float, str]:
     """
     cap = scenario.timing.max_duration_seconds
     rps = scenario.load.rps if scenario.load.rps is not None else scenario.load.rps_at(0.0)
+    if scenario.canary is None:
+        return cap, f"timing.max_duration (no plan for {scenario.controller} yet)"
     try:
         planned = plan(scenario.canary, rps=max(rps, 0.0), policy=scenario.policy)
     except InputError:
@@ -132,7 +134,7 @@ def analysis_seconds(scenario: Scenario) -> tuple[float, str]:
 def predict(scenario: Scenario, *, time_scale: float, startup: StartupEstimate) -> ScheduleEntry:
     """One scenario's wall time at ``time_scale`` (run-clock seconds per real second)."""
     analysis, basis = analysis_seconds(scenario)
-    interval = scenario.canary.analysis.interval_seconds
+    interval = scenario.canary.analysis.interval_seconds if scenario.canary else 1.0
     return ScheduleEntry(
         scenario_id=scenario.id,
         file=str(scenario.file),

@@ -64,10 +64,11 @@ class RunRecord:
     scenario_file: str = ""
     scenario: Mapping[str, Any] = field(default_factory=dict)  # the scenario file's data as loaded
     description: str = ""
-    canary_manifest: Mapping[str, Any] = field(default_factory=dict)  # the Canary as applied
+    canary_manifest: Mapping[str, Any] = field(default_factory=dict)  # the Canary / Rollout as applied
     canary_hash: str = ""  # canary_hash(canary_manifest)
     rollback_conditions: RollbackConditions | None = None  # rollback_conditions(canary_manifest)
     backend: str = ""  # "local" | "kubernetes" | …
+    controller: str = "flagger"  # the controller under test (harness.controllers.registry)
     time_scale: float = 1.0
     started_at: str | None = None  # ISO 8601 UTC wall time
     finished_at: str | None = None

@@ -12,6 +12,7 @@ from typing import Any
 import jinja2
 
 from harness.errors import ReportError
+from harness.report.compare import compare_groups, seconds_text
 from harness.report.journal import RunRecord, redact_record, utc_now_iso
 from harness.report.view import run_view
 
@@ -66,7 +67,14 @@ def render_html_text(
             cache[key] = run_view(redact_record(record), index)
         runs.append(cache[key])
     template = _ENV.get_template("report.html.j2")
-    return template.render(title=title, runs=runs, generated_at=utc_now_iso(), generator_version=_version())
+    return template.render(
+        title=title,
+        runs=runs,
+        compared=compare_groups(records),
+        seconds_text=seconds_text,
+        generated_at=utc_now_iso(),
+        generator_version=_version(),
+    )
 
 
 def _version() -> str:

@@ -61,7 +61,12 @@ def run_view(record: RunRecord, index: int) -> dict[str, Any]:
         ],
         "warnings": list(dict.fromkeys([*record.warnings, *(verdict.warnings if verdict else ())])),
         "events": [
-            {"at": format_clock(e.at - origin), "type": e.type, "phase": str(e.phase), "message": e.message}
+            {
+                "at": format_clock(e.at - origin),
+                "type": e.type,
+                "phase": str(e.phase),
+                "message": e.message if e.reason == "Synced" else f"{e.reason}: {e.message}",
+            }
             for e in sorted(record.events, key=lambda e: e.at)
         ],
         "diagnostics": sorted(record.diagnostics.items()),
@@ -70,6 +75,8 @@ def run_view(record: RunRecord, index: int) -> dict[str, Any]:
         "scenario_file": record.scenario_file or "—",
         "canary_hash": record.canary_hash or "—",
         "backend": record.backend or "—",
+        "controller": record.controller,
+        "no_plan": record.plan is None and record.controller != "flagger",
         "time_scale": f"{record.time_scale:g}",
         "wall_time": wall_time_text(record),
         "cluster_canary": cluster_canary_view(record),

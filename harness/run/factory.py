@@ -38,6 +38,10 @@ def make_backend(
             controller=controller_named(scenario.controller),
         )
     if options.backend == "kubernetes":
+        if scenario.canary is None:
+            raise InputError(
+                f"{scenario.file}: controller {scenario.controller} runs on the local backend only"
+            )
         from harness.backends.kubernetes.backend import KubernetesOptions
         from harness.backends.kubernetes.connect import connect_backend
         from harness.backends.kubernetes.safety import load_allowed_contexts, merge_allowlists
@@ -89,6 +93,13 @@ def can_share_prometheus(scenario: Scenario) -> bool:
     """Earlier runs' series must be older than the metric windows when this run's analysis starts."""
     from harness.controllers.flagger.gofmt import parse_go_duration
 
+    if scenario.canary is None:  # Argo: a query's window is in its PromQL; the interval stands in
+        rollout_windows = [
+            metric.interval or 60.0
+            for template in (scenario.rollout.templates.values() if scenario.rollout else ())
+            for metric in template.metrics
+        ]
+        return max(rollout_windows, default=60.0) <= scenario.timing.warmup_seconds
     windows = [parse_go_duration(m.interval or "1m") for m in scenario.canary.analysis.metrics]
     return max(windows, default=60.0) <= scenario.timing.warmup_seconds
 
@@ -112,6 +123,8 @@ def unmet_requirements(scenario: Scenario, options: RunOptions) -> str | None:
     """Why this scenario cannot run with these options (it is then skipped, not failed), or None."""
     if "kubernetes" in scenario.requires and options.backend != "kubernetes":
         return "requires the kubernetes backend"
+    if scenario.canary is None and options.backend != "local":
+        return f"controller {scenario.controller} runs on the local backend only (for now)"
     if "prometheus" in scenario.requires and options.backend == "local":
         from harness.backends.local.metrics import prometheus_available
 

@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 
 from harness.backends.base import Backend, Observation, PreflightCheck
 from harness.clock import Clock
-from harness.controllers.flagger.model import CanarySpec, CanaryStatus
+from harness.controllers.flagger.model import CanaryStatus
+from harness.controllers.registry import ControllerSpec
 from harness.errors import Interrupted
 from harness.model import Ingress, Revision
 from harness.run.progress import ProgressSnapshot, ProgressView
@@ -65,7 +66,7 @@ class CancellableBackend:
         self._check()
         return self.inner.preflight()
 
-    def deploy(self, canary: CanarySpec, stable: Revision) -> Ingress:
+    def deploy(self, canary: ControllerSpec, stable: Revision) -> Ingress:
         self._check()
         return self.inner.deploy(canary, stable)
 

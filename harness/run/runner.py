@@ -98,8 +98,10 @@ class ScenarioRun:
             terminal = self._observe(trigger_at, outcome)
             if terminal:
                 self._recovery()
+            # a scenario that expects the controller to hold the rollout is watched to the cap by design
+            watched = terminal or self.scenario.expect.outcome == "paused"
             if outcome.lost_evidence is None:  # else ``_lose_evidence`` already ended the run
-                outcome.complete = terminal and not outcome.missing
+                outcome.complete = watched and not outcome.missing
             self._record_gaps(outcome)
             if not outcome.complete and outcome.incomplete_reason is None:
                 outcome.incomplete_reason = "no terminal phase before timing.max_duration"
@@ -127,7 +129,7 @@ class ScenarioRun:
 
     def _deploy(self) -> Ingress:
         self._enter("deploy")
-        return self.backend.deploy(self.scenario.canary, self.scenario.stable.as_revision())
+        return self.backend.deploy(self.scenario.controller_spec, self.scenario.stable.as_revision())
 
     def _start_load(self, ingress: Ingress) -> None:
         self._load = self._load_factory(self.scenario, ingress)

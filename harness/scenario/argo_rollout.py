@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from harness.controllers.argo_rollouts.model import (
     CanaryStep,
     PauseStep,
     RolloutAnalysis,
+    RolloutBundle,
     RolloutSpec,
     SetWeightStep,
 )
@@ -83,12 +83,6 @@ ROUTING_UNSUPPORTED = dict.fromkeys(ROUTERS, "only trafficRouting.traefik is emu
 ANALYSIS_KEYS = {"templates", "args", "dryRun", "measurementRetention", "analysisRunMetadata"}
 
 
-@dataclass(frozen=True)
-class RolloutBundle:
-    rollout: RolloutSpec
-    templates: Mapping[str, AnalysisTemplate]
-
-
 def load_bundle(*paths: str | Path) -> RolloutBundle:
     """Read every document of ``paths``: one Rollout, its AnalysisTemplates, optionally its TraefikService."""
     documents = [doc for path in paths for doc in load_located_all(path, error=RolloutSpecError)]
@@ -119,7 +113,8 @@ def bundle_from(documents: list[Located], source: str) -> RolloutBundle:
     problems += _check_traefik_service(traefik, rollout)
     if problems:
         raise RolloutSpecError(problems)
-    return RolloutBundle(rollout, by_name)
+    manifests = (rollout_doc.data, *(d.data for d in documents if _kind(d) == "AnalysisTemplate"))
+    return RolloutBundle(rollout, by_name, tuple(m for m in manifests if isinstance(m, Mapping)))
 
 
 def _kind(doc: Located) -> str | None:

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from faulty_app.config import FaultConfigError, dump_faults, parse_faults
+from harness.controllers.argo_rollouts.model import RolloutBundle
+from harness.controllers.argo_rollouts.plugin import ARGO_ROLLOUTS
 from harness.controllers.flagger.model import CanarySpec
 from harness.controllers.registry import CONTROLLERS, DEFAULT_CONTROLLER
 from harness.errors import Problem, ScenarioError
@@ -31,6 +33,7 @@ from harness.scenario.model import (
     Scenario,
 )
 from harness.scenario.policy import DEFAULT_POLICY, Policy, find_policy, load_policy, read_policy
+from harness.scenario.rollout_ref import read_rollout
 from harness.scenario.sections import read_expectations, read_load, read_timing
 from harness.scenario.yamlloc import FieldPath, join_path, load_located, render_path
 
@@ -44,6 +47,7 @@ TOP_KEYS = (
     "controller",
     "provider",
     "canary",
+    "rollout",
     "analysis",
     "progress_deadline_seconds",
     "policy",
@@ -103,7 +107,8 @@ def load_scenario(path: str | Path, *, policy: Policy | None = None) -> Scenario
         if reader.present(("policy_overrides",))
         else base_policy
     )
-    canary, manifest = read_canary(reader, file)
+    controller = reader.get(("controller",), choice(sorted(CONTROLLERS)), DEFAULT_CONTROLLER)
+    canary, manifest, rollout = _read_spec(reader, file, controller)
     stable = _read_revision(reader, ("stable",), "1.0.0")
     revision = _read_revision(reader, ("revision",), "1.1.0")
     if stable.version == revision.version:
@@ -116,8 +121,9 @@ def load_scenario(path: str | Path, *, policy: Policy | None = None) -> Scenario
         id=ScenarioId(scenario_id),
         description=reader.get(("description",), any_text(), ""),
         file=file,
-        canary=cast(CanarySpec, canary),
+        canary=canary,
         canary_manifest=manifest,
+        rollout=rollout,
         stable=stable,
         revision=revision,
         fault=_read_fault(reader),
@@ -126,11 +132,28 @@ def load_scenario(path: str | Path, *, policy: Policy | None = None) -> Scenario
         expect=read_expectations(reader, resolved_policy),
         policy=resolved_policy,
         requires=_read_requires(reader),
-        controller=reader.get(("controller",), choice(sorted(CONTROLLERS)), DEFAULT_CONTROLLER),
+        controller=controller,
     )
     _check_provider(reader, canary)
     reader.raise_if_problems()
     return scenario
+
+
+def _read_spec(
+    reader: Fields, file: Path, controller: str
+) -> tuple[CanarySpec | None, dict[str, Any], RolloutBundle | None]:
+    """(Canary, manifest as applied, Rollout bundle): a Canary for Flagger, a Rollout for Argo Rollouts."""
+    if controller != ARGO_ROLLOUTS.name:
+        if reader.present(("rollout",)):
+            reader.add(("rollout",), f"no value: it needs controller: {ARGO_ROLLOUTS.name}", "a Rollout")
+        canary, manifest = read_canary(reader, file)
+        return canary, manifest, None
+    for key in ("canary", "analysis", "progress_deadline_seconds", "provider"):
+        if reader.present((key,)):
+            reader.add((key,), "no value: a Flagger Canary field (the Rollout is the spec)", "a value")
+    bundle = read_rollout(reader, file)
+    manifest = dict(bundle.manifests[0]) if bundle is not None and bundle.manifests else {}
+    return None, manifest, bundle
 
 
 def _check_provider(reader: Fields, canary: CanarySpec | None) -> None:

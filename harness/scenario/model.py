@@ -7,16 +7,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from harness.controllers.argo_rollouts.model import RolloutBundle
 from harness.controllers.flagger.model import CanarySpec
+from harness.controllers.registry import ControllerSpec
+from harness.errors import InputError
 from harness.model import Revision, ScenarioId
 from harness.scenario.policy import Policy
 
-Outcome = Literal["rolled-back", "promoted"]
+Outcome = Literal["rolled-back", "promoted", "paused"]
 RollbackCause = Literal["failed-checks", "progress-deadline", "manual-webhook"]
 Requirement = Literal["prometheus", "kubernetes"]
 FaultPhase = Literal["Progressing", "Promoting", "Finalising"]
 
-OUTCOMES: tuple[Outcome, ...] = ("rolled-back", "promoted")
+OUTCOMES: tuple[Outcome, ...] = ("rolled-back", "promoted", "paused")
 ROLLBACK_CAUSES: tuple[RollbackCause, ...] = ("failed-checks", "progress-deadline", "manual-webhook")
 REQUIREMENTS: tuple[Requirement, ...] = ("prometheus", "kubernetes")
 FAULT_PHASES: tuple[FaultPhase, ...] = ("Progressing", "Promoting", "Finalising")
@@ -126,6 +129,10 @@ class Expectations:
     recovery_within_seconds: float | None = None
     primary_untouched: bool = True
     rollback_cause: RollbackCause | None = None
+    # outcome "paused": the controller holds the rollout (neither promoted nor rolled back) from at most
+    # ``pause_within`` after fault onset to the end of the watch, with this pause reason when given
+    pause_within_seconds: float | None = None
+    pause_reason: str | None = None
     path: PathExpectations = field(default_factory=lambda: PathExpectations())
 
 
@@ -144,8 +151,8 @@ class Scenario:
     id: ScenarioId
     description: str
     file: Path
-    canary: CanarySpec
-    canary_manifest: dict[str, Any] = field(compare=False, hash=False)  # the Canary as applied
+    canary: CanarySpec | None  # the Flagger Canary; None when the controller's spec is another kind
+    canary_manifest: dict[str, Any] = field(compare=False, hash=False)  # the spec (Canary/Rollout) as applied
     stable: RevisionSpec = RevisionSpec("1.0.0")
     revision: RevisionSpec = RevisionSpec("1.1.0")
     fault: FaultPlan | None = None
@@ -155,6 +162,21 @@ class Scenario:
     policy: Policy = field(default_factory=Policy)
     requires: tuple[Requirement, ...] = ()
     controller: str = "flagger"  # the controller under test (harness.controllers.registry)
+    rollout: RolloutBundle | None = None  # controller: argo-rollouts: the Rollout and its templates
+
+    @property
+    def controller_spec(self) -> ControllerSpec:
+        """The spec the controller under test runs: the Canary, or the Rollout bundle."""
+        spec = self.rollout if self.controller == "argo-rollouts" else self.canary
+        if spec is None:
+            raise InputError(f"{self.file}: no spec for controller {self.controller}")
+        return spec
+
+    def flagger_canary(self) -> CanarySpec:
+        """The Flagger Canary; an ``InputError`` for a scenario of another controller."""
+        if self.canary is None:
+            raise InputError(f"{self.file}: controller {self.controller} has no Flagger Canary")
+        return self.canary
 
     @property
     def faults_from_start(self) -> bool:

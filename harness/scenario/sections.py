@@ -37,7 +37,10 @@ EXPECT_KEYS = (
     "first_failed_check_within",
     "failed_checks_path",
     "events_include",
+    "pause_within",
+    "pause_reason",
 )
+PAUSE_KEYS = ("pause_within", "pause_reason")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 MAX_RPS = 5000.0
 
@@ -139,6 +142,9 @@ def read_expectations(reader: Fields, policy: Policy) -> Expectations:
     for key in ("abort_within", "recovery_within", "rollback_cause"):
         if not rolled_back and reader.present((*at, key)):
             reader.add((*at, key), "no value: it only applies when outcome is 'rolled-back'", "a value")
+    for key in PAUSE_KEYS:
+        if outcome != "paused" and reader.present((*at, key)):
+            reader.add((*at, key), "no value: it only applies when outcome is 'paused'", "a value")
     expect = Expectations(
         outcome=outcome,
         abort_within_seconds=reader.get(
@@ -163,6 +169,8 @@ def read_expectations(reader: Fields, policy: Policy) -> Expectations:
     if not rolled_back:
         return Expectations(
             outcome,
+            pause_within_seconds=reader.get((*at, "pause_within"), duration(positive=True), None),
+            pause_reason=reader.get((*at, "pause_reason"), text(), None),
             max_canary_weight=expect.max_canary_weight,
             max_failed_requests=expect.max_failed_requests,
             max_failed_fraction=expect.max_failed_fraction,

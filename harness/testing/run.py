@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 from harness.backends.base import Observation, PreflightCheck
 from harness.clock import FakeClock
-from harness.controllers.flagger.model import CanaryEvent, CanarySpec, CanaryStatus, Phase, PromotedCondition
+from harness.controllers.flagger.model import CanaryEvent, CanaryStatus, Phase, PromotedCondition
+from harness.controllers.registry import ControllerSpec
 from harness.errors import InfrastructureError
 from harness.model import Ingress, LoadBucket, Revision, StatusSample
 
@@ -54,7 +55,7 @@ class FakeBackend:
         self.calls.append("preflight")
         return (PreflightCheck("fake", True),)
 
-    def deploy(self, canary: CanarySpec, stable: Revision) -> Ingress:
+    def deploy(self, canary: ControllerSpec, stable: Revision) -> Ingress:
         self._maybe_fail("deploy")
         self._status = _status(Phase.INITIALIZED, 0, 0, self.clock.now())
         return Ingress(url="http://127.0.0.1:9")

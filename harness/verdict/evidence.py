@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.controllers.flagger.model import CanaryEvent, MetricResult
-from harness.controllers.flagger.queries import traffic_window
+from harness.controllers.registry import controller_named
 from harness.model import LoadBucket, Mark, StatusSample
 from harness.scenario.model import Scenario
 from harness.verdict.fault_effect import FaultExpectation, expected_effect
@@ -24,7 +24,7 @@ class Evidence:
     stable_version: str
     canary_version: str
     fault_configured: FaultExpectation | None = None
-    progress_deadline_seconds: float = 600.0  # the Canary's
+    progress_deadline_seconds: float = 600.0  # the controller spec's
     complete: bool = True
     missing: tuple[str, ...] = ()  # evidence known to be missing, e.g. "load generator died"
     time_scale: float = 1.0  # emulated seconds per real second (load latencies are real milliseconds)
@@ -33,18 +33,19 @@ class Evidence:
 
 def evidence_for(scenario: Scenario, **observed: object) -> Evidence:
     """Evidence with the scenario's versions, interval, deadline and expected fault effect filled in."""
+    timing = controller_named(scenario.controller).timing_of(scenario.controller_spec)
     defaults: dict[str, object] = {
         "samples": (),
         "events": (),
         "checks": (),
         "load": (),
         "marks": (),
-        "interval_seconds": scenario.canary.analysis.interval_seconds,
+        "interval_seconds": timing.interval_seconds,
         "stable_version": scenario.stable.version,
         "canary_version": scenario.revision.version,
         "fault_configured": expected_effect(scenario),
-        "progress_deadline_seconds": float(scenario.canary.progress_deadline_seconds),
-        "metric_window_seconds": traffic_window(scenario.canary),
+        "progress_deadline_seconds": timing.progress_deadline_seconds,
+        "metric_window_seconds": timing.metric_window_seconds,
     }
     defaults.update(observed)
     return Evidence(**defaults)  # type: ignore[arg-type]

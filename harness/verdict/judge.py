@@ -32,6 +32,7 @@ from harness.verdict.measure import (
     trigger_time,
 )
 from harness.verdict.path import path_measures
+from harness.verdict.pause import pause_measures
 from harness.verdict.reach import fault_reached
 from harness.verdict.samples import low_sample_checks
 
@@ -43,6 +44,7 @@ FAULT_DEPENDENT = frozenset(
         "rollback_cause",
         "progress_deadline",
         "first_failed_check_within",
+        "pause_within",
     }
 )
 
@@ -122,7 +124,13 @@ def _decide(
 def _measures(
     expect: Expectations, policy: Policy, ev: Evidence, trigger: float | None, end: Terminal | None
 ) -> list[Measure]:
-    measures = [_outcome(expect, ev, trigger, end), _max_weight(expect, ev)]
+    if expect.outcome == "paused" and end is None:
+        measures = [
+            *pause_measures(expect, ev.samples, trigger, _onset(ev, trigger)),
+            _max_weight(expect, ev),
+        ]
+    else:
+        measures = [_outcome(expect, ev, trigger, end), _max_weight(expect, ev)]
     if expect.outcome == "rolled-back":
         measures.append(_abort_within(expect, ev, trigger, end))
     measures += _failed_requests(expect, ev)
@@ -132,7 +140,8 @@ def _measures(
         measures.append(recovery_measure(expect, policy, ev, trigger, end))
     if expect.primary_untouched and expect.outcome == "rolled-back":
         measures.append(primary_untouched_measure(ev, trigger, end))
-    measures.append(_decision_within(policy, ev, trigger, end))
+    if expect.outcome != "paused" or end is not None:  # a hold is no decision: pause_within judges it
+        measures.append(_decision_within(policy, ev, trigger, end))
     cause = _cause(ev, trigger, end)
     if cause == "progress-deadline" or expect.rollback_cause == "progress-deadline":
         measures.append(_progress_deadline(ev, trigger, end))

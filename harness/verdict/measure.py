@@ -152,8 +152,9 @@ def median_or_none(values: Sequence[float]) -> float | None:
 
 
 ROLLBACK_MESSAGES = {
-    "failed-checks": "failed checks threshold reached",
-    "manual-webhook": "manual webhook invoked",
+    "failed-checks": ("failed checks threshold reached", "analysis phase error/failed"),  # Flagger, Argo
+    "manual-webhook": ("manual webhook invoked",),
+    "progress-deadline": ("has timed out progressing",),  # Argo's RolloutAborted with progressDeadlineAbort
 }
 # Every rollback() posts this (§2.8 step 3); a primary that fails during promotion posts the other (§2.7).
 ROLLBACK_DONE = ("Canary failed! Scaling down", "failed, primary not ready")
@@ -161,7 +162,8 @@ UNKNOWN_CAUSE = "unknown"
 
 
 def rollback_cause(events: Iterable[CanaryEvent], start: float, end: float) -> str:
-    """Why Flagger rolled back, from its events in [start, end] (§2.7, §2.8).
+    """Why the controller rolled back, from its events in [start, end] (Flagger §2.7, §2.8; Argo
+    Rollouts: the ``RolloutAborted`` message names the analysis or the progress deadline).
 
     'Rolling back … failed checks threshold reached' or '… manual webhook invoked' name the cause. A
     rollback that posted only 'Canary failed! Scaling down' is the progress deadline (it is silent
@@ -171,8 +173,10 @@ def rollback_cause(events: Iterable[CanaryEvent], start: float, end: float) -> s
     done = False
     for event in sorted(events, key=lambda e: e.at):
         if start <= event.at <= end:
-            for cause, text in ROLLBACK_MESSAGES.items():
-                if text in event.message:
+            for cause, texts in ROLLBACK_MESSAGES.items():
+                if any(text in event.message for text in texts) and (
+                    cause != "progress-deadline" or event.reason != "Synced"
+                ):
                     return cause
             done = done or any(text in event.message for text in ROLLBACK_DONE)
     return "progress-deadline" if done else UNKNOWN_CAUSE

@@ -51,11 +51,16 @@ class TestScenarioNamesItsPlugins:
 
     def test_unknown_controller_is_located(self, write: Write) -> None:
         with pytest.raises(ScenarioError) as error:
-            load_scenario(write("controller: argo-rollouts\n" + MINIMAL))
+            load_scenario(write("controller: argo\n" + MINIMAL))
         assert any(
-            ":1: at controller: expected one of 'flagger', found 'argo-rollouts'" in p
+            ":1: at controller: expected one of 'argo-rollouts', 'flagger', found 'argo'" in p
             for p in _problems(error)
         )
+
+    def test_argo_rollouts_without_a_rollout_is_located(self, write: Write) -> None:
+        with pytest.raises(ScenarioError) as error:
+            load_scenario(write("controller: argo-rollouts\n" + MINIMAL))
+        assert any("at rollout: expected a Rollout file relative to the scenario" in p for p in _problems(error))
 
     def test_unknown_provider_is_located(self, write: Write) -> None:
         with pytest.raises(ScenarioError) as error:
@@ -69,7 +74,7 @@ class TestRegistries:
     def test_lookup_and_refusal(self) -> None:
         assert controller_named("flagger") is FLAGGER
         assert provider_named("traefik") is TRAEFIK
-        with pytest.raises(InputError, match=r"controller: expected one of \['flagger'\], found 'x'"):
+        with pytest.raises(InputError, match=r"controller: expected one of \['argo-rollouts', 'flagger'\], found 'x'"):
             controller_named("x")
         with pytest.raises(InputError, match=r"provider: expected one of \['traefik'\], found 'x'"):
             provider_named("x")

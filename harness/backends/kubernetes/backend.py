@@ -45,7 +45,8 @@ from harness.backends.kubernetes.safety import check_context, ensure_owned, new_
 from harness.backends.kubernetes.status import Deadlines, deadlines_for
 from harness.clock import Clock, ScaledClock
 from harness.controllers.flagger.model import CanarySpec, CanaryStatus, Phase
-from harness.errors import ClusterError
+from harness.controllers.registry import ControllerSpec
+from harness.errors import ClusterError, InputError
 from harness.model import Ingress, Revision
 from harness.plan.cluster_scale import ClusterCanary, scale_canary
 
@@ -156,7 +157,11 @@ class KubernetesBackend:
         return preflight_checks(self.api, self._prometheus, where)
 
     # -- deploy / trigger ----------------------------------------------------------------------------
-    def deploy(self, canary: CanarySpec, stable: Revision) -> Ingress:
+    def deploy(self, canary: ControllerSpec, stable: Revision) -> Ingress:
+        if not isinstance(canary, CanarySpec):
+            raise InputError(
+                "the kubernetes backend runs Flagger Canaries only (Argo Rollouts: local backend)"
+            )
         run = self._run
         canary = self.options.analysis_from or canary
         namespace = f"canary-chaos-{run.run_id}"

@@ -1,7 +1,8 @@
 """The embedded backend: faulty_app processes, the Traefik stand-in router, a metrics provider and the
-Flagger emulation driven on its tick grid. Everything binds 127.0.0.1 and is torn down in ``teardown``.
+emulation of the controller under test (Flagger or Argo Rollouts, ``harness.controllers``) driven on its
+tick grid. Everything binds 127.0.0.1 and is torn down in ``teardown``.
 
-This emulates Flagger; the verdict that counts is the one on a real cluster (kubernetes backend).
+This emulates the controller; the verdict that counts is the one on a real cluster (kubernetes backend).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from harness.backends.local.supervisor import Endpoints, LocalWorkloads
 from harness.backends.local.ticker import TickLoop
 from harness.backends.local.webhooks import HttpWebhookCaller
 from harness.clock import ScaledClock
-from harness.controllers.base import ControllerPlugin, EmulatedController, EmulationPorts
-from harness.controllers.flagger.model import CanaryEvent, CanarySpec, CanaryStatus, MetricResult
+from harness.controllers.base import ControllerPlugin, EmulatedController, EmulationPorts, LocalTarget
+from harness.controllers.flagger.model import CanaryEvent, CanaryStatus, MetricResult
 from harness.controllers.flagger.plugin import FLAGGER
+from harness.controllers.registry import ControllerSpec
 from harness.errors import InfrastructureError, InputError, ProcessError
 from harness.model import Ingress, Revision, StatusSample
 from harness.processes.procs import ProcessGroup
@@ -30,7 +32,7 @@ from harness.providers.traefik.router_client import RouterProcess, start_router
 
 T = TypeVar("T")
 
-# The router stand-in of each provider the local backend can run (keyed by the Canary's spec.provider).
+# The router stand-in of each provider the local backend can run (keyed by the spec's provider).
 LOCAL_ROUTERS: dict[str, Callable[..., RouterProcess]] = {"traefik": start_router}
 
 
@@ -54,7 +56,7 @@ class LocalBackend:
         run_dir: Path,
         prometheus: str = "auto",
         shared_prometheus: SharedPrometheus | None = None,
-        controller: ControllerPlugin = FLAGGER,
+        controller: ControllerPlugin[Any] = FLAGGER,
     ) -> None:
         self.clock = clock
         self._plugin = controller
@@ -97,19 +99,21 @@ class LocalBackend:
             )
         return checks
 
-    def deploy(self, canary: CanarySpec, stable: Revision) -> Ingress:
-        start_local_router = LOCAL_ROUTERS.get(canary.provider)
+    def deploy(self, canary: ControllerSpec, stable: Revision) -> Ingress:
+        spec = self._plugin.spec_of(canary)
+        target: LocalTarget = self._plugin.local_target(spec)
+        start_local_router = LOCAL_ROUTERS.get(target.provider)
         if start_local_router is None:
             raise InputError(
-                f"spec.provider {canary.provider!r}: the local backend has router stand-ins for "
+                f"spec.provider {target.provider!r}: the local backend has router stand-ins for "
                 f"{sorted(LOCAL_ROUTERS)} only"
             )
         self._group = ProcessGroup(self._run_dir / "processes")
         self._router = start_local_router(
             self._group,
-            namespace=canary.namespace,
-            service=canary.service_name,
-            service_port=canary.service_port,
+            namespace=target.namespace,
+            service=target.service,
+            service_port=target.service_port,
             backend_timeout=30.0,
             admin_port=self._shared_prometheus.router_admin_port if self._shared_prometheus else None,
         )
@@ -122,14 +126,14 @@ class LocalBackend:
             shared=self._shared_prometheus,
         )
         self._workloads = LocalWorkloads(
-            target=canary.target_name,
+            target=target.workload,
             template=PodTemplate.of(stable.version, stable.faults, dict(stable.env)),
             group=self._group,
             clock=self.clock,
             replicas=stable.replicas,
             # The Deployment's own spec.progressDeadlineSeconds; the manifests in cluster/ set it equal
             # to the Canary's, so both of Flagger's deadline paths (§2.7 a and b) fire together.
-            progress_deadline_seconds=canary.progress_deadline_seconds,
+            progress_deadline_seconds=target.progress_deadline_seconds,
             on_endpoints_changed=self._publish_endpoints,
         ).start()
         ports = EmulationPorts(
@@ -140,16 +144,17 @@ class LocalBackend:
             clock=self.clock,
             events=_QueueSink(self._events),
         )
-        self._controller = self._plugin.emulate(canary, ports)
+        self._controller = self._plugin.emulate(spec, ports)
+        interval = self._plugin.tick_interval(spec)
         self._ticker = TickLoop(
             self._tick,
-            interval=self._plugin.tick_interval_seconds(canary),
+            interval=interval,
             clock=self.clock,
             on_error=self._tick_failed,
-            name=f"{self._plugin.name}-{canary.name}",
+            name=f"{self._plugin.name}-{target.workload}",
         )
         self._ticker.start()
-        self._wait_initialized(canary)
+        self._wait_initialized(target.initialization_seconds, interval)
         self._metrics.wait_until_scraping()
         return Ingress(url=self._router.url)
 
@@ -237,10 +242,9 @@ class LocalBackend:
     def _tick_failed(self, exc: BaseException) -> None:
         self._tick_errors.append(f"t={self.clock.now():.1f}s {type(exc).__name__}: {exc}")
 
-    def _wait_initialized(self, canary: CanarySpec) -> None:
-        """Initialization needs the primary ready; bounded by the deadline Flagger would apply."""
+    def _wait_initialized(self, limit: float, interval: float) -> None:
+        """Initialization needs the primary ready; bounded by the plug-in's initialization time."""
         controller = self._require(self._controller)
-        limit = canary.progress_deadline_seconds + 3 * canary.analysis.interval_seconds
         deadline = self.clock.now() + limit
         while self.clock.now() < deadline:
             phase = controller.status.phase
@@ -248,8 +252,9 @@ class LocalBackend:
                 return
             if phase is self._plugin.rollback_phase:
                 raise InfrastructureError(f"the primary never became ready: {self.diagnostics()}")
-            self.clock.sleep(min(canary.analysis.interval_seconds / 4, 5.0))
-        raise InfrastructureError(f"the Canary was not Initialized within {limit:.0f}s (emulated)")
+            self.clock.sleep(min(interval / 4, 5.0))
+        name = self._plugin.kind
+        raise InfrastructureError(f"the {name} was not {self._plugin.initialized_phase} within {limit:.0f}s")
 
     @staticmethod
     def _require(part: T | None) -> T:

@@ -6,9 +6,10 @@ reader can map each one back; defaults are the controller's (``utils/defaults/de
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 DEFAULT_PROGRESS_DEADLINE_SECONDS = 600
 DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = 30
@@ -132,6 +133,18 @@ class RolloutSpec:
         if self.abort_scale_down_delay_seconds is None:
             return float(DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS)
         return float(self.abort_scale_down_delay_seconds) if self.abort_scale_down_delay_seconds else None
+
+
+@dataclass(frozen=True)
+class RolloutBundle:
+    """The Argo Rollouts controller's spec: one Rollout and the AnalysisTemplates it names, by name.
+
+    ``manifests`` keeps the documents as loaded (Rollout first), for the report; not compared.
+    """
+
+    rollout: RolloutSpec
+    templates: Mapping[str, AnalysisTemplate] = field(hash=False)
+    manifests: tuple[Mapping[str, Any], ...] = field(default=(), compare=False, hash=False)
 
 
 # ---- status ----------------------------------------------------------------------------------------

@@ -164,6 +164,9 @@ class CanaryStatus:
     last_promoted_spec: str = ""
     last_transition_time: float = 0.0
     condition: PromotedCondition | None = None
+    # Why the controller holds the rollout without deciding (Argo Rollouts: the first pause condition's
+    # reason, e.g. "InconclusiveAnalysisRun"); Flagger has no such state and leaves it empty.
+    paused_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,7 @@ class CanaryEvent:
     type: Literal["Normal", "Warning"]
     message: str
     phase: Phase
+    reason: str = "Synced"  # the Kubernetes Event reason (Flagger records every event as "Synced")
 
 
 @dataclass(frozen=True)
