@@ -85,14 +85,14 @@ class TestPhase:
 
 
 class TestChecks:
-    def test_failed_and_error_measurements_count_dry_run_does_not(self):
+    def test_failed_measurements_count_errors_and_dry_run_do_not(self):
         runs = [
             {"metricResults": [{"name": "success-rate", "failed": 2, "error": 1, "successful": 3}]},
             {"metricResults": [{"name": "latency", "failed": 5, "dryRun": True}, {"name": "x", "failed": 1}]},
         ]
-        assert failed_measurements(runs) == 4
+        assert failed_measurements(runs) == 3
         status = rollout_status(phase="Progressing", currentPodHash=UPDATE)
-        assert canary_status_from_rollout(status, updated_from=STABLE, analysis_runs=runs).failed_checks == 4
+        assert canary_status_from_rollout(status, updated_from=STABLE, analysis_runs=runs).failed_checks == 3
 
     def test_times_go_through_the_converter(self):
         status = rollout_status(phase="Degraded", abort=True, abortedAt="2026-01-01T00:03:00Z")

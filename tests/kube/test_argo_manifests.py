@@ -11,6 +11,7 @@ import yaml
 
 from harness.backends.kubernetes.argo_manifests import (
     PACKAGED_ARGO_MANIFESTS,
+    adopt_rollout,
     rollout_template_patch,
     scale_argo,
     tailor_argo,
@@ -98,7 +99,7 @@ class TestScale:
         assert "[1m]" not in metric["provider"]["prometheus"]["query"]
         env = rollout["spec"]["template"]["spec"]["containers"][0]["env"]
         assert {"name": "TIME_SCALE", "value": "4"} in env
-        assert any("pause.duration: 1m → 15s" in c for c in changes)
+        assert ("spec.strategy.canary.steps[1].pause.duration", "1m", "15s") in changes
 
     def test_a_window_below_three_scrapes_is_refused_naming_the_field(self):
         with pytest.raises(CanarySpecError, match=r"spec\.metrics\[0\]\.interval"):
@@ -122,3 +123,43 @@ class TestTrigger:
             {"name": "APP_VERSION", "value": "v2"}
         ]
         assert any(e["name"] == "ADMIN_TOKEN" for e in container["env"])  # the secretKeyRef stays
+
+
+REPO = Path(__file__).resolve().parents[2]
+ARGO_SCENARIOS = sorted((REPO / "scenarios").glob("argo-*.yaml"))
+
+
+class TestShippedScenarios:
+    @pytest.mark.parametrize("path", ARGO_SCENARIOS, ids=lambda p: p.stem)
+    def test_adopted_at_the_nightly_scale_and_valid(self, path: Path):
+        """Each shipped Argo scenario's strategy and templates on our app, at the nightly's --time-scale 2,
+        still validate against Argo's CRD schemas and load in the emulation."""
+        from harness.scenario.loader import load_scenario
+
+        bundle = load_scenario(path).rollout
+        assert bundle is not None
+        adopted = adopt_rollout(
+            rendered(), [dict(m) for m in bundle.manifests], prometheus_address="http://p:9090"
+        )
+        out, _ = scale_argo(
+            tailor_argo(adopted, namespace="ns", host="h", stable=Revision("v1"), admin_token="t"), 2
+        )
+        for manifest in out:
+            if manifest["kind"] in ("Rollout", "AnalysisTemplate"):
+                jsonschema.validate(manifest, schema(manifest["kind"]))
+        parse_bundle(yaml.safe_dump_all(out))
+        templates = [m for m in out if m["kind"] == "AnalysisTemplate"]
+        assert templates
+        addresses = {m["provider"]["prometheus"]["address"] for t in templates for m in t["spec"]["metrics"]}
+        assert addresses == {"http://p:9090"}
+
+    def test_the_default_scale_is_refused_for_30s_intervals(self):
+        from harness.scenario.loader import load_scenario
+
+        bundle = load_scenario(REPO / "scenarios" / "argo-5xx-first-step.yaml").rollout
+        assert bundle is not None
+        adopted = adopt_rollout(
+            rendered(), [dict(m) for m in bundle.manifests], prometheus_address="http://p:9090"
+        )
+        with pytest.raises(CanarySpecError, match="3 scrape intervals"):
+            scale_argo(adopted, 4)

@@ -67,10 +67,54 @@ def tailor_argo(
     find(out, "Secret", ADMIN_SECRET)["stringData"] = {"token": admin_token}
     for route in find(out, "IngressRoute", APP_NAME)["spec"]["routes"]:
         route["match"] = f"Host(`{host}`)"
-    analysis = rollout["spec"]["strategy"]["canary"].get("analysis") or {}
-    for arg in analysis.get("args") or []:
-        if arg.get("name") == "service":
-            arg["value"] = canary_service_label(namespace)
+    canary = rollout["spec"]["strategy"]["canary"]
+    for analysis in [canary.get("analysis")] + [step.get("analysis") for step in canary.get("steps") or []]:
+        for arg in (analysis or {}).get("args") or []:
+            if arg.get("name") == "service":
+                arg["value"] = canary_service_label(namespace)
+    return out
+
+
+ADOPTED_CANARY_KEYS = ("steps", "analysis", "abortScaleDownDelaySeconds", "scaleDownDelaySeconds")
+ADOPTED_SPEC_KEYS = ("progressDeadlineSeconds", "progressDeadlineAbort")
+
+
+def adopt_rollout(
+    manifests: Sequence[Manifest], scenario: Sequence[Manifest], *, prometheus_address: str
+) -> list[Manifest]:
+    """Our app manifests with the scenario's rollout strategy: its steps, analysis, deadlines and scale-down
+    delays, and its AnalysisTemplates (ours are dropped). Our pod template, Services, traffic routing and
+    ``service`` argument stay; each template's Prometheus address becomes the cluster's."""
+    out = [copy.deepcopy(m) for m in manifests if m.get("kind") != "AnalysisTemplate"]
+    theirs = [m for m in scenario if m.get("kind") == "Rollout"]
+    if len(theirs) != 1:
+        raise CanarySpecError([Problem("rollout", "exactly one kind: Rollout", str(len(theirs)))])
+    ours = find(out, "Rollout", APP_NAME)["spec"]
+    their_spec = theirs[0].get("spec") or {}
+    for key in ADOPTED_SPEC_KEYS:
+        if key in their_spec:
+            ours[key] = copy.deepcopy(their_spec[key])
+    canary, their_canary = ours["strategy"]["canary"], their_spec.get("strategy", {}).get("canary", {})
+    service_arg = next(
+        (a for a in (canary.get("analysis") or {}).get("args", []) if a.get("name") == "service"), None
+    )
+    for key in ADOPTED_CANARY_KEYS:
+        canary.pop(key, None)
+        if key in their_canary:
+            canary[key] = copy.deepcopy(their_canary[key])
+    if service_arg is not None:
+        for analysis in [canary.get("analysis")] + [s.get("analysis") for s in canary.get("steps") or []]:
+            for arg in (analysis or {}).get("args") or []:
+                if arg.get("name") == "service":
+                    arg["value"] = service_arg["value"]
+    for template in (m for m in scenario if m.get("kind") == "AnalysisTemplate"):
+        adopted = copy.deepcopy(dict(template))
+        adopted["metadata"] = {"name": template["metadata"]["name"]}
+        for metric in adopted.get("spec", {}).get("metrics") or []:
+            prometheus = (metric.get("provider") or {}).get("prometheus")
+            if isinstance(prometheus, dict):
+                prometheus["address"] = prometheus_address
+        out.append(adopted)
     return out
 
 
@@ -90,12 +134,13 @@ def _scaled(value: object, scale: float, field: str, problems: list[Problem]) ->
 
 def scale_argo(
     manifests: Sequence[Manifest], scale: float, *, scrape_interval: float = 5.0
-) -> tuple[list[Manifest], list[str]]:
-    """The Rollout and AnalysisTemplates with their durations divided by ``scale``, and what changed."""
+) -> tuple[list[Manifest], list[tuple[str, str, str]]]:
+    """The Rollout and AnalysisTemplates with their durations divided by ``scale``, and each change as
+    (field path, before, after)."""
     if not (scale > 0 and math.isfinite(scale)):
         raise CanarySpecError([Problem("--time-scale", "a finite number > 0", repr(scale))])
     out = copy.deepcopy(list(manifests))
-    changes: list[str] = []
+    changes: list[tuple[str, str, str]] = []
     problems: list[Problem] = []
     if scale == 1:
         return out, changes
@@ -109,7 +154,7 @@ def scale_argo(
     ):
         if key in holder:
             new = max(1, math.ceil(float(holder[key]) / scale))
-            changes.append(f"{where}: {holder[key]} → {new}")
+            changes.append((where, str(holder[key]), str(new)))
             holder[key] = new
     for index, step in enumerate(canary.get("steps") or []):
         pause = step.get("pause") if isinstance(step, dict) else None
@@ -117,7 +162,7 @@ def scale_argo(
             where = f"spec.strategy.canary.steps[{index}].pause.duration"
             seconds = _scaled(pause["duration"], scale, where, problems)
             if seconds is not None:
-                changes.append(f"{where}: {pause['duration']} → {_go(seconds)}")
+                changes.append((where, str(pause["duration"]), _go(seconds)))
                 pause["duration"] = _go(seconds)
     for template in (m for m in out if m.get("kind") == "AnalysisTemplate"):
         name = template["metadata"]["name"]
@@ -137,7 +182,7 @@ def scale_argo(
                                 f"{metric[key]} becomes {seconds:g}s at --time-scale {scale:g}",
                             )
                         )
-                    changes.append(f"{base}.{key}: {metric[key]} → {_go(seconds)}")
+                    changes.append((f"{base}.{key}", str(metric[key]), _go(seconds)))
                     metric[key] = _go(seconds)
             prometheus = (metric.get("provider") or {}).get("prometheus")
             if isinstance(prometheus, dict) and "query" in prometheus:
@@ -149,7 +194,7 @@ def scale_argo(
 
                 scaled_query = _WINDOW.sub(window, query)
                 if scaled_query != query:
-                    changes.append(f"{base}.provider.prometheus.query: windows scaled")
+                    changes.append((f"{base}.provider.prometheus.query", query, scaled_query))
                     prometheus["query"] = scaled_query
     if problems:
         raise CanarySpecError(problems)

@@ -14,8 +14,12 @@ Mapping (docs/argo-rollouts-semantics.md §7, the phase rules of ``CalculateRoll
 - ``Healthy`` once ``stableRS`` is the pod hash of the update (not the one before it) → Succeeded, entered at
   the Progressing condition's ``lastUpdateTime`` (NewReplicaSetAvailable); ``Healthy`` before → Initialized;
 - ``Paused`` / ``Progressing`` → Progressing;
-- canaryWeight: ``canary.weights.canary.weight`` as the controller last routed it; failedChecks: Failed and
-  Error measurements of the non-dry-run metrics (``metricResults[].failed + .error``); iterations: the step.
+- canaryWeight: ``canary.weights.canary.weight`` as the controller last routed it; failedChecks: Failed
+  measurements of the non-dry-run metrics (``metricResults[].failed``); iterations: the step; paused_reason:
+  the first ``pauseConditions[].reason`` while Progressing.
+
+``status_map.canary_status`` is the same mapping over the emulation's frozen ``RolloutStatus``;
+``tests/kube/test_argo_canary_view.py`` checks the two agree on the emulation's serialized statuses.
 """
 
 from __future__ import annotations
@@ -44,12 +48,12 @@ def canary_weight(status: Mapping[str, Any]) -> int:
 
 
 def failed_measurements(analysis_runs: Sequence[Mapping[str, Any]]) -> int:
-    """Failed + Error measurements over the runs' metrics that count (dry-run metrics never abort)."""
+    """Failed measurements over the runs' metrics that count (dry-run metrics never abort)."""
     total = 0
     for run in analysis_runs:
         for result in run.get("metricResults") or ():
             if not result.get("dryRun"):
-                total += int(result.get("failed") or 0) + int(result.get("error") or 0)
+                total += int(result.get("failed") or 0)
     return total
 
 
@@ -106,6 +110,8 @@ def canary_status_from_rollout(
             last_transition_time=entered,
             last_update_time=entered,
         )
+    pauses = status.get("pauseConditions") or ()
+    paused = str(pauses[0].get("reason") or "") if pauses and phase == Phase.PROGRESSING else ""
     return CanaryStatus(
         phase=phase,
         canary_weight=canary_weight(status),
@@ -115,4 +121,5 @@ def canary_status_from_rollout(
         last_promoted_spec=str(status.get("stableRS") or ""),
         last_transition_time=max(written, entered or 0.0),
         condition=condition,
+        paused_reason=paused,
     )
