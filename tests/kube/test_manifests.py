@@ -62,6 +62,7 @@ NON_OBJECTS = {
     "packaged/app/kustomization.yaml": "resources",
     "packaged/event-receiver/kustomization.yaml": "resources",
     "packaged/argo/kustomization.yaml": "resources",
+    "packaged/linkerd/kustomization.yaml": "resources",
 }
 OTHER_KINDS = {"ConfigMap", "Secret", "Namespace"}
 

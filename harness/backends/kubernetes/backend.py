@@ -23,7 +23,7 @@ from typing import Any
 
 from harness.backends.base import Observation, PreflightCheck
 from harness.backends.kubernetes.api import ClusterApi
-from harness.backends.kubernetes.evidence import ClusterEvidence
+from harness.backends.kubernetes.evidence import ClusterEvidence, wait_for_receiver
 from harness.backends.kubernetes.faults import FaultInjector
 from harness.backends.kubernetes.follow import CanaryFollower
 from harness.backends.kubernetes.manifests import (
@@ -33,10 +33,19 @@ from harness.backends.kubernetes.manifests import (
     EVENT_RECEIVER_PORT,
     PACKAGED_MANIFESTS,
     REVISION_ANNOTATION,
+    apply_time_scale,
     find,
     render_kustomization,
     revision_env,
     tailor,
+)
+from harness.backends.kubernetes.mesh import (
+    INJECT_ANNOTATION,
+    LinkerdCli,
+    MeshEvidence,
+    mesh_evidence,
+    require_meshed,
+    system_linkerd,
 )
 from harness.backends.kubernetes.metric_check import custom_queries, require_primary_series
 from harness.backends.kubernetes.observe import HttpxPrometheus, PromQuery, ProxyPrometheus
@@ -48,10 +57,27 @@ from harness.controllers.flagger.model import CanarySpec, CanaryStatus, Phase
 from harness.controllers.registry import ControllerSpec
 from harness.errors import ClusterError, InputError
 from harness.model import Ingress, Revision
-from harness.plan.cluster_scale import ClusterCanary, scale_canary
+from harness.plan.cluster_scale import ClusterCanary
 
 FLAGGER_SELECTOR = "app.kubernetes.io/name=flagger"
+
+
+@dataclass(frozen=True)
+class AppliedCanary:
+    """The journal's ``cluster_canary``: the scaled Canary, plus the mesh evidence on Linkerd."""
+
+    canary: ClusterCanary
+    mesh: MeshEvidence | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        data = self.canary.to_data()
+        if self.mesh is not None:
+            data["mesh"] = self.mesh.to_data()
+        return data
+
+
 CANARY_SELECTOR = f"app={APP_NAME}"
+PRIMARY_SELECTOR = f"app={APP_NAME}-primary"  # Flagger labels the primary pods so; they serve after init
 
 
 @dataclass(frozen=True)
@@ -95,6 +121,7 @@ class _RunState:
     follower: CanaryFollower | None = None
     revision_count: int = 0
     evidence: ClusterEvidence | None = None
+    mesh: MeshEvidence | None = None  # Linkerd: are the app pods meshed, with which identities
     torn_down: bool = False
     faults: FaultInjector | None = None
     templates: dict[str, str] = field(default_factory=dict)  # deployed MetricTemplate name → query
@@ -114,8 +141,10 @@ class KubernetesBackend:
         clock: Clock | None = None,
         epoch: Callable[[], float] = time.time,
         prometheus: PromQuery | None = None,
+        linkerd: LinkerdCli | None = None,
     ) -> None:
         check_context(api.current_context(), options.context_allow)
+        self._linkerd = linkerd if linkerd is not None else system_linkerd()
         clock = clock or ScaledClock(options.time_scale)
         if clock.scale != options.time_scale:
             raise ClusterError(f"clock scale {clock.scale:g} differs from time_scale {options.time_scale:g}")
@@ -138,9 +167,10 @@ class KubernetesBackend:
         return self._run.deadlines
 
     @property
-    def cluster_canary(self) -> ClusterCanary | None:
-        """The Canary as applied on the cluster (after ``deploy``), for the journal."""
-        return self._run.cluster_canary
+    def cluster_canary(self) -> AppliedCanary | None:
+        """The Canary as applied on the cluster (after ``deploy``) and any mesh evidence, for the journal."""
+        applied = self._run.cluster_canary
+        return None if applied is None else AppliedCanary(applied, self._run.mesh)
 
     # -- preflight -----------------------------------------------------------------------------------
     def preflight(self) -> Sequence[PreflightCheck]:
@@ -181,7 +211,10 @@ class KubernetesBackend:
         deployed = find(manifests, "Canary", APP_NAME)
         progress_deadline = int(deployed["spec"].get("progressDeadlineSeconds", 600))  # scenario seconds
         # A refused scale (CanarySpecError) stops here, before anything is created on the cluster.
-        run.cluster_canary = self._apply_time_scale(manifests, deployed)
+        opts = self.options
+        run.cluster_canary, run.evidence_windows = apply_time_scale(
+            manifests, deployed, opts.time_scale, opts.scrape_interval_seconds
+        )
         run.templates = {
             m["metadata"]["name"]: str(m.get("spec", {}).get("query", ""))
             for m in manifests
@@ -199,12 +232,18 @@ class KubernetesBackend:
             run.spec, rollout_seconds=self.options.rollout_seconds, time_scale=self.options.time_scale
         )
         ownership = new_ownership(run.run_id, self._epoch(), self.options.ttl_seconds)
+        # Linkerd (Flagger's gatewayapi provider): the run namespace has its pods injected with the proxy
+        meshed = str(deployed["spec"].get("provider", "")).startswith("gatewayapi")
+        annotations = {**ownership.annotations(), **({INJECT_ANNOTATION: "enabled"} if meshed else {})}
         run.namespace = namespace  # set before creating: teardown cleans up even if a later step raises
-        self.api.create_namespace(namespace, ownership.labels(), ownership.annotations())
+        self.api.create_namespace(namespace, ownership.labels(), annotations)
         self._ensure_ours()
         receiver = [m for m in manifests if m.get("metadata", {}).get("name") == EVENT_RECEIVER]
         self.api.apply(namespace, receiver)
-        self._wait_for_receiver(namespace)  # before the Canary: Flagger's first events must not be lost
+        # before the Canary: Flagger's first events must not be lost
+        wait_for_receiver(
+            self.api, self.clock, namespace, self.options.receiver_ready_seconds, self.collect_diagnostics
+        )
         self.api.apply(namespace, [m for m in manifests if m not in receiver])
         run.follower = CanaryFollower(self.api, namespace, APP_NAME, self.clock)
         run.evidence = ClusterEvidence(
@@ -221,46 +260,10 @@ class KubernetesBackend:
             raise ClusterError(
                 f"canary {namespace}/{APP_NAME} failed during initialization (primary not ready)"
             )
+        if meshed:  # mTLS evidence into the journal; an unmeshed app is refused, naming the pod
+            run.mesh = mesh_evidence(self.api, namespace, PRIMARY_SELECTOR, cli=self._linkerd)
+            require_meshed(run.mesh)
         return Ingress(url=self.options.ingress_url, host_header=host)
-
-    def _apply_time_scale(self, manifests: list[dict[str, Any]], deployed: dict[str, Any]) -> ClusterCanary:
-        """Replace the Canary by its cluster form at the run's scale; the app pods get ``TIME_SCALE``."""
-        opts = self.options
-        scaled = scale_canary(deployed, opts.time_scale, scrape_interval=opts.scrape_interval_seconds)
-        deployed.clear()
-        deployed.update(json.loads(json.dumps(scaled.manifest)))
-        metrics = deployed["spec"]["analysis"].get("metrics") or []
-        self._run.evidence_windows = {
-            str(m["name"]): str(m["interval"]) for m in metrics if m.get("interval")
-        }
-        container = find(manifests, "Deployment", APP_NAME)["spec"]["template"]["spec"]["containers"][0]
-        env = [e for e in container.get("env", []) if e.get("name") != "TIME_SCALE"]
-        container["env"] = [*env, {"name": "TIME_SCALE", "value": f"{opts.time_scale:g}"}]
-        return scaled
-
-    def _wait_for_receiver(self, namespace: str) -> None:
-        """Poll until the receiver's Deployment is ready and its Service answers /healthz (bounded)."""
-        deadline = self.clock.now() + self.options.receiver_ready_seconds
-        last = "not checked yet"
-        while True:
-            deployment = self.api.get_deployment(namespace, EVENT_RECEIVER)
-            if deployment is None:
-                last = "deployment not found"
-            elif not deployment.ready:
-                last = deployment.summary()
-            else:
-                try:
-                    self.api.service_proxy_get(namespace, EVENT_RECEIVER, EVENT_RECEIVER_PORT, "healthz")
-                    return
-                except ClusterError as exc:
-                    last = f"deployment ready, service not answering: {exc}"
-            if self.clock.now() >= deadline:
-                self.collect_diagnostics()
-                raise ClusterError(
-                    f"event receiver {namespace}/{EVENT_RECEIVER} not ready within "
-                    f"{self.options.receiver_ready_seconds:g}s: {last}"
-                )
-            self.clock.sleep(min(2.0, deadline - self.clock.now()))
 
     def trigger(self, revision: Revision) -> float:
         """Before the new revision: every custom metric must read series the primary has (else

@@ -9,7 +9,7 @@ interval while Progressing the builtin checks are re-run against Flagger's Prome
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,3 +129,29 @@ class ClusterEvidence:
         low, high = (bounds.min, bounds.max) if bounds is not None else (None, None)
         passed = (low is None or value >= low) and (high is None or value <= high)
         return MetricResult(now, name, promql, value, passed), dict(data)
+
+
+def wait_for_receiver(
+    api: ClusterApi, clock: Clock, namespace: str, budget_seconds: float, on_timeout: Callable[[], None]
+) -> None:
+    """Poll until the receiver's Deployment is ready and its Service answers /healthz (bounded)."""
+    deadline = clock.now() + budget_seconds
+    last = "not checked yet"
+    while True:
+        deployment = api.get_deployment(namespace, EVENT_RECEIVER)
+        if deployment is None:
+            last = "deployment not found"
+        elif not deployment.ready:
+            last = deployment.summary()
+        else:
+            try:
+                api.service_proxy_get(namespace, EVENT_RECEIVER, EVENT_RECEIVER_PORT, "healthz")
+                return
+            except ClusterError as exc:
+                last = f"deployment ready, service not answering: {exc}"
+        if clock.now() >= deadline:
+            on_timeout()
+            raise ClusterError(
+                f"event receiver {namespace}/{EVENT_RECEIVER} not ready within {budget_seconds:g}s: {last}"
+            )
+        clock.sleep(min(2.0, deadline - clock.now()))
