@@ -17,10 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from harness.controllers.argo_rollouts.model import PauseStep
 from harness.errors import InputError
 from harness.plan.planner import plan, predicted_measures
 from harness.plan.predict import scenario_onset
 from harness.scenario.model import Scenario
+
+ROLLOUT_START_UP = 120.0  # trigger → first weight on the local backend, measured 35–160 s at ×60
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ def analysis_seconds(scenario: Scenario) -> tuple[float, str]:
     cap = scenario.timing.max_duration_seconds
     rps = scenario.load.rps if scenario.load.rps is not None else scenario.load.rps_at(0.0)
     if scenario.canary is None:
-        return cap, f"timing.max_duration (no plan for {scenario.controller} yet)"
+        return _without_plan(scenario, cap)
     try:
         planned = plan(scenario.canary, rps=max(rps, 0.0), policy=scenario.policy)
     except InputError:
@@ -129,6 +132,22 @@ def analysis_seconds(scenario: Scenario) -> tuple[float, str]:
         return cap, "timing.max_duration (no rollback time predicted)"
     seconds, basis = max(candidates)
     return min(seconds, cap), basis
+
+
+def _without_plan(scenario: Scenario, cap: float) -> tuple[float, str]:
+    """A controller with no planner yet (Argo Rollouts): the Rollout's timed pauses, or the expectations."""
+    expect, onset = scenario.expect, scenario_onset(scenario)
+    if expect.outcome == "rolled-back" and expect.abort_within_seconds is not None:
+        start = float(onset) if isinstance(onset, int | float) else 0.0
+        return min(start + expect.abort_within_seconds, cap), "fault onset + expect.abort_within (no plan)"
+    pauses = sum(
+        step.duration or 0.0
+        for step in (scenario.rollout.rollout.steps if scenario.rollout else ())
+        if isinstance(step, PauseStep)
+    )
+    if expect.outcome == "promoted" and pauses:
+        return min(pauses + ROLLOUT_START_UP, cap), "the Rollout's timed pauses + 2m start-up (no plan)"
+    return cap, f"timing.max_duration (no plan for {scenario.controller} yet)"
 
 
 def predict(scenario: Scenario, *, time_scale: float, startup: StartupEstimate) -> ScheduleEntry:

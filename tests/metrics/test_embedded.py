@@ -87,14 +87,16 @@ class TestSuccessRate:
         exporter.add(Flow(CANARY, 200, -10, 0.05, start=30))  # cancels the first flow: counter stays flat
         clock.advance(5)
         scrape_until(clock, prom, 120)
-        with pytest.raises(NoValuesFound):
+        with pytest.raises(NoValuesFound) as nan:
             prom.query(SUCCESS)
+        assert nan.value.nan  # a NaN sample: Argo Rollouts binds it as [NaN], not as an empty vector
 
     def test_no_series_at_all_is_no_values_found(self):
         """Nothing scraped yet: the empty vector is "no values found"."""
         _, _, prom = rig()
-        with pytest.raises(NoValuesFound):
+        with pytest.raises(NoValuesFound) as empty:
             prom.query(SUCCESS)
+        assert not empty.value.nan
 
     def test_window_of_the_query_is_honoured(self):
         """Errors since 100.5 s: a 10 s window at 120 s sees 50 %, the 1 m window still dilutes them."""
@@ -299,3 +301,16 @@ class TestScraping:
         )
         gaps = [b - a for a, b in itertools.pairwise(times)]
         assert all(4.0 <= gap <= 10.0 for gap in gaps)
+
+
+def test_the_query_client_tells_a_nan_sample_from_an_empty_vector():
+    from harness.metrics.query_client import decode_query_response
+
+    with pytest.raises(NoValuesFound) as nan:
+        decode_query_response(
+            b'{"status":"success","data":{"resultType":"vector","result":[{"value":[1,"NaN"]}]}}'
+        )
+    assert nan.value.nan
+    with pytest.raises(NoValuesFound) as empty:
+        decode_query_response(b'{"status":"success","data":{"resultType":"vector","result":[]}}')
+    assert not empty.value.nan

@@ -44,9 +44,12 @@ def test_only_a_file_run_under_two_controllers_is_compared() -> None:
 
 def test_the_console_and_the_html_show_both_abort_times() -> None:
     text = "\n".join(compare_lines(RUNS))
-    assert "5m9s (309 s)" in text and "2m (120 s)" in text and "argo-rollouts" in text
+    assert "5m9s (309 s)" in text
+    assert "2m (120 s)" in text
+    assert "argo-rollouts" in text
     html = render_html_text(RUNS)
-    assert "Controllers compared: s/http-5xx.yaml" in html and "5m9s (309 s)" in html
+    assert "Controllers compared: s/http-5xx.yaml" in html
+    assert "5m9s (309 s)" in html
 
 
 def test_nothing_to_compare_under_one_controller() -> None:

@@ -40,7 +40,7 @@ class TestGoldenJournal:
         data = json.loads(GOLDEN.read_text())
         assert set(data["samples"][0]) == {"at", "status", "router_weights"}
         assert {"phase", "canary_weight", "failed_checks"} <= set(data["samples"][0]["status"])
-        assert set(data["events"][0]) == {"at", "type", "message", "phase"}
+        assert set(data["events"][0]) == {"at", "type", "message", "phase", "reason"}  # reason: Argo
         assert set(data["checks"][0]) == {"at", "metric", "query", "value", "passed", "error"}
         assert {"start", "duration", "version", "status", "requests", "bad", "hurt_users"} <= set(
             data["load"][0]

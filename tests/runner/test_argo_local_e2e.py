@@ -40,7 +40,7 @@ def test_argo_5xx_aborts_at_the_first_step_and_the_control_promotes(tmp_path: Pa
     assert set(journals) == {"argo-5xx-first-step-1", "argo-healthy-control-1"}, done.stderr[-2000:]
     fault, control = journals["argo-5xx-first-step-1"], journals["argo-healthy-control-1"]
     assert (fault.controller, control.controller) == ("argo-rollouts", "argo-rollouts")
-    assert fault.decision == Decision.GO and control.decision == Decision.GO, done.stdout[-2000:]
+    assert (fault.decision, control.decision) == (Decision.GO, Decision.GO), done.stdout[-2000:]
     assert any(e.reason == "RolloutAborted" for e in fault.events)
     assert max(s.status.canary_weight for s in fault.samples) == 10
     assert any(e.reason == "RolloutCompleted" for e in control.events)

@@ -60,7 +60,9 @@ class TestScenarioNamesItsPlugins:
     def test_argo_rollouts_without_a_rollout_is_located(self, write: Write) -> None:
         with pytest.raises(ScenarioError) as error:
             load_scenario(write("controller: argo-rollouts\n" + MINIMAL))
-        assert any("at rollout: expected a Rollout file relative to the scenario" in p for p in _problems(error))
+        assert any(
+            "at rollout: expected a Rollout file relative to the scenario" in p for p in _problems(error)
+        )
 
     def test_unknown_provider_is_located(self, write: Write) -> None:
         with pytest.raises(ScenarioError) as error:
@@ -74,7 +76,9 @@ class TestRegistries:
     def test_lookup_and_refusal(self) -> None:
         assert controller_named("flagger") is FLAGGER
         assert provider_named("traefik") is TRAEFIK
-        with pytest.raises(InputError, match=r"controller: expected one of \['argo-rollouts', 'flagger'\], found 'x'"):
+        with pytest.raises(
+            InputError, match=r"controller: expected one of \['argo-rollouts', 'flagger'\], found 'x'"
+        ):
             controller_named("x")
         with pytest.raises(InputError, match=r"provider: expected one of \['traefik'\], found 'x'"):
             provider_named("x")

@@ -23,7 +23,8 @@ def test_weights_become_set_weight_steps_each_with_a_pause_of_one_interval() -> 
     assert [s.weight for s in steps if isinstance(s, SetWeightStep)] == [10, 20, 30, 40, 50]
     assert {s.duration for s in steps if isinstance(s, PauseStep)} == {60.0}
     assert [type(s).__name__ for s in steps[:4]] == ["SetWeightStep", "PauseStep"] * 2
-    assert bundle.rollout.background is not None and bundle.rollout.background.starting_step == 1
+    assert bundle.rollout.background is not None
+    assert bundle.rollout.background.starting_step == 1
 
 
 def test_step_weights_are_kept_as_listed() -> None:
@@ -60,9 +61,12 @@ def test_a_scenario_runs_its_fault_under_the_translated_rollout() -> None:
         "argo-rollouts",
         None,
     )
-    assert argo.rollout is not None and argo.revision == flagger.revision and argo.load == flagger.load
+    assert argo.rollout is not None
+    assert argo.revision == flagger.revision
+    assert argo.load == flagger.load
     assert argo.expect.abort_within_seconds == flagger.expect.abort_within_seconds
-    assert argo.expect.path.events_include == () and "events_include not applied" in argo.description
+    assert argo.expect.path.events_include == ()
+    assert "events_include not applied" in argo.description
     assert argo.canary_manifest["kind"] == "Rollout"
 
 

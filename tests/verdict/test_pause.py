@@ -67,4 +67,5 @@ def test_a_late_hold_fails_pause_within() -> None:
 def test_the_hold_restarts_when_its_reason_changes() -> None:
     story = paused_story(["CanaryPauseStep", INCONCLUSIVE])
     hold = held_pause(story.samples, 120.0)
-    assert hold is not None and (hold.reason, hold.since) == (INCONCLUSIVE, 180.0)
+    assert hold is not None
+    assert (hold.reason, hold.since) == (INCONCLUSIVE, 180.0)

@@ -118,10 +118,12 @@ def test_failing_measurements_abort_as_failed_with_argo_reasons() -> None:
     reasons = {event.reason for event in rig.sink.events}
     assert {"RolloutAborted", "AnalysisRunFailed", "TrafficWeightUpdated"} <= reasons
     aborted = next(e for e in rig.sink.events if e.reason == "RolloutAborted")
-    assert aborted.type == "Warning" and aborted.phase == Phase.FAILED
+    assert aborted.type == "Warning"
+    assert aborted.phase == Phase.FAILED
     checks = [check for record in rig.records for check in record.checks]
     assert [c.passed for c in checks] == [False, False, False]
-    assert checks[0].metric == "success-rate" and checks[0].value == pytest.approx(0.42)
+    assert checks[0].metric == "success-rate"
+    assert checks[0].value == pytest.approx(0.42)
     assert "traefik_service_requests_total" in checks[0].query
 
 
@@ -132,9 +134,12 @@ def test_a_nan_sample_is_a_value_and_an_empty_vector_is_none() -> None:
     rig.update()
     rig.run(70)
     checks = [check for record in rig.records for check in record.checks]
-    assert checks[0].value is not None and math.isnan(checks[0].value)
-    assert checks[0].passed is False and checks[0].error is None  # [NaN] >= 0.95 is false: Failed
-    assert checks[1].value is None and "index out of range" in (checks[1].error or "")  # [] → Error
+    assert checks[0].value is not None
+    assert math.isnan(checks[0].value)
+    assert checks[0].passed is False
+    assert checks[0].error is None
+    assert checks[1].value is None
+    assert "index out of range" in (checks[1].error or "")
 
 
 def test_the_local_target_is_the_canary_service_without_its_suffix() -> None:
