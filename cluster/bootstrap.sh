@@ -2,12 +2,16 @@
 # Install Traefik 3 + Flagger (with its bundled Prometheus) and the faulty_app image into a cluster.
 #
 # Usage: cluster/bootstrap.sh [--kind-cluster NAME] [--image IMAGE] [--push] [--skip-image] [--mesh linkerd]
+#                            [--controller argo-rollouts]
 #   --kind-cluster NAME  kind cluster to load the image into (default: canary-chaos)
 #   --image IMAGE        app image to build (default canary-chaos/faulty-app:<project version>)
 #   --push               push IMAGE to its registry instead of `kind load` (any other cluster)
 #   --skip-image         do not build/load the image (e.g. a registry already has it)
 #   --mesh linkerd       also install Linkerd (cluster/linkerd/install.sh) and run Flagger with
 #                        meshProvider=gatewayapi:v1beta1 on linkerd-viz' Prometheus
+#   --controller argo-rollouts
+#                        also install Argo Rollouts (chart 2.41.0, controller v1.9.1) routing Traefik's
+#                        traefik.io TraefikServices (cluster/argo/argo-rollouts-values.yaml); Flagger stays installed
 #
 # Idempotent: `helm upgrade --install` and `kubectl apply` converge; rerun it freely.
 # Versions are pinned to what Flagger v1.44.0's Traefik e2e uses.
@@ -15,11 +19,14 @@ set -euo pipefail
 
 TRAEFIK_CHART_VERSION="37.4.0"   # Traefik 3.6.2
 FLAGGER_CHART_VERSION="1.44.0"   # Flagger v1.44.0
+ARGO_ROLLOUTS_CHART_VERSION="2.41.0"  # argo-helm; the controller image is pinned to v1.9.1 in the values
+ARGO_ROLLOUTS_NAMESPACE="argo-rollouts"
 TRAEFIK_NAMESPACE="traefik"
 FLAGGER_NAMESPACE="flagger-system"
 KIND_CLUSTER="canary-chaos"
 BUILD_IMAGE=1
 MESH="none"
+CONTROLLER="flagger"
 PUSH_IMAGE=0
 ROLLOUT_TIMEOUT="300s"
 
@@ -39,12 +46,15 @@ while [[ $# -gt 0 ]]; do
     --push) PUSH_IMAGE=1; shift ;;
     --skip-image) BUILD_IMAGE=0; shift ;;
     --mesh) MESH="${2:?--mesh needs a mesh name (linkerd)}"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --controller) CONTROLLER="${2:?--controller needs a controller name (argo-rollouts)}"; shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
 done
 
 [[ "$MESH" == none || "$MESH" == linkerd ]] || die "unknown mesh: $MESH (supported: linkerd)"
+[[ "$CONTROLLER" == flagger || "$CONTROLLER" == argo-rollouts ]] \
+  || die "unknown controller: $CONTROLLER (supported: argo-rollouts; Flagger is always installed)"
 
 require() {
   local tool="$1" hint="$2"
@@ -103,6 +113,21 @@ helm upgrade --install flagger flagger/flagger \
   --namespace "${FLAGGER_NAMESPACE}" \
   "${FLAGGER_VALUES[@]}" \
   --wait --timeout "${ROLLOUT_TIMEOUT}"
+
+if [[ "$CONTROLLER" == argo-rollouts ]]; then
+  log "Installing Argo Rollouts chart ${ARGO_ROLLOUTS_CHART_VERSION} into ${ARGO_ROLLOUTS_NAMESPACE}"
+  helm repo add argo https://argoproj.github.io/argo-helm --force-update >/dev/null
+  helm repo update argo >/dev/null
+  helm upgrade --install argo-rollouts argo/argo-rollouts \
+    --version "${ARGO_ROLLOUTS_CHART_VERSION}" \
+    --namespace "${ARGO_ROLLOUTS_NAMESPACE}" --create-namespace \
+    --values "${CLUSTER_DIR}/argo/argo-rollouts-values.yaml" \
+    --wait --timeout "${ROLLOUT_TIMEOUT}"
+  kubectl -n "${ARGO_ROLLOUTS_NAMESPACE}" rollout status deployment/argo-rollouts --timeout "${ROLLOUT_TIMEOUT}"
+  for crd in rollouts.argoproj.io analysistemplates.argoproj.io analysisruns.argoproj.io; do
+    kubectl get crd "$crd" >/dev/null || die "CRD $crd is missing after the Argo Rollouts install"
+  done
+fi
 
 log "Waiting for rollouts"
 kubectl -n "${TRAEFIK_NAMESPACE}" rollout status deployment/traefik --timeout "${ROLLOUT_TIMEOUT}"

@@ -46,8 +46,10 @@ from harness.verdict.judge import evaluate, evidence_for
 def schedule_for(scenarios: Sequence[Scenario], options: RunOptions) -> Schedule:
     """The schedule ``run_scenarios`` follows for these options (also ``canary-chaos schedule``)."""
     default = LOCAL_STARTUP if options.backend == "local" else StartupEstimate()
-    # a controller other than Flagger runs on the local backend only: skipped elsewhere, so not scheduled
-    runnable = [s for s in scenarios if s.canary is not None or options.backend == "local"]
+    # a controller without a kubernetes backend runs locally only: skipped elsewhere, so not scheduled
+    runnable = [
+        s for s in scenarios if s.canary is not None or s.rollout is not None or options.backend == "local"
+    ]
     return make_schedule(
         runnable,
         backend=options.backend,

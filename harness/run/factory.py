@@ -40,12 +40,12 @@ def make_backend(
             metric_templates=scenario_templates(scenario),
         )
     if options.backend == "kubernetes":
-        if scenario.canary is None:
+        if scenario.canary is None and scenario.rollout is None:
             raise InputError(
                 f"{scenario.file}: controller {scenario.controller} runs on the local backend only"
             )
         from harness.backends.kubernetes.backend import KubernetesOptions
-        from harness.backends.kubernetes.gateway import connect_backend
+        from harness.backends.kubernetes.connect import connect_argo_backend, connect_backend
         from harness.backends.kubernetes.safety import load_allowed_contexts, merge_allowlists
 
         analysis_from = None
@@ -55,7 +55,8 @@ def make_backend(
             analysis_from = load_canary(options.canary_spec)
         allowed = merge_allowlists(options.context_allow, load_allowed_contexts())
         kube = kubernetes_options(options.cluster, KubernetesOptions(context_allow=tuple(allowed)))
-        return connect_backend(
+        connect = connect_argo_backend if scenario.rollout is not None else connect_backend
+        return connect(
             dataclasses.replace(
                 kube,
                 keep=options.keep,
@@ -133,7 +134,7 @@ def unmet_requirements(scenario: Scenario, options: RunOptions) -> str | None:
     """Why this scenario cannot run with these options (it is then skipped, not failed), or None."""
     if "kubernetes" in scenario.requires and options.backend != "kubernetes":
         return "requires the kubernetes backend"
-    if scenario.canary is None and options.backend != "local":
+    if scenario.canary is None and scenario.rollout is None and options.backend != "local":
         return f"controller {scenario.controller} runs on the local backend only (for now)"
     if "prometheus" in scenario.requires and options.backend == "local":
         from harness.backends.local.metrics import prometheus_available

@@ -25,6 +25,8 @@ from harness.backends.kubernetes.api import (
     DeploymentInfo,
     GoneError,
     NamespaceInfo,
+    ObjectWatchEvent,
+    PodInfo,
 )
 from harness.clock import FakeClock
 from harness.errors import ClusterError
@@ -122,6 +124,12 @@ class FakeCluster:
     calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     patches: list[tuple[str, str, dict[str, str], dict[str, str]]] = field(default_factory=list)
     execs: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    custom_objects: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)  # (ns, plural)
+    pods: dict[str, list[PodInfo]] = field(default_factory=dict)  # namespace → pods (list_pod_details)
+    pod_proxy: dict[tuple[str, str, int, str], str] = field(
+        default_factory=dict
+    )  # (ns, pod, port, path) → body
+    custom_patches: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
     _canary: list[tuple[float, CanaryObject]] = field(default_factory=list)  # (clock time, object)
     _breaks: list[float] = field(default_factory=list)
     _compacted_rv: int = 0
@@ -233,6 +241,55 @@ class FakeCluster:
         self._compacted_rv = max(visible, default=0)
         raise GoneError("watch canary: 410 Gone (too old resource version)")
 
+    def watch_custom_object(
+        self, group: str, version: str, plural: str, namespace: str, name: str, resource_version: str,
+        timeout_seconds: float,
+    ) -> Iterator[ObjectWatchEvent]:  # fmt: skip
+        """Every listed object newer than ``resource_version``, then the watch window passes."""
+        self._record("watch_custom_object", group, plural, namespace, name, resource_version)
+        after = int(resource_version or 0)
+        objects = self.custom_objects.get((namespace, plural), [])
+        fresh = [
+            o
+            for o in objects
+            if o["metadata"].get("name") == name and int(o["metadata"]["resourceVersion"]) > after
+        ]
+        self.clock.set(self.clock.now() + timeout_seconds)
+        return iter([ObjectWatchEvent("MODIFIED", copy.deepcopy(o)) for o in fresh])
+
+    def list_custom_objects(
+        self, group: str, version: str, plural: str, namespace: str, label_selector: str = ""
+    ) -> list[Mapping[str, Any]]:
+        self._record("list_custom_objects", group, plural, namespace, label_selector)
+        wanted = dict(part.split("=", 1) for part in label_selector.split(",") if part)
+        found = self.custom_objects.get((namespace, plural), [])
+        labels = [o.get("metadata", {}).get("labels", {}) for o in found]
+        return [
+            copy.deepcopy(o)
+            for o, lab in zip(found, labels, strict=True)
+            if all(lab.get(k) == v for k, v in wanted.items())
+        ]
+
+    def patch_custom_object(
+        self, group: str, version: str, plural: str, namespace: str, name: str, patch: Mapping[str, Any]
+    ) -> None:
+        self._record("patch_custom_object", group, plural, namespace, name)
+        self.custom_patches.append((namespace, plural, name, copy.deepcopy(dict(patch))))
+
+    def list_pod_details(self, namespace: str, label_selector: str) -> list[PodInfo]:
+        self._record("list_pod_details", namespace, label_selector)
+        wanted = dict(part.split("=", 1) for part in label_selector.split(",") if part)
+        return [
+            p for p in self.pods.get(namespace, []) if all(p.labels.get(k) == v for k, v in wanted.items())
+        ]
+
+    def pod_proxy_get(self, namespace: str, pod: str, port: int, path: str) -> str:
+        self._record("pod_proxy_get", namespace, pod, port, path)
+        body = self.pod_proxy.get((namespace, pod, port, path))
+        if body is None:
+            raise ClusterError(f"GET {path} on pod {namespace}/{pod}:{port}: HTTP 503 no endpoints")
+        return body
+
     def patch_deployment_template(
         self, namespace: str, name: str, *, annotations: Mapping[str, str], env: Mapping[str, str]
     ) -> None:
@@ -284,6 +341,10 @@ class FakeCluster:
         self._record("exec_in_pod", namespace, pod)
         self.execs.append((namespace, pod, list(command)))
         return "200\n"
+
+
+def _matches(labels: Mapping[str, str], wanted: Mapping[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in wanted.items())
 
 
 def _prometheus_answer(value: float | None) -> str:

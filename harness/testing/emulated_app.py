@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from harness.backends.kubernetes.api import CanaryObject
+from harness.backends.kubernetes.api import CanaryObject, CanaryStatusDict, ConditionDict
 from harness.clock import FakeClock
 from harness.controllers.flagger.controller import FlaggerController
 from harness.controllers.flagger.model import CanaryEvent, CanaryStatus, WebhookSpec
@@ -49,6 +49,32 @@ def fault_error_rate(faults: Sequence[Mapping[str, Any]]) -> float:
     """The fraction of requests the app fails with these faults (only ``http_errors`` is modelled)."""
     rate = sum(float(f.get("rate", 1.0)) for f in faults if f.get("kind") == "http_errors")
     return min(rate, 1.0)
+
+
+def canary_status_dict(status: CanaryStatus, clock: FakeClock) -> CanaryStatusDict:
+    """A Canary ``status`` as Flagger writes it (RFC 3339 times of the cluster clock)."""
+    wall = ClusterClock(clock).wall
+    out: CanaryStatusDict = {
+        "phase": status.phase.value,
+        "canaryWeight": status.canary_weight,
+        "failedChecks": status.failed_checks,
+        "iterations": status.iterations,
+        "lastAppliedSpec": status.last_applied_spec,
+        "lastPromotedSpec": status.last_promoted_spec,
+        "lastTransitionTime": stamp(wall(status.last_transition_time)),
+    }
+    c = status.condition
+    if c is not None:
+        condition: ConditionDict = {
+            "type": "Promoted",
+            "status": c.status,
+            "reason": c.reason.value,
+            "message": c.message,
+            "lastUpdateTime": stamp(wall(c.last_update_time)),
+            "lastTransitionTime": stamp(wall(c.last_transition_time)),
+        }
+        out["conditions"] = [condition]
+    return out
 
 
 @dataclass

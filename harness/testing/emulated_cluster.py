@@ -27,19 +27,18 @@ from typing import Any, Literal, cast
 
 from harness.backends.kubernetes.api import (
     CanaryObject,
-    CanaryStatusDict,
     CanaryWatchEvent,
-    ConditionDict,
     DeploymentInfo,
     GoneError,
     NamespaceInfo,
+    ObjectWatchEvent,
+    PodInfo,
 )
 from harness.clock import FakeClock
 from harness.controllers.flagger.controller import FlaggerController
-from harness.controllers.flagger.model import CanaryStatus
 from harness.errors import ClusterError, NoValuesFound
 from harness.scenario.flagger_canary import parse_canary
-from harness.testing.emulated_app import APP, ClusterClock, EmulatedApp, fault_error_rate, stamp
+from harness.testing.emulated_app import APP, ClusterClock, EmulatedApp, canary_status_dict, fault_error_rate
 
 FLAGGER_ARGS = ("-mesh-provider=traefik", "-metrics-server=http://flagger-prometheus:9090")
 PICKUP_SECONDS = 1.0  # cluster seconds from apply to the Canary's first tick (Flagger's control loop)
@@ -118,7 +117,7 @@ class EmulatedCluster:
             return
         app.last_status = status
         self._rv += 1
-        obj = {**copy.deepcopy(app.manifest), "status": self._status_dict(status, app.clock)}
+        obj = {**copy.deepcopy(app.manifest), "status": canary_status_dict(status, app.clock)}
         obj["metadata"] = {
             **obj.get("metadata", {}),
             "namespace": app.namespace,
@@ -128,30 +127,6 @@ class EmulatedCluster:
 
     def _apps_on(self, clock: FakeClock) -> list[EmulatedApp]:
         return [a for a in self.apps.values() if a.controller is not None and a.clock is clock]
-
-    def _status_dict(self, status: CanaryStatus, clock: FakeClock) -> CanaryStatusDict:
-        wall = ClusterClock(clock).wall
-        out: CanaryStatusDict = {
-            "phase": status.phase.value,
-            "canaryWeight": status.canary_weight,
-            "failedChecks": status.failed_checks,
-            "iterations": status.iterations,
-            "lastAppliedSpec": status.last_applied_spec,
-            "lastPromotedSpec": status.last_promoted_spec,
-            "lastTransitionTime": stamp(wall(status.last_transition_time)),
-        }
-        c = status.condition
-        if c is not None:
-            condition: ConditionDict = {
-                "type": "Promoted",
-                "status": c.status,
-                "reason": c.reason.value,
-                "message": c.message,
-                "lastUpdateTime": stamp(wall(c.last_update_time)),
-                "lastTransitionTime": stamp(wall(c.last_transition_time)),
-            }
-            out["conditions"] = [condition]
-        return out
 
     def answer(self, namespace: str, promql: str) -> float:
         """What Prometheus answers: canary success rate (%) or p99 latency (ms) from the canary's faults."""
@@ -294,6 +269,25 @@ class EmulatedCluster:
             self._compacted_rv = self._rv  # history compacted: only a re-list sees it
             raise GoneError("watch canary: 410 Gone (too old resource version)")
 
+    def watch_custom_object(
+        self, group: str, version: str, plural: str, namespace: str, name: str, resource_version: str,
+        timeout_seconds: float,
+    ) -> Iterator[ObjectWatchEvent]:  # fmt: skip
+        self._enter("watch_custom_object", namespace)
+        raise ClusterError(f"watch {plural}.{group} {namespace}/{name}: HTTP 404 not served here")
+
+    def list_custom_objects(
+        self, group: str, version: str, plural: str, namespace: str, label_selector: str = ""
+    ) -> list[Mapping[str, Any]]:
+        self._enter("list_custom_objects", namespace)
+        raise ClusterError(f"list {plural}.{group} in {namespace}: HTTP 404 not served here")
+
+    def patch_custom_object(
+        self, group: str, version: str, plural: str, namespace: str, name: str, patch: Mapping[str, Any]
+    ) -> None:
+        self._enter("patch_custom_object", namespace)
+        raise ClusterError(f"patch {plural}.{group} {namespace}/{name}: HTTP 404 not served here")
+
     def patch_deployment_template(
         self, namespace: str, name: str, *, annotations: Mapping[str, str], env: Mapping[str, str]
     ) -> None:
@@ -336,6 +330,14 @@ class EmulatedCluster:
         if app is None or label_selector != f"app={APP}" or app.crashes():
             return []
         return [f"{APP}-6d4f9-{i}" for i in range(app.canary_replicas)]
+
+    def list_pod_details(self, namespace: str, label_selector: str) -> list[PodInfo]:
+        names = self.list_pods(namespace, label_selector)
+        return [PodInfo(name, ("app",), {"app": APP}, serving=True) for name in names]
+
+    def pod_proxy_get(self, namespace: str, pod: str, port: int, path: str) -> str:
+        self._enter("pod_proxy_get", namespace)
+        raise ClusterError(f"GET {path} on pod {namespace}/{pod}:{port}: HTTP 503 no such port")
 
     def crd_exists(self, group: str, plural: str) -> bool:
         self._enter("crd_exists")

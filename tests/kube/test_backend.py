@@ -361,7 +361,8 @@ class TestTimeScale:
         }
         assert env["TIME_SCALE"] == "4"
         assert backend.cluster_canary is not None
-        assert backend.cluster_canary.scale == 4
+        assert backend.cluster_canary.canary.scale == 4
+        assert "mesh" not in backend.cluster_canary.to_data()  # Traefik: no mesh evidence
         # Real budgets (rollout 180 s + margin 30 s) count 4× on the run clock; the 1m interval does not.
         assert backend.deadlines is not None
         assert backend.deadlines.initialized == pytest.approx(2 * 60 + (180 + 30) * 4)

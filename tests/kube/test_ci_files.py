@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -37,12 +38,13 @@ class TestNightlyWorkflow:
         runs = " ".join(step.get("run", "") for step in data["jobs"]["kind"]["steps"])
         assert "cluster/bootstrap.sh" in runs
         assert re.search(
-            r"canary-chaos run scenarios/\*\.yaml\s+--backend kubernetes\s+"
+            r'canary-chaos run "\$\{files\[@\]\}"\s+--backend kubernetes \$RUN_FLAGS\s+'
             r"--context-allow kind-canary-chaos\s+--report-dir reports/",
             runs,
         )
         upload = next(s for s in data["jobs"]["kind"]["steps"] if "upload-artifact" in s.get("uses", ""))
         assert (upload["if"], upload["with"]["path"]) == ("always()", "reports/")
+        assert "${{ matrix.name }}" in upload["with"]["name"]  # one artifact per matrix entry
 
     def test_diagnostics_run_on_failure_and_on_cancel(self):
         """A timeout cancels the job; the diagnostics step must still run then (issue 13, defect 1)."""
@@ -63,18 +65,121 @@ class TestNightlyWorkflow:
         schedule_step = next(s for s in job["steps"] if "canary-chaos schedule" in s.get("run", ""))
         run_step = next(s for s in job["steps"] if "canary-chaos run" in s.get("run", ""))
         assert names.index(schedule_step["name"]) < names.index(run_step["name"])
-        assert "--backend kubernetes --json" in schedule_step["run"]
+        assert "--backend kubernetes $RUN_FLAGS --json" in schedule_step["run"]
         assert "t > 1800" in schedule_step["run"]
-        for flag in ("--time-scale", "--parallel", "--deploy-seconds"):  # the defaults, in both steps
+        for flag in ("--time-scale", "--parallel", "--deploy-seconds"):  # only through $RUN_FLAGS, in both
             assert flag not in run_step["run"]
             assert flag not in schedule_step["run"]
-        result = CliRunner().invoke(
-            main, ["schedule", str(REPO / "scenarios"), "--backend", "kubernetes", "--json"]
-        )
-        predicted = json.loads(result.output)["total_seconds"]
-        assert predicted <= 1800
-        assert run_step["timeout-minutes"] * 60 >= predicted * 1.25  # room for a slow cluster
+        # each matrix entry is its own cluster and schedules only its own scenarios
+        checked = 0
+        for entry in matrix().values():
+            files = shipped(entry["scenarios"])
+            if not files:
+                continue  # the nightly's "Select scenarios" step fails such an entry (tested below)
+            flags = entry["run_flags"].split()
+            result = CliRunner().invoke(
+                main, ["schedule", *files, "--backend", "kubernetes", *flags, "--json"]
+            )
+            predicted = json.loads(result.output)["total_seconds"]
+            assert predicted <= 1800, f"{entry['name']}: {predicted} s predicted"
+            assert run_step["timeout-minutes"] * 60 >= predicted * 1.25  # room for a slow cluster
+            checked += 1
+        assert checked >= 2  # Flagger's catalog and the Argo scenarios at least
         assert job["timeout-minutes"] >= run_step["timeout-minutes"] + 15  # bootstrap, upload
+
+
+def matrix() -> dict[str, dict[str, str]]:
+    return {entry["name"]: entry for entry in workflow()["jobs"]["kind"]["strategy"]["matrix"]["include"]}
+
+
+def shipped(pattern: str) -> list[str]:
+    """The repository's scenario files a matrix entry's glob selects (bash extglob, as in the workflow)."""
+    done = subprocess.run(
+        ["bash", "-c", 'shopt -s extglob nullglob; files=( $SCENARIOS ); printf "%s\\n" "${files[@]}"'],
+        cwd=REPO, capture_output=True, text=True, timeout=10,
+        env={"PATH": "/usr/bin:/bin", "SCENARIOS": pattern},
+    )  # fmt: skip
+    return [str(REPO / line) for line in done.stdout.split() if line]
+
+
+def select(pattern: str, names: list[str], tmp_path: Path) -> list[str]:
+    """Run the workflow's "Select scenarios" step in a directory holding ``names``."""
+    step = next(s for s in workflow()["jobs"]["kind"]["steps"] if s.get("name") == "Select scenarios")
+    (tmp_path / "scenarios").mkdir(parents=True)
+    for name in names:
+        (tmp_path / "scenarios" / name).write_text("")
+    done = subprocess.run(
+        ["bash", "-e", "-c", step["run"]], cwd=tmp_path, capture_output=True, text=True, timeout=10,
+        env={"PATH": "/usr/bin:/bin", "SCENARIOS": pattern},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return (tmp_path / "reports" / "scenarios.txt").read_text().split()
+
+
+CATALOG = ["5xx.yaml", "healthy-control.yaml", "argo-5xx.yaml", "argo-control.yaml", "linkerd-ab.yaml"]
+
+
+class TestMatrix:
+    def test_entries_and_their_bootstrap_flags(self):
+        """Flagger on Traefik, Argo Rollouts, Linkerd: each with its bootstrap flags (issues 14, 15)."""
+        entries = matrix()
+        assert {name: e["bootstrap"] for name, e in entries.items()} == {
+            "flagger-traefik": "",
+            "argo-rollouts": "--controller argo-rollouts",
+            "linkerd": "--mesh linkerd",
+        }
+        assert workflow()["jobs"]["kind"]["strategy"]["fail-fast"] is False
+        runs = " ".join(step.get("run", "") for step in workflow()["jobs"]["kind"]["steps"])
+        assert "cluster/bootstrap.sh --kind-cluster canary-chaos $BOOTSTRAP_FLAGS" in runs
+        env = workflow()["jobs"]["kind"]["env"]
+        assert env == {
+            "BOOTSTRAP_FLAGS": "${{ matrix.bootstrap }}",
+            "SCENARIOS": "${{ matrix.scenarios }}",
+            "RUN_FLAGS": "${{ matrix.run_flags }}",
+        }
+        assert entries["argo-rollouts"]["run_flags"] == "--time-scale 2"  # 30 s intervals ≥ 3 scrapes
+
+    def test_bootstrap_accepts_every_entry_s_flags(self):
+        text = BOOTSTRAP.read_text()
+        for entry in matrix().values():
+            for flag in entry["bootstrap"].split()[::2]:
+                assert f"    {flag})" in text, f"bootstrap.sh has no {flag}"
+
+    def test_each_entry_selects_its_scenarios(self, tmp_path: Path):
+        """The globs split the catalog: no scenario runs twice, none on a cluster without its controller."""
+        entries = matrix()
+        picked = {
+            name: select(e["scenarios"], CATALOG, tmp_path / name) for name, e in entries.items()
+        }  # fmt: skip
+        assert picked["flagger-traefik"] == ["scenarios/5xx.yaml", "scenarios/healthy-control.yaml"]
+        assert picked["argo-rollouts"] == ["scenarios/argo-5xx.yaml", "scenarios/argo-control.yaml"]
+        assert picked["linkerd"] == ["scenarios/linkerd-ab.yaml"]
+
+    def test_an_empty_selection_fails(self, tmp_path: Path):
+        step = next(s for s in workflow()["jobs"]["kind"]["steps"] if s.get("name") == "Select scenarios")
+        (tmp_path / "scenarios").mkdir()
+        done = subprocess.run(
+            ["bash", "-e", "-c", step["run"]], cwd=tmp_path, capture_output=True, text=True, timeout=10,
+            env={"PATH": "/usr/bin:/bin", "SCENARIOS": "scenarios/argo-*.yaml"},
+        )  # fmt: skip
+        assert done.returncode != 0
+        assert "no scenario matches scenarios/argo-*.yaml" in done.stderr
+
+    def test_schedule_and_run_use_the_selection(self):
+        steps = workflow()["jobs"]["kind"]["steps"]
+        names = [s.get("name", "") for s in steps]
+        for step in steps:
+            if "canary-chaos schedule" in step.get("run", "") or "canary-chaos run" in step.get("run", ""):
+                assert "mapfile -t files < reports/scenarios.txt" in step["run"]
+                assert names.index("Select scenarios") < names.index(step["name"])
+
+    def test_diagnostics_cover_argo_and_linkerd(self):
+        diagnostics = next(
+            s for s in workflow()["jobs"]["kind"]["steps"] if s.get("name") == "Cluster diagnostics"
+        )
+        assert "rollouts,analysistemplates,analysisruns" in diagnostics["run"]
+        assert "logs deployment/argo-rollouts" in diagnostics["run"]
+        assert "httproutes" in diagnostics["run"]
 
 
 class TestBootstrap:
@@ -84,7 +189,7 @@ class TestBootstrap:
         assert "set -euo pipefail" in text
         assert 'TRAEFIK_CHART_VERSION="37.4.0"' in text
         assert 'FLAGGER_CHART_VERSION="1.44.0"' in text
-        assert text.count("--version") == 2
+        assert text.count("--version") == 3  # Traefik, Flagger, Argo Rollouts (with --controller)
         assert 'docker build -f "${REPO_ROOT}/faulty_app/Dockerfile"' in text
         assert "kind load docker-image" in text
 

@@ -32,7 +32,7 @@ CRD_SCHEMAS = {
     for wrapped in (json.loads(p.read_text()) for p in (Path(__file__).parent / "schemas").glob("*.json"))
 }
 SCHEMAS = {kind: wrapped["schema"] for (_, kind), wrapped in CRD_SCHEMAS.items()}
-CORE_KINDS = {"Deployment", "Service", "ConfigMap", "Secret", "Namespace"}
+CORE_KINDS = {"Deployment", "Service", "ConfigMap", "Secret", "Namespace", "ClusterRole"}
 KUBERNETES_VERSION = "1.31.0"  # kind's node image in the nightly
 
 
@@ -56,10 +56,13 @@ NON_OBJECTS = {
     "traefik-values.yaml": "metrics",
     "flagger-values.yaml": "meshProvider",
     "linkerd/flagger-values.yaml": "meshProvider",
+    "argo/argo-rollouts-values.yaml": "controller",
     "app/kustomization.yaml": "resources",
     "event-receiver/kustomization.yaml": "resources",
     "packaged/app/kustomization.yaml": "resources",
     "packaged/event-receiver/kustomization.yaml": "resources",
+    "packaged/argo/kustomization.yaml": "resources",
+    "packaged/linkerd/kustomization.yaml": "resources",
 }
 OTHER_KINDS = {"ConfigMap", "Secret", "Namespace"}
 

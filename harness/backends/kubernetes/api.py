@@ -73,6 +73,26 @@ class CanaryWatchEvent:
 
 
 @dataclass(frozen=True)
+class ObjectWatchEvent:
+    """One watch event on any custom object (e.g. an Argo Rollout), its JSON after the event."""
+
+    type: Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK"]
+    object: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class PodInfo:
+    """What preflight reads of a pod: its containers, labels and annotations (e.g. the Linkerd proxy's)."""
+
+    name: str
+    containers: tuple[str, ...]
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    service_account: str = ""
+    serving: bool = False  # Running, Ready and not terminating
+
+
+@dataclass(frozen=True)
 class NamespaceInfo:
     name: str
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -150,6 +170,31 @@ class ClusterApi(Protocol):
         """Events after ``resource_version`` until the timeout; raises ``GoneError`` on 410."""
         ...
 
+    def watch_custom_object(
+        self,
+        group: str,
+        version: str,
+        plural: str,
+        namespace: str,
+        name: str,
+        resource_version: str,
+        timeout_seconds: float,
+    ) -> Iterator[ObjectWatchEvent]:
+        """``watch_canary`` for any namespaced custom object (an Argo Rollout)."""
+        ...
+
+    def list_custom_objects(
+        self, group: str, version: str, plural: str, namespace: str, label_selector: str = ""
+    ) -> list[Mapping[str, Any]]:
+        """The namespaced custom objects matching the selector (e.g. a Rollout's AnalysisRuns)."""
+        ...
+
+    def patch_custom_object(
+        self, group: str, version: str, plural: str, namespace: str, name: str, patch: Mapping[str, Any]
+    ) -> None:
+        """JSON merge patch (field manager ``canary-chaos``) of a namespaced custom object."""
+        ...
+
     def patch_deployment_template(
         self,
         namespace: str,
@@ -171,6 +216,14 @@ class ClusterApi(Protocol):
 
     def list_pods(self, namespace: str, label_selector: str) -> list[str]:
         """Names of the pods matching the selector that serve: Running, Ready and not terminating."""
+        ...
+
+    def list_pod_details(self, namespace: str, label_selector: str) -> list[PodInfo]:
+        """Every matching pod, serving or not, with its containers, labels and annotations."""
+        ...
+
+    def pod_proxy_get(self, namespace: str, pod: str, port: int, path: str) -> str:
+        """GET through the API server's pod proxy (e.g. a linkerd-proxy's admin port 4191 ``/metrics``)."""
         ...
 
     def crd_exists(self, group: str, plural: str) -> bool: ...

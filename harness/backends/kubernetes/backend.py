@@ -23,6 +23,7 @@ from typing import Any
 
 from harness.backends.base import Observation, PreflightCheck
 from harness.backends.kubernetes.api import ClusterApi
+from harness.backends.kubernetes.evidence import ClusterEvidence, wait_for_receiver
 from harness.backends.kubernetes.faults import FaultInjector
 from harness.backends.kubernetes.follow import CanaryFollower
 from harness.backends.kubernetes.manifests import (
@@ -32,32 +33,51 @@ from harness.backends.kubernetes.manifests import (
     EVENT_RECEIVER_PORT,
     PACKAGED_MANIFESTS,
     REVISION_ANNOTATION,
+    apply_time_scale,
     find,
     render_kustomization,
     revision_env,
     tailor,
 )
-from harness.backends.kubernetes.metric_check import custom_queries, require_primary_series
-from harness.backends.kubernetes.observe import (
-    HttpxPrometheus,
-    PromQuery,
-    ProxyPrometheus,
-    builtin_queries,
-    parse_events,
-    single_value,
+from harness.backends.kubernetes.mesh import (
+    INJECT_ANNOTATION,
+    LinkerdCli,
+    MeshEvidence,
+    mesh_evidence,
+    require_meshed,
+    system_linkerd,
 )
+from harness.backends.kubernetes.metric_check import custom_queries, require_primary_series
+from harness.backends.kubernetes.observe import HttpxPrometheus, PromQuery, ProxyPrometheus
 from harness.backends.kubernetes.preflight import Where, preflight_checks
 from harness.backends.kubernetes.safety import check_context, ensure_owned, new_ownership
-from harness.backends.kubernetes.status import Deadlines, deadlines_for, traefik_weights
+from harness.backends.kubernetes.status import Deadlines, deadlines_for
 from harness.clock import Clock, ScaledClock
-from harness.controllers.flagger.model import CanaryEvent, CanarySpec, CanaryStatus, MetricResult, Phase
+from harness.controllers.flagger.model import CanarySpec, CanaryStatus, Phase
 from harness.controllers.registry import ControllerSpec
-from harness.errors import ClusterError, InputError, MetricsError
-from harness.model import Ingress, Revision, StatusSample
-from harness.plan.cluster_scale import ClusterCanary, scale_canary
+from harness.errors import ClusterError, InputError
+from harness.model import Ingress, Revision
+from harness.plan.cluster_scale import ClusterCanary
 
 FLAGGER_SELECTOR = "app.kubernetes.io/name=flagger"
+
+
+@dataclass(frozen=True)
+class AppliedCanary:
+    """The journal's ``cluster_canary``: the scaled Canary, plus the mesh evidence on Linkerd."""
+
+    canary: ClusterCanary
+    mesh: MeshEvidence | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        data = self.canary.to_data()
+        if self.mesh is not None:
+            data["mesh"] = self.mesh.to_data()
+        return data
+
+
 CANARY_SELECTOR = f"app={APP_NAME}"
+PRIMARY_SELECTOR = f"app={APP_NAME}-primary"  # Flagger labels the primary pods so; they serve after init
 
 
 @dataclass(frozen=True)
@@ -96,18 +116,15 @@ class _RunState:
     run_id: str = ""
     spec: CanarySpec | None = None
     cluster_canary: ClusterCanary | None = None  # the Canary as applied, and what the scale rewrote
-    evidence_window: str = "1m"  # the applied request-success-rate window (PromQL range)
     evidence_windows: dict[str, str] = field(default_factory=dict)  # metric name → applied interval
     deadlines: Deadlines | None = None
     follower: CanaryFollower | None = None
     revision_count: int = 0
-    events_seen: int = 0
-    events_gap: str | None = None  # set while the event receiver cannot be read; cleared by a good read
-    last_check_at: float | None = None
+    evidence: ClusterEvidence | None = None
+    mesh: MeshEvidence | None = None  # Linkerd: are the app pods meshed, with which identities
     torn_down: bool = False
     faults: FaultInjector | None = None
     templates: dict[str, str] = field(default_factory=dict)  # deployed MetricTemplate name → query
-    router_weights: tuple[int, int] | None = None  # last read from the TraefikService
     diagnostics: dict[str, str] = field(default_factory=dict)
 
 
@@ -124,8 +141,10 @@ class KubernetesBackend:
         clock: Clock | None = None,
         epoch: Callable[[], float] = time.time,
         prometheus: PromQuery | None = None,
+        linkerd: LinkerdCli | None = None,
     ) -> None:
         check_context(api.current_context(), options.context_allow)
+        self._linkerd = linkerd if linkerd is not None else system_linkerd()
         clock = clock or ScaledClock(options.time_scale)
         if clock.scale != options.time_scale:
             raise ClusterError(f"clock scale {clock.scale:g} differs from time_scale {options.time_scale:g}")
@@ -148,9 +167,10 @@ class KubernetesBackend:
         return self._run.deadlines
 
     @property
-    def cluster_canary(self) -> ClusterCanary | None:
-        """The Canary as applied on the cluster (after ``deploy``), for the journal."""
-        return self._run.cluster_canary
+    def cluster_canary(self) -> AppliedCanary | None:
+        """The Canary as applied on the cluster (after ``deploy``) and any mesh evidence, for the journal."""
+        applied = self._run.cluster_canary
+        return None if applied is None else AppliedCanary(applied, self._run.mesh)
 
     # -- preflight -----------------------------------------------------------------------------------
     def preflight(self) -> Sequence[PreflightCheck]:
@@ -191,7 +211,10 @@ class KubernetesBackend:
         deployed = find(manifests, "Canary", APP_NAME)
         progress_deadline = int(deployed["spec"].get("progressDeadlineSeconds", 600))  # scenario seconds
         # A refused scale (CanarySpecError) stops here, before anything is created on the cluster.
-        run.cluster_canary = self._apply_time_scale(manifests, deployed)
+        opts = self.options
+        run.cluster_canary, run.evidence_windows = apply_time_scale(
+            manifests, deployed, opts.time_scale, opts.scrape_interval_seconds
+        )
         run.templates = {
             m["metadata"]["name"]: str(m.get("spec", {}).get("query", ""))
             for m in manifests
@@ -209,14 +232,23 @@ class KubernetesBackend:
             run.spec, rollout_seconds=self.options.rollout_seconds, time_scale=self.options.time_scale
         )
         ownership = new_ownership(run.run_id, self._epoch(), self.options.ttl_seconds)
+        # Linkerd (Flagger's gatewayapi provider): the run namespace has its pods injected with the proxy
+        meshed = str(deployed["spec"].get("provider", "")).startswith("gatewayapi")
+        annotations = {**ownership.annotations(), **({INJECT_ANNOTATION: "enabled"} if meshed else {})}
         run.namespace = namespace  # set before creating: teardown cleans up even if a later step raises
-        self.api.create_namespace(namespace, ownership.labels(), ownership.annotations())
+        self.api.create_namespace(namespace, ownership.labels(), annotations)
         self._ensure_ours()
         receiver = [m for m in manifests if m.get("metadata", {}).get("name") == EVENT_RECEIVER]
         self.api.apply(namespace, receiver)
-        self._wait_for_receiver(namespace)  # before the Canary: Flagger's first events must not be lost
+        # before the Canary: Flagger's first events must not be lost
+        wait_for_receiver(
+            self.api, self.clock, namespace, self.options.receiver_ready_seconds, self.collect_diagnostics
+        )
         self.api.apply(namespace, [m for m in manifests if m not in receiver])
         run.follower = CanaryFollower(self.api, namespace, APP_NAME, self.clock)
+        run.evidence = ClusterEvidence(
+            self.api, self._prometheus, self.clock, namespace, run.diagnostics, dict(run.evidence_windows)
+        )
         status = run.follower.wait_until(
             lambda s: s.phase in (Phase.INITIALIZED, Phase.FAILED),
             budget_seconds=run.deadlines.initialized,
@@ -228,48 +260,10 @@ class KubernetesBackend:
             raise ClusterError(
                 f"canary {namespace}/{APP_NAME} failed during initialization (primary not ready)"
             )
+        if meshed:  # mTLS evidence into the journal; an unmeshed app is refused, naming the pod
+            run.mesh = mesh_evidence(self.api, namespace, PRIMARY_SELECTOR, cli=self._linkerd)
+            require_meshed(run.mesh)
         return Ingress(url=self.options.ingress_url, host_header=host)
-
-    def _apply_time_scale(self, manifests: list[dict[str, Any]], deployed: dict[str, Any]) -> ClusterCanary:
-        """Replace the Canary by its cluster form at the run's scale; the app pods get ``TIME_SCALE``."""
-        opts = self.options
-        scaled = scale_canary(deployed, opts.time_scale, scrape_interval=opts.scrape_interval_seconds)
-        deployed.clear()
-        deployed.update(json.loads(json.dumps(scaled.manifest)))
-        metrics = deployed["spec"]["analysis"].get("metrics") or []
-        windows = [m.get("interval") for m in metrics if m.get("name") == "request-success-rate"]
-        self._run.evidence_window = str(windows[0]) if windows and windows[0] else "1m"
-        self._run.evidence_windows = {
-            str(m["name"]): str(m["interval"]) for m in metrics if m.get("interval")
-        }
-        container = find(manifests, "Deployment", APP_NAME)["spec"]["template"]["spec"]["containers"][0]
-        env = [e for e in container.get("env", []) if e.get("name") != "TIME_SCALE"]
-        container["env"] = [*env, {"name": "TIME_SCALE", "value": f"{opts.time_scale:g}"}]
-        return scaled
-
-    def _wait_for_receiver(self, namespace: str) -> None:
-        """Poll until the receiver's Deployment is ready and its Service answers /healthz (bounded)."""
-        deadline = self.clock.now() + self.options.receiver_ready_seconds
-        last = "not checked yet"
-        while True:
-            deployment = self.api.get_deployment(namespace, EVENT_RECEIVER)
-            if deployment is None:
-                last = "deployment not found"
-            elif not deployment.ready:
-                last = deployment.summary()
-            else:
-                try:
-                    self.api.service_proxy_get(namespace, EVENT_RECEIVER, EVENT_RECEIVER_PORT, "healthz")
-                    return
-                except ClusterError as exc:
-                    last = f"deployment ready, service not answering: {exc}"
-            if self.clock.now() >= deadline:
-                self.collect_diagnostics()
-                raise ClusterError(
-                    f"event receiver {namespace}/{EVENT_RECEIVER} not ready within "
-                    f"{self.options.receiver_ready_seconds:g}s: {last}"
-                )
-            self.clock.sleep(min(2.0, deadline - self.clock.now()))
 
     def trigger(self, revision: Revision) -> float:
         """Before the new revision: every custom metric must read series the primary has (else
@@ -320,110 +314,18 @@ class KubernetesBackend:
         follower.poll(self.options.observe_watch_seconds)
         if self._run.faults is not None:
             self._run.faults.retry()
-        checks, queries = self._metric_evidence(follower.last)
-        events = tuple(self._new_events())
-        samples = self._with_router_weights(list(follower.drain()), follower.last)
-        gaps = (self._run.events_gap,) if self._run.events_gap else ()
+        evidence = self._evidence()
+        checks, queries = evidence.metric_evidence(self._run.spec, follower.last)
+        events = tuple(evidence.new_events())
+        samples = evidence.with_router_weights(list(follower.drain()), follower.last)
+        gaps = (evidence.events_gap,) if evidence.events_gap else ()
         return Observation(samples=tuple(samples), events=events, checks=checks, queries=queries, gaps=gaps)
-
-    def _with_router_weights(
-        self, samples: list[StatusSample], last: CanaryStatus | None
-    ) -> list[StatusSample]:
-        """The TraefikService's applied (primary, canary) weights on the newest sample; a change of weights
-        without a status write becomes a sample of its own, so the max weight sees the router too."""
-        run = self._run
-        try:
-            service = self.api.get_custom_object(
-                "traefik.io", "v1alpha1", "traefikservices", run.namespace or "", APP_NAME
-            )
-        except ClusterError as exc:
-            run.diagnostics["traefikservice-error"] = str(exc)
-            return samples
-        weights = traefik_weights(service, APP_NAME) if service is not None else None
-        if weights is None:
-            return samples
-        changed, run.router_weights = weights != run.router_weights, weights
-        if samples:
-            samples[-1] = dataclasses.replace(samples[-1], router_weights=weights)
-        elif changed and last is not None:
-            samples.append(StatusSample(at=self.clock.now(), status=last, router_weights=weights))
-        return samples
 
     def status(self) -> CanaryStatus:
         follower = self._follower()
         if follower.last is None:
             follower.relist()
         return follower.last or CanaryStatus()
-
-    def _new_events(self) -> list[CanaryEvent]:
-        run = self._run
-        try:
-            text = self.api.service_proxy_get(
-                run.namespace or "",
-                EVENT_RECEIVER,
-                EVENT_RECEIVER_PORT,
-                "events",
-                {"since": str(run.events_seen)},
-            )
-            events, count = parse_events(
-                text,
-                namespace=run.namespace or "",
-                name=APP_NAME,
-                origin=self.clock.wall(0.0),
-                scale=self.clock.scale,
-            )
-        except ClusterError as exc:
-            # The receiver keeps every event: the next good read from the same index loses nothing.
-            run.diagnostics["event-receiver-error"] = str(exc)
-            if run.events_gap is None:
-                run.events_gap = (
-                    f"Flagger events unreadable since t={self.clock.now():.0f}s "
-                    f"(event receiver {run.namespace}/{EVENT_RECEIVER}): {exc}"
-                )
-            return []
-        run.events_gap = None
-        run.events_seen += count
-        return events
-
-    def _metric_evidence(
-        self, status: CanaryStatus | None
-    ) -> tuple[tuple[MetricResult, ...], tuple[Mapping[str, Any], ...]]:
-        run, now = self._run, self.clock.now()
-        spec = run.spec
-        if spec is None or status is None or status.phase != Phase.PROGRESSING:
-            return (), ()
-        if run.last_check_at is not None and now - run.last_check_at < spec.analysis.interval_seconds:
-            return (), ()
-        run.last_check_at = now
-        results, raw = [], []
-        for metric in spec.analysis.metrics:
-            # the applied (time-scaled) interval of this metric; Flagger's builtin default window is 1m
-            window = run.evidence_windows.get(metric.name) or metric.interval or "1m"
-            try:
-                queries = builtin_queries(spec.namespace, spec.target_name, window)
-            except (ImportError, AttributeError) as exc:
-                run.diagnostics["metric-evidence"] = f"harness.controllers.flagger.queries unavailable: {exc}"
-                return (), ()
-            if metric.name in queries:
-                promql = queries[metric.name]
-                result, data = self._check(metric.name, promql, metric.threshold_range, now)
-                results.append(result)
-                raw.append(
-                    {"metric": metric.name, "query": promql, "window": window, "at": now, "data": data}
-                )
-        return tuple(results), tuple(raw)
-
-    def _check(self, name: str, promql: str, bounds: Any, now: float) -> tuple[MetricResult, Any]:
-        try:
-            data = self._prometheus.query(promql)
-            value = single_value(data)
-        except MetricsError as exc:
-            return MetricResult(now, name, promql, None, False, str(exc)), None
-        if name == "request-duration":
-            value = float(int(value))  # Flagger truncates to whole milliseconds
-        low, high = (bounds.min, bounds.max) if bounds is not None else (None, None)
-        passed = (low is None or value >= low) and (high is None or value <= high)
-        return MetricResult(now, name, promql, value, passed), dict(data)
 
     # -- diagnostics and teardown --------------------------------------------------------------------
     def collect_diagnostics(self) -> None:
@@ -481,6 +383,11 @@ class KubernetesBackend:
         if self._run.follower is None:
             raise ClusterError("nothing deployed yet: call deploy() first")
         return self._run.follower
+
+    def _evidence(self) -> ClusterEvidence:
+        if self._run.evidence is None:
+            raise ClusterError("nothing deployed yet: call deploy() first")
+        return self._run.evidence
 
     def _deadlines(self) -> Deadlines:
         if self._run.deadlines is None:

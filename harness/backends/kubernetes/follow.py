@@ -1,16 +1,20 @@
-"""Follow one Canary through the cluster port: watch, resume on 410 Gone by re-listing, wait to deadlines.
+"""Follow one controller object through the cluster port: watch, resume on 410 Gone by re-listing, wait.
 
 Each distinct ``resourceVersion`` becomes exactly one ``StatusSample`` (a re-list after 410 that returns
-an object already seen adds nothing), stamped with the time Flagger wrote it (``status.lastTransitionTime``,
-set on every status write) or, before the first status write, the time we saw it.
+an object already seen adds nothing). ``StatusFollower`` is the machinery; ``CanaryFollower`` follows a
+Flagger Canary, stamping each sample with the time Flagger wrote it (``status.lastTransitionTime``, set on
+every status write) or, before the first status write, the time we saw it. ``argo_follow.RolloutFollower``
+follows an Argo Rollout with the same machinery.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
+from typing import Any, cast
 
-from harness.backends.kubernetes.api import CanaryObject, ClusterApi, GoneError
+from harness.backends.kubernetes.api import CanaryObject, ClusterApi, GoneError, ObjectWatchEvent
 from harness.backends.kubernetes.status import to_status
 from harness.clock import Clock
 from harness.controllers.flagger.model import CanaryStatus
@@ -25,8 +29,12 @@ class WaitTimeout(ClusterError):
     """A wait on the Canary passed its deadline; diagnostics were collected first."""
 
 
-class CanaryFollower:
-    """Keeps the last seen state of one Canary and buffers every new sample until ``drain``."""
+class StatusFollower(ABC):
+    """Keeps the last seen state of one object and buffers every new sample until ``drain``.
+
+    Subclasses say how to read and watch the object and how its JSON becomes a ``CanaryStatus``."""
+
+    kind = "object"
 
     def __init__(self, api: ClusterApi, namespace: str, name: str, clock: Clock) -> None:
         self._api, self._namespace, self._name, self._clock = api, namespace, name, clock
@@ -44,7 +52,7 @@ class CanaryFollower:
     def relist(self) -> None:
         """GET the Canary and take it as the new watch starting point."""
         self.relists += 1
-        self._accept(self._api.get_canary(self._namespace, self._name))
+        self._accept(self._read())
 
     def poll(self, timeout_seconds: float) -> None:
         """Watch for up to ``timeout_seconds`` (real seconds: the API server's watch timeout); on 410 Gone
@@ -52,27 +60,41 @@ class CanaryFollower:
         if not self._resource_version:
             self.relist()
         try:
-            for event in self._api.watch_canary(
-                self._namespace, self._name, self._resource_version, timeout_seconds
-            ):
+            for event in self._watch(self._resource_version, timeout_seconds):
                 if event.type == "BOOKMARK":
                     self._resource_version = event.object["metadata"].get("resourceVersion", "")
                 elif event.type == "DELETED":
-                    raise ClusterError(f"canary {self._namespace}/{self._name} was deleted during the run")
+                    raise ClusterError(
+                        f"{self.kind} {self._namespace}/{self._name} was deleted during the run"
+                    )
                 else:
                     self._accept(event.object)
         except GoneError:
             self.relist()
 
-    def _accept(self, obj: CanaryObject) -> None:
+    @abstractmethod
+    def _read(self) -> Mapping[str, Any]:
+        """GET the object."""
+
+    @abstractmethod
+    def _watch(self, resource_version: str, timeout_seconds: float) -> Iterator[ObjectWatchEvent]:
+        """Watch the object from ``resource_version``; ``GoneError`` on 410."""
+
+    @abstractmethod
+    def _convert(self, obj: Mapping[str, Any]) -> tuple[CanaryStatus, float | None]:
+        """The object's status, and when it was written (None: unknown, the time we saw it)."""
+
+    def _accept(self, obj: Mapping[str, Any]) -> None:
         version = obj["metadata"].get("resourceVersion", "")
         if version and version in self._seen:
             return
         self._seen.add(version)
         self._resource_version = version
-        status = to_status(obj, self._origin, self._clock.scale)
-        written = "status" in obj and "lastTransitionTime" in obj["status"]
-        at = status.last_transition_time if written else self._clock.now()
+        status, written_at = self._convert(obj)
+        self.record(status, self._clock.now() if written_at is None else written_at)
+
+    def record(self, status: CanaryStatus, at: float) -> None:
+        """A new state of the object (or of what its status is derived from) seen at ``at``."""
         self.history.append(status)
         self._pending.append(StatusSample(at=at, status=status))
 
@@ -108,7 +130,26 @@ class CanaryFollower:
                 on_timeout()
                 phase = self.last.phase.value if self.last else "unknown"
                 raise WaitTimeout(
-                    f"canary {self._namespace}/{self._name}: {what} not reached within "
+                    f"{self.kind} {self._namespace}/{self._name}: {what} not reached within "
                     f"{format_duration(budget_seconds)} (deadline t={deadline:.0f}s, last phase {phase!r})"
                 )
             self.poll(min(remaining / self._clock.scale, WATCH_CHUNK_SECONDS))
+
+
+class CanaryFollower(StatusFollower):
+    """Follows a Flagger Canary."""
+
+    kind = "canary"
+
+    def _read(self) -> Mapping[str, Any]:
+        return self._api.get_canary(self._namespace, self._name)
+
+    def _watch(self, resource_version: str, timeout_seconds: float) -> Iterator[ObjectWatchEvent]:
+        for event in self._api.watch_canary(self._namespace, self._name, resource_version, timeout_seconds):
+            yield ObjectWatchEvent(event.type, event.object)
+
+    def _convert(self, obj: Mapping[str, Any]) -> tuple[CanaryStatus, float | None]:
+        canary = cast(CanaryObject, obj)
+        status = to_status(canary, self._origin, self._clock.scale)
+        written = "status" in canary and "lastTransitionTime" in canary["status"]
+        return status, status.last_transition_time if written else None

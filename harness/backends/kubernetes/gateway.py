@@ -1,105 +1,47 @@
-"""The Kubernetes gateway: the only module that imports ``kubernetes``.
+"""The Kubernetes gateway; with ``gateway_custom`` and ``gateway_calls`` the only ``kubernetes`` importers.
 
-``KubeGateway`` implements ``harness.backends.kubernetes.api.ClusterApi``. Every vendor exception
-(``ApiException``, urllib3 errors and timeouts, kubeconfig errors, the dynamic client's discovery errors,
-model validation errors) is wrapped into ``ClusterError`` with ``raise ... from exc``; a watch that gets
-HTTP 410 raises ``GoneError`` so the caller re-lists. Every call carries ``_request_timeout`` and urllib3
-does not retry, so a half-open connection costs one timeout, never a stalled run.
+``KubeGateway`` implements ``harness.backends.kubernetes.api.ClusterApi``: namespaces, apply, Deployments,
+pods, proxies and exec here, custom objects in its ``gateway_custom.CustomObjectCalls`` half. Every vendor
+exception is wrapped into ``ClusterError`` (``gateway_calls``). Every call carries ``_request_timeout`` and
+urllib3 does not retry, so a half-open connection costs one timeout, never a stalled run.
 
 Only API present in the declared lower bound of ``kubernetes`` is used (generated ``*Api`` methods,
 ``DynamicClient.request`` for raw paths, ``watch``/``stream``); ``tests/kube/test_client_surface.py``
-checks every vendor attribute and keyword used here against that wheel's surface.
+checks every vendor attribute and keyword used in the three modules against that wheel's surface.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from typing import Any, TypeVar, cast
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-import pydantic
-import urllib3.exceptions
 from kubernetes import client
 from kubernetes import config as _config
 from kubernetes import dynamic as _dynamic
 from kubernetes import stream as _stream
-from kubernetes import watch as _watch
 from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
-from kubernetes.dynamic import exceptions as _dynamic_exceptions
 
-from harness.backends.kubernetes.api import (
-    FIELD_MANAGER,
-    CanaryObject,
-    CanaryWatchEvent,
-    DeploymentInfo,
-    GoneError,
-    NamespaceInfo,
+from harness.backends.kubernetes.api import FIELD_MANAGER, DeploymentInfo, GoneError, NamespaceInfo, PodInfo
+from harness.backends.kubernetes.gateway_calls import call, get_or_none, is_404, wrapped
+from harness.backends.kubernetes.gateway_custom import CustomObjectCalls
+from harness.backends.kubernetes.wire import (
+    NoDiscovery,
+    deployment_info,
+    namespace_info,
+    pod_info,
+    pod_serving,
+    template_patch,
 )
-from harness.backends.kubernetes.backend import KubernetesBackend, KubernetesOptions
-from harness.clock import Clock
 from harness.errors import ClusterError
 
 # Parts of the client without type hints, used through ``Any`` on purpose.
 config: Any = _config
 dynamic: Any = _dynamic
-watch: Any = _watch
 stream: Any = _stream
-
-FLAGGER_GROUP, FLAGGER_VERSION, CANARY_PLURAL = "flagger.app", "v1beta1", "canaries"
 DEFAULT_REQUEST_TIMEOUT = 30.0  # seconds per API call (read timeout); the watch adds its own window
-_T = TypeVar("_T")
 
 
-@contextmanager
-def _wrapped(what: str) -> Iterator[None]:
-    """Translate vendor exceptions raised inside the block into ``ClusterError``."""
-    try:
-        yield
-    except ApiException as exc:
-        if exc.status == 410:
-            raise GoneError(f"{what}: 410 Gone ({exc.reason})") from exc
-        raise ClusterError(f"{what}: HTTP {exc.status} {exc.reason}: {_body_message(exc)}") from exc
-    except (urllib3.exceptions.HTTPError, OSError) as exc:
-        raise ClusterError(f"{what}: {_transport_problem(exc)}") from exc
-    except ConfigException as exc:
-        raise ClusterError(f"{what}: kubeconfig problem: {exc}") from exc
-    except (_dynamic_exceptions.ResourceNotFoundError, _dynamic_exceptions.ResourceNotUniqueError) as exc:
-        raise ClusterError(f"{what}: the API server does not serve this kind: {exc}") from exc
-    except (pydantic.ValidationError, ValueError, TypeError, KeyError) as exc:
-        # The client's models validate responses (pydantic in newer wheels, setters in older ones).
-        raise ClusterError(f"{what}: unexpected response from the API server: {exc}") from exc
-
-
-def _transport_problem(exc: Exception) -> str:
-    reason = exc.reason if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason else exc
-    timed_out = isinstance(reason, urllib3.exceptions.TimeoutError | TimeoutError) and not isinstance(
-        reason, urllib3.exceptions.NewConnectionError
-    )
-    return f"{'timed out talking to' if timed_out else 'cannot reach'} the API server: {reason}"
-
-
-class _NoDiscovery:
-    """A ``DynamicClient`` discoverer that discovers nothing: only ``request()`` is used on it."""
-
-    def __init__(self, client: Any, cache_file: str | None = None) -> None:
-        del client, cache_file
-
-
-def _body_message(exc: ApiException) -> str:
-    try:
-        return str(json.loads(exc.body or "{}").get("message", ""))[:500]
-    except (ValueError, AttributeError):
-        return str(exc.body or "")[:500]
-
-
-def _call(what: str, fn: Callable[[], _T]) -> _T:
-    with _wrapped(what):
-        return fn()
-
-
-class KubeGateway:
+class KubeGateway(CustomObjectCalls):
     """``ClusterApi`` over the official client for one kubeconfig context."""
 
     def __init__(
@@ -111,7 +53,7 @@ class KubeGateway:
     ) -> None:
         if request_timeout <= 0:
             raise ClusterError(f"request timeout must be positive, got {request_timeout}")
-        with _wrapped("load kubeconfig"):
+        with wrapped("load kubeconfig"):
             contexts, active = config.list_kube_config_contexts(config_file=kubeconfig)
             chosen = context or active["name"]
             if chosen not in {c["name"] for c in contexts}:
@@ -134,7 +76,7 @@ class KubeGateway:
         self._custom = client.CustomObjectsApi(self._api_client)
         self._ext = client.ApiextensionsV1Api(self._api_client)
         # Raw paths (service proxy) through the dynamic client's request(), without discovery.
-        self._raw_client: Any = dynamic.DynamicClient(self._api_client, discoverer=_NoDiscovery)
+        self._raw_client: Any = dynamic.DynamicClient(self._api_client, discoverer=NoDiscovery)
         self._dynamic: Any = None
 
     def current_context(self) -> str:
@@ -146,7 +88,7 @@ class KubeGateway:
         for manifest in manifests:
             body = dict(manifest)
             kind, name = body.get("kind", "?"), body.get("metadata", {}).get("name", "?")
-            with _wrapped(f"server-side apply {kind}/{name} in {namespace}"):
+            with wrapped(f"server-side apply {kind}/{name} in {namespace}"):
                 resource = dyn.resources.get(api_version=body["apiVersion"], kind=kind)
                 dyn.server_side_apply(
                     resource,
@@ -159,7 +101,7 @@ class KubeGateway:
 
     def _dynamic_client(self) -> Any:
         if self._dynamic is None:
-            self._dynamic = _call(
+            self._dynamic = call(
                 "discover API resources", lambda: _TimedDynamicClient(self._api_client, self._timeout)
             )
         return self._dynamic
@@ -169,123 +111,46 @@ class KubeGateway:
         body = client.V1Namespace(
             metadata=client.V1ObjectMeta(name=name, labels=dict(labels), annotations=dict(annotations))
         )
-        _call(
+        call(
             f"create namespace {name}",
             lambda: self._core.create_namespace(body, _request_timeout=self._timeout),
         )
 
     def delete_namespace(self, name: str) -> None:
         try:
-            _call(
+            call(
                 f"delete namespace {name}",
                 lambda: self._core.delete_namespace(name, _request_timeout=self._timeout),
             )
         except GoneError:
             raise
         except ClusterError as exc:
-            if _is_404(exc):
+            if is_404(exc):
                 return  # already gone: deletion is idempotent
             raise
 
     def get_namespace(self, name: str) -> NamespaceInfo | None:
-        try:
-            ns = _call(
-                f"read namespace {name}",
-                lambda: self._core.read_namespace(name, _request_timeout=self._timeout),
-            )
-        except ClusterError as exc:
-            if _is_404(exc):
-                return None
-            raise
-        return _namespace_info(ns)
+        ns = get_or_none(
+            f"read namespace {name}", lambda: self._core.read_namespace(name, _request_timeout=self._timeout)
+        )
+        return None if ns is None else namespace_info(ns)
 
     def list_namespaces(self, label_selector: str) -> list[NamespaceInfo]:
-        items = _call(
+        items = call(
             f"list namespaces {label_selector}",
             lambda: (
                 self._core.list_namespace(label_selector=label_selector, _request_timeout=self._timeout).items
             ),
         )
-        return [_namespace_info(ns) for ns in items]
-
-    # -- custom objects ------------------------------------------------------------------------------
-    def get_canary(self, namespace: str, name: str) -> CanaryObject:
-        obj = self.get_custom_object(FLAGGER_GROUP, FLAGGER_VERSION, CANARY_PLURAL, namespace, name)
-        if obj is None:
-            raise ClusterError(f"get canary {namespace}/{name}: HTTP 404 not found")
-        return cast(CanaryObject, obj)
-
-    def get_custom_object(
-        self, group: str, version: str, plural: str, namespace: str, name: str
-    ) -> Mapping[str, Any] | None:
-        try:
-            obj = _call(
-                f"get {plural}.{group} {namespace}/{name}",
-                lambda: self._custom.get_namespaced_custom_object(
-                    group, version, namespace, plural, name, _request_timeout=self._timeout
-                ),
-            )
-        except ClusterError as exc:
-            if _is_404(exc):
-                return None
-            raise
-        if not isinstance(obj, dict):
-            raise ClusterError(
-                f"get {plural}.{group} {namespace}/{name}: expected an object, got {obj!r:.200}"
-            )
-        return obj
-
-    def watch_canary(
-        self, namespace: str, name: str, resource_version: str, timeout_seconds: float
-    ) -> Iterator[CanaryWatchEvent]:
-        window = max(1, int(timeout_seconds))
-        what = f"watch canary {namespace}/{name} from {resource_version}"
-        with _wrapped(what):
-            stream = watch.Watch().stream(
-                self._custom.list_namespaced_custom_object,
-                FLAGGER_GROUP,
-                FLAGGER_VERSION,
-                namespace,
-                CANARY_PLURAL,
-                field_selector=f"metadata.name={name}",
-                resource_version=resource_version,
-                allow_watch_bookmarks=True,
-                timeout_seconds=window,
-                # read timeout: the server ends the watch after `window`; silence beyond that is a dead link
-                _request_timeout=(self._timeout, window + self._timeout),
-            )
-        while True:
-            with _wrapped(what):
-                event = next(stream, None)
-            if event is None:
-                return
-            if event["type"] == "ERROR":
-                code = event["raw_object"].get("code")
-                message = event["raw_object"].get("message", "")
-                if code == 410:
-                    raise GoneError(f"watch canary {namespace}/{name}: 410 Gone ({message})")
-                raise ClusterError(f"watch canary {namespace}/{name}: error event {code}: {message}")
-            yield CanaryWatchEvent(type=event["type"], object=cast(CanaryObject, event["raw_object"]))
+        return [namespace_info(ns) for ns in items]
 
     # -- deployments and pods ------------------------------------------------------------------------
     def patch_deployment_template(
         self, namespace: str, name: str, *, annotations: Mapping[str, str], env: Mapping[str, str]
     ) -> None:
         deployment = self._read_deployment(namespace, name)
-        container = deployment.spec.template.spec.containers[0].name
-        patch = {
-            "spec": {
-                "template": {
-                    "metadata": {"annotations": dict(annotations)},
-                    "spec": {
-                        "containers": [
-                            {"name": container, "env": [{"name": k, "value": v} for k, v in env.items()]}
-                        ]
-                    },
-                }
-            }
-        }
-        _call(
+        patch = template_patch(deployment.spec.template.spec.containers[0].name, annotations, env)
+        call(
             f"patch deployment {namespace}/{name}",
             lambda: self._apps.patch_namespaced_deployment(
                 name, namespace, patch, field_manager=FIELD_MANAGER, _request_timeout=self._timeout
@@ -293,32 +158,32 @@ class KubeGateway:
         )
 
     def _read_deployment(self, namespace: str, name: str) -> Any:
-        return _call(
+        return call(
             f"read deployment {namespace}/{name}",
             lambda: self._apps.read_namespaced_deployment(name, namespace, _request_timeout=self._timeout),
         )
 
     def get_deployment(self, namespace: str, name: str) -> DeploymentInfo | None:
-        try:
-            deployment = self._read_deployment(namespace, name)
-        except ClusterError as exc:
-            if _is_404(exc):
-                return None
-            raise
-        return _call(f"read deployment {namespace}/{name}", lambda: _deployment_info(deployment))
+        deployment = get_or_none(
+            f"read deployment {namespace}/{name}",
+            lambda: self._apps.read_namespaced_deployment(name, namespace, _request_timeout=self._timeout),
+        )
+        if deployment is None:
+            return None
+        return call(f"read deployment {namespace}/{name}", lambda: deployment_info(deployment))
 
     def list_deployments(self, namespace: str, label_selector: str = "") -> list[DeploymentInfo]:
         def read() -> list[DeploymentInfo]:
             listed = self._apps.list_namespaced_deployment(
                 namespace, label_selector=label_selector, _request_timeout=self._timeout
             )
-            return [_deployment_info(d) for d in listed.items]
+            return [deployment_info(d) for d in listed.items]
 
-        return _call(f"list deployments in {namespace}", read)
+        return call(f"list deployments in {namespace}", read)
 
     def _pods(self, namespace: str, label_selector: str) -> list[Any]:
         return list(
-            _call(
+            call(
                 f"list pods {label_selector} in {namespace}",
                 lambda: (
                     self._core.list_namespaced_pod(
@@ -329,7 +194,15 @@ class KubeGateway:
         )
 
     def list_pods(self, namespace: str, label_selector: str) -> list[str]:
-        return [str(p.metadata.name) for p in self._pods(namespace, label_selector) if _pod_serving(p)]
+        return [str(p.metadata.name) for p in self._pods(namespace, label_selector) if pod_serving(p)]
+
+    def list_pod_details(self, namespace: str, label_selector: str) -> list[PodInfo]:
+        pods = self._pods(namespace, label_selector)
+        return call(f"read pods {label_selector} in {namespace}", lambda: [pod_info(p) for p in pods])
+
+    def pod_proxy_get(self, namespace: str, pod: str, port: int, path: str) -> str:
+        resource = f"/api/v1/namespaces/{namespace}/pods/{pod}:{port}/proxy/{path.lstrip('/')}"
+        return self._raw_get(resource, {}, f"GET {path} on pod {namespace}/{pod}:{port}")
 
     def read_pod_logs(self, namespace: str, label_selector: str, tail_lines: int) -> str:
         chunks = []
@@ -340,7 +213,7 @@ class KubeGateway:
 
     def _pod_log(self, namespace: str, pod: str, tail_lines: int) -> str:
         return str(
-            _call(
+            call(
                 f"read logs of {namespace}/{pod}",
                 lambda: self._core.read_namespaced_pod_log(
                     pod, namespace, tail_lines=tail_lines, _request_timeout=self._timeout
@@ -349,31 +222,18 @@ class KubeGateway:
         )
 
     # -- discovery and proxies -----------------------------------------------------------------------
-    def crd_exists(self, group: str, plural: str) -> bool:
-        try:
-            _call(
-                f"read CRD {plural}.{group}",
-                lambda: self._ext.read_custom_resource_definition(
-                    f"{plural}.{group}", _request_timeout=self._timeout
-                ),
-            )
-        except ClusterError as exc:
-            if _is_404(exc):
-                return False
-            raise
-        return True
-
     def service_proxy_get(
         self, namespace: str, service: str, port: int, path: str, params: Mapping[str, str] | None = None
     ) -> str:
         resource = f"/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy/{path.lstrip('/')}"
-        what = f"GET {path} on service {namespace}/{service}:{port}"
+        return self._raw_get(resource, params or {}, f"GET {path} on service {namespace}/{service}:{port}")
 
+    def _raw_get(self, resource: str, params: Mapping[str, str], what: str) -> str:
         def send() -> str:
             response = self._raw_client.request(
                 "GET",
                 resource,
-                query_params=list((params or {}).items()),
+                query_params=list(params.items()),
                 header_params={"Accept": "application/json, text/plain, */*"},
                 serialize=False,
                 _request_timeout=self._timeout,
@@ -381,7 +241,7 @@ class KubeGateway:
             return bytes(response.data or b"").decode("utf-8", "replace")
 
         try:
-            return _call(what, send)
+            return call(what, send)
         except ClusterError as exc:
             cause = exc.__cause__
             if isinstance(cause, ApiException) and not isinstance(exc, GoneError):
@@ -390,7 +250,7 @@ class KubeGateway:
 
     def exec_in_pod(self, namespace: str, pod: str, command: Sequence[str]) -> str:
         return str(
-            _call(
+            call(
                 f"exec in pod {namespace}/{pod}",
                 lambda: stream.stream(
                     self._core.connect_get_namespaced_pod_exec,
@@ -417,54 +277,3 @@ class _TimedDynamicClient(dynamic.DynamicClient):  # type: ignore[misc]
     def request(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
         params.setdefault("_request_timeout", self._timeout)
         return super().request(method, path, body, **params)
-
-
-def _is_404(exc: ClusterError) -> bool:
-    return isinstance(exc.__cause__, ApiException) and exc.__cause__.status == 404
-
-
-def _pod_serving(pod: Any) -> bool:
-    """Running, Ready and not terminating: the pods that take traffic and can take a fault."""
-    if pod.metadata is None or pod.status is None or pod.metadata.deletion_timestamp is not None:
-        return False
-    ready = any(c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or ()))
-    return bool(pod.status.phase == "Running" and ready)
-
-
-def _namespace_info(ns: Any) -> NamespaceInfo:
-    return NamespaceInfo(
-        name=ns.metadata.name,
-        labels=dict(ns.metadata.labels or {}),
-        annotations=dict(ns.metadata.annotations or {}),
-        phase=(ns.status.phase if ns.status else None) or "Active",
-    )
-
-
-def _deployment_info(d: Any) -> DeploymentInfo:
-    status, template = d.status, d.spec.template
-    first = template.spec.containers[0]
-    return DeploymentInfo(
-        namespace=d.metadata.namespace,
-        name=d.metadata.name,
-        replicas=d.spec.replicas if d.spec.replicas is not None else 1,
-        ready_replicas=status.ready_replicas or 0,
-        updated_replicas=status.updated_replicas or 0,
-        available_replicas=status.available_replicas or 0,
-        generation=d.metadata.generation or 0,
-        observed_generation=status.observed_generation or 0,
-        container_args=tuple(first.args or ()),
-        template_annotations=dict(template.metadata.annotations or {}),
-        template_env={e.name: e.value for e in (first.env or ()) if e.value is not None},
-        conditions=tuple((c.type, c.status, c.reason or "") for c in (status.conditions or ())),
-    )
-
-
-def connect_backend(
-    options: KubernetesOptions, *, context: str | None = None, clock: Clock | None = None
-) -> KubernetesBackend:
-    """The Kubernetes backend on a real cluster (kubeconfig ``context``, or the current one).
-
-    The context allowlist is checked before any other API call.
-    """
-    gateway = KubeGateway(context or options.kube_context, request_timeout=options.request_timeout)
-    return KubernetesBackend(gateway, options, clock=clock)

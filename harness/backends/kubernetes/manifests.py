@@ -20,6 +20,7 @@ import yaml
 
 from harness.errors import CanarySpecError, InputError, Problem
 from harness.model import Revision
+from harness.plan.cluster_scale import ClusterCanary, scale_canary
 from harness.scenario.yamlloc import parse_located_all
 
 Manifest = dict[str, Any]
@@ -125,8 +126,9 @@ def tailor(
     _set_revision(find(out, "Deployment", APP_NAME), stable)
     find(out, "Deployment", APP_NAME)["spec"]["replicas"] = stable.replicas
     find(out, "Secret", ADMIN_SECRET)["stringData"] = {"token": admin_token}
-    for route in find(out, "IngressRoute", APP_NAME)["spec"]["routes"]:
-        route["match"] = f"Host(`{host}`)"
+    for ingress in (m for m in out if m.get("kind") == "IngressRoute"):  # none on Linkerd (east-west)
+        for route in ingress["spec"]["routes"]:
+            route["match"] = f"Host(`{host}`)"
     canary = find(out, "Canary", APP_NAME)
     if analysis_from is not None:
         adopted = adopt_analysis(analysis_from, canary, deployed(out))
@@ -139,6 +141,22 @@ def tailor(
         set_progress_deadline(canary, find(out, "Deployment", APP_NAME), progress_deadline_seconds)
     add_event_webhook(canary, event_receiver_url(namespace))
     return out
+
+
+def apply_time_scale(
+    manifests: list[Manifest], deployed: Manifest, scale: float, scrape_interval: float
+) -> tuple[ClusterCanary, dict[str, str]]:
+    """Replace the Canary ``deployed`` (one of ``manifests``) in place by its cluster form at ``scale``; the
+    app pods get ``TIME_SCALE``. Returns the scaled Canary and each metric's applied interval."""
+    scaled = scale_canary(deployed, scale, scrape_interval=scrape_interval)
+    deployed.clear()
+    deployed.update(json.loads(json.dumps(scaled.manifest)))
+    metrics = deployed["spec"]["analysis"].get("metrics") or []
+    windows = {str(m["name"]): str(m["interval"]) for m in metrics if m.get("interval")}
+    container = find(manifests, "Deployment", APP_NAME)["spec"]["template"]["spec"]["containers"][0]
+    env = [e for e in container.get("env", []) if e.get("name") != "TIME_SCALE"]
+    container["env"] = [*env, {"name": "TIME_SCALE", "value": f"{scale:g}"}]
+    return scaled, windows
 
 
 def set_progress_deadline(canary: Manifest, deployment: Manifest, seconds: int) -> None:

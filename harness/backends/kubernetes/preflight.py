@@ -77,7 +77,7 @@ def preflight_checks(api: ClusterApi, prometheus: PromQuery, where: Where) -> li
     checks.append(_guard("option:--image", lambda: _image(where.image)))
     ingress = where.ingress_url
     if ingress is not None:
-        checks.append(_guard("option:--ingress-url", lambda: _ingress(ingress, where.ingress_host)))
+        checks.append(_guard("option:--ingress-url", lambda: ingress_answers(ingress, where.ingress_host)))
     return checks
 
 
@@ -98,7 +98,7 @@ def _image(image: str | None) -> tuple[bool, str]:
     return True, image
 
 
-def _ingress(url: str, host: str) -> tuple[bool, str]:
+def ingress_answers(url: str, host: str) -> tuple[bool, str]:
     if not url.startswith(("http://", "https://")):
         return False, f"{url!r}: expected an http:// or https:// URL of Traefik's web entrypoint"
     status = probe_http(url, host=host)
