@@ -44,6 +44,15 @@ def make_backend(
             raise InputError(
                 f"{scenario.file}: controller {scenario.controller} runs on the local backend only"
             )
+        if scenario.canary is not None and scenario.canary.provider.startswith("gatewayapi"):
+            # The backend can deploy, inject and record mTLS evidence, but the load enters through Traefik
+            # outside the mesh: Linkerd splits by HTTPRoute in the *client's* proxy, so every request
+            # would reach the primary and the verdict would judge a canary that saw no traffic.
+            raise InputError(
+                f"{scenario.file}: provider {scenario.canary.provider}: no load path into the Linkerd mesh "
+                "on the kubernetes backend yet (load from an unmeshed ingress bypasses the HTTPRoute "
+                "split); run it on the local backend"
+            )
         from harness.backends.kubernetes.backend import KubernetesOptions
         from harness.backends.kubernetes.connect import connect_argo_backend, connect_backend
         from harness.backends.kubernetes.safety import load_allowed_contexts, merge_allowlists

@@ -186,3 +186,19 @@ def _missing() -> Exception:
     except Exception as exc:  # InputError
         return exc
     raise AssertionError("find did not raise")
+
+
+def test_a_linkerd_scenario_is_refused_on_kubernetes_before_anything_connects(tmp_path: Path) -> None:
+    """Load from the unmeshed ingress would bypass Linkerd's client-side HTTPRoute split: every request
+    would reach the primary, so the run is refused (naming the file) instead of judging an unseen canary."""
+    import pytest
+
+    from harness.errors import InputError
+    from harness.run.factory import make_backend
+    from harness.run.options import RunOptions
+    from harness.scenario.loader import load_scenario
+
+    path = Path(__file__).resolve().parents[2] / "scenarios" / "linkerd-5xx.yaml"
+    scenario = load_scenario(path)
+    with pytest.raises(InputError, match=r"linkerd-5xx\.yaml: provider gatewayapi:v1beta1: no load path"):
+        make_backend(scenario, RunOptions(backend="kubernetes", report_dir=tmp_path), tmp_path)

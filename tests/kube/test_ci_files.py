@@ -121,12 +121,12 @@ CATALOG = ["5xx.yaml", "healthy-control.yaml", "argo-5xx.yaml", "argo-control.ya
 
 class TestMatrix:
     def test_entries_and_their_bootstrap_flags(self):
-        """Flagger on Traefik, Argo Rollouts, Linkerd: each with its bootstrap flags (issues 14, 15)."""
+        """Flagger on Traefik and Argo Rollouts, each with its bootstrap flags (issue 15). No Linkerd entry:
+        the kubernetes backend refuses gatewayapi scenarios until load can enter the mesh (issue 14)."""
         entries = matrix()
         assert {name: e["bootstrap"] for name, e in entries.items()} == {
             "flagger-traefik": "",
             "argo-rollouts": "--controller argo-rollouts",
-            "linkerd": "--mesh linkerd",
         }
         assert workflow()["jobs"]["kind"]["strategy"]["fail-fast"] is False
         runs = " ".join(step.get("run", "") for step in workflow()["jobs"]["kind"]["steps"])
@@ -153,7 +153,7 @@ class TestMatrix:
         }  # fmt: skip
         assert picked["flagger-traefik"] == ["scenarios/5xx.yaml", "scenarios/healthy-control.yaml"]
         assert picked["argo-rollouts"] == ["scenarios/argo-5xx.yaml", "scenarios/argo-control.yaml"]
-        assert picked["linkerd"] == ["scenarios/linkerd-ab.yaml"]
+        assert not any("linkerd" in f for files in picked.values() for f in files)
 
     def test_an_empty_selection_fails(self, tmp_path: Path):
         step = next(s for s in workflow()["jobs"]["kind"]["steps"] if s.get("name") == "Select scenarios")
