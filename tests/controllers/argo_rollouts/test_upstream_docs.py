@@ -1,9 +1,11 @@
 """The Rollout, TraefikService and AnalysisTemplate of Argo Rollouts' own docs load unchanged.
 
-The docs are not vendored (no upstream text in this repository): point ``ARGO_ROLLOUTS_DOCS`` at the
-``docs/`` directory of an Argo Rollouts checkout (v1.9.1: ``git -C argo-rollouts show
-v1.9.1:docs/features/traffic-management/traefik.md``…) to run this; it is skipped otherwise. The YAML
-blocks are taken as written; the only lines dropped are the docs' ``...`` elision markers.
+By default the copies committed as test data are read (tests/plan/data/docs-canary-traefik.yaml: the
+TraefikService and Rollout of docs/features/traffic-management/traefik.md; tests/data/rollouts/
+docs-analysis-success-rate.yaml: the AnalysisTemplate of docs/features/analysis.md). Point
+``ARGO_ROLLOUTS_DOCS`` at the ``docs/`` directory of an Argo Rollouts checkout (v1.9.1) to read the docs
+themselves instead. The YAML blocks are taken as written; the only lines dropped are the docs' ``...``
+elision markers.
 """
 
 from __future__ import annotations
@@ -12,13 +14,11 @@ import os
 import re
 from pathlib import Path
 
-import pytest
-
 from harness.controllers.argo_rollouts.model import PauseStep, SetWeightStep
 from harness.scenario.argo_rollout import parse_bundle
 
 DOCS = os.environ.get("ARGO_ROLLOUTS_DOCS")
-pytestmark = pytest.mark.skipif(not DOCS, reason="ARGO_ROLLOUTS_DOCS (an Argo Rollouts docs/ dir) not set")
+TESTS = Path(__file__).resolve().parents[2]
 _BLOCK = re.compile(r"^( *)```yaml\n(.*?)^\1```", re.DOTALL | re.MULTILINE)
 
 
@@ -32,9 +32,21 @@ def yaml_blocks(relative: str) -> list[str]:
     return blocks
 
 
+def docs_text() -> tuple[str, str, str]:
+    """The docs' TraefikService, Rollout and success-rate AnalysisTemplate, as YAML text."""
+    if DOCS:
+        traefik_service, rollout = yaml_blocks("features/traffic-management/traefik.md")[:2]
+        template = next(b for b in yaml_blocks("features/analysis.md") if "kind: AnalysisTemplate" in b)
+        return traefik_service, rollout, template
+    traefik_service, rollout = (
+        (TESTS / "plan" / "data" / "docs-canary-traefik.yaml").read_text().split("\n---\n")
+    )
+    template = (TESTS / "data" / "rollouts" / "docs-analysis-success-rate.yaml").read_text()
+    return traefik_service, rollout, template
+
+
 def test_the_traefik_docs_rollout_and_the_analysis_docs_template_load() -> None:
-    traefik_service, rollout = yaml_blocks("features/traffic-management/traefik.md")[:2]
-    template = next(b for b in yaml_blocks("features/analysis.md") if "kind: AnalysisTemplate" in b)
+    traefik_service, rollout, template = docs_text()
     bundle = parse_bundle("\n---\n".join([rollout, traefik_service, template]), "argo-docs.yaml")
     assert bundle.rollout.traefik_service == "traefik-service"
     assert bundle.rollout.steps[:3] == (SetWeightStep(30), PauseStep(), SetWeightStep(40))
