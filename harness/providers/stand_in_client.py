@@ -2,12 +2,14 @@
 
 Each provider's stand-in (``harness.providers.<name>.router``) is an aiohttp process with a proxy port and
 an admin port (``PUT/GET /config``, ``GET /metrics``, ``GET /healthz``). Its client subclasses
-``AdminClient`` with the provider's routing verbs; ``start_stand_in`` runs the child and waits until the
-admin API answers.
+``AdminClient`` with the provider's routing verbs; ``start_stand_in`` runs the child with the arguments
+every stand-in takes (``harness.providers.stand_in_server.common_parser``) plus the provider's own, and
+waits until the admin API answers.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -15,10 +17,13 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from harness.errors import ProcessError
-from harness.processes.ports import LOOPBACK
+from harness.processes.ports import LOOPBACK, free_port
 from harness.processes.procs import ManagedProcess, ProcessGroup
+
+ConfigT = TypeVar("ConfigT", bound=BaseModel)
 
 
 class AdminClient:
@@ -44,6 +49,12 @@ class AdminClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def _get_config(self, model: type[ConfigT]) -> ConfigT:
+        try:
+            return model.model_validate_json(self._request("GET", "/config").content)
+        except ValidationError as exc:
+            raise ProcessError(f"router at {self.admin_url} returned an unreadable config: {exc}") from exc
 
     def _put(self, body: dict[str, Any]) -> None:
         self._request("PUT", "/config", json=body)
@@ -75,16 +86,58 @@ class StandInProcess(Generic[ClientT_co]):
     admin_url: str
 
 
-def start_stand_in(
-    group: ProcessGroup,
-    argv: list[str],
+def stand_in_argv(
+    module: str,
     *,
     port: int,
     admin_port: int,
+    namespace: str,
+    service: str,
+    service_port: int = 80,
+    host: str = LOOPBACK,
+    backend_timeout: float | None = None,
+    log_level: str = "warning",
+    extra: Sequence[str] = (),
+) -> list[str]:
+    """``python -m module`` with the arguments every stand-in takes, then the provider's ``extra``."""
+    argv = [sys.executable, "-m", module, "--host", host, "--port", str(port)]
+    argv += ["--admin-port", str(admin_port), "--namespace", namespace, "--service", service]
+    argv += ["--service-port", str(service_port), "--log-level", log_level]
+    if backend_timeout is not None:
+        argv += ["--backend-timeout", str(backend_timeout)]
+    return argv + list(extra)
+
+
+def start_stand_in(
+    group: ProcessGroup,
+    module: str,
+    *,
     client_of: Callable[[str], ClientT],
+    namespace: str,
+    service: str,
+    service_port: int = 80,
+    port: int | None = None,
+    admin_port: int | None = None,
+    backend_timeout: float | None = None,
+    log_level: str = "warning",
+    extra: Sequence[str] = (),
     startup_timeout: float = 15.0,
 ) -> StandInProcess[ClientT]:
-    """Start ``argv`` as the ``router`` of ``group``; wait (real seconds) until its admin API answers."""
+    """Start ``python -m module`` as the ``router`` of ``group`` (free ports unless given); wait (real
+    seconds) until its admin API answers."""
+    port = port or free_port()
+    admin_port = admin_port or free_port()
+    argv = stand_in_argv(
+        module,
+        port=port,
+        admin_port=admin_port,
+        namespace=namespace,
+        service=service,
+        service_port=service_port,
+        backend_timeout=backend_timeout,
+        log_level=log_level,
+        extra=extra,
+    )
     process = group.start("router", argv)
     admin_url = f"http://{LOOPBACK}:{admin_port}"
     client = client_of(admin_url)

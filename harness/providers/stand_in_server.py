@@ -1,5 +1,6 @@
-"""What the router stand-in processes share: forwarding a request to an endpoint, the admin handlers that
-do not depend on the provider, and serving the proxy and admin ports until SIGTERM.
+"""What the router stand-in processes share: forwarding a request to an endpoint, the admin API
+(``StandInRouter``: ``PUT/GET /config``, ``GET /metrics``, ``GET /healthz``), and serving the proxy and
+admin ports until SIGTERM.
 
 A provider's stand-in (``harness.providers.traefik.router``, ``harness.providers.linkerd.router``) picks
 the endpoint and records its own metrics; ``Forwarder.forward`` raises ``TimeoutError`` on a backend
@@ -14,12 +15,14 @@ import asyncio
 import contextlib
 import logging
 import signal
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
 
 from aiohttp import ClientSession, ClientTimeout, DummyCookieJar, TCPConnector, hdrs, web
 from multidict import CIMultiDict
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from yarl import URL
 
 HOP_BY_HOP = frozenset(
@@ -132,8 +135,68 @@ async def serve(
         await on_stop()
 
 
+UpdateT = TypeVar("UpdateT", bound=BaseModel)
+
+
+class StandInRouter(ABC, Generic[UpdateT]):
+    """A stand-in's proxy handler and its admin API; a provider supplies routing, configuration and metrics.
+
+    ``PUT /config`` parses the body as ``update_model`` (a 400 naming each refused field) and answers with
+    the configuration after it; ``GET /config`` answers with the current one.
+    """
+
+    def __init__(self, update_model: type[UpdateT], backend_timeout: float | None) -> None:
+        self._update_model = update_model
+        self.forwarder = Forwarder(backend_timeout)
+
+    @abstractmethod
+    async def proxy(self, request: web.BaseRequest) -> web.StreamResponse: ...
+
+    @abstractmethod
+    def current_config(self) -> BaseModel: ...
+
+    @abstractmethod
+    def apply_update(self, update: UpdateT) -> BaseModel:
+        """Apply ``update`` (rebuilding the routing state when it changes something); the new config."""
+
+    @abstractmethod
+    def metrics_body(self) -> bytes: ...
+
+    async def put_config(self, request: web.Request) -> web.Response:
+        try:
+            update = self._update_model.model_validate_json(await request.read())
+        except ValidationError as exc:
+            return invalid_config(exc)
+        return web.json_response(self.apply_update(update).model_dump(mode="json"))
+
+    async def get_config(self, request: web.Request) -> web.Response:
+        return web.json_response(self.current_config().model_dump(mode="json"))
+
+    async def get_metrics(self, request: web.Request) -> web.Response:
+        return metrics_response(self.metrics_body())
+
+    def admin_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_put("/config", self.put_config)
+        app.router.add_get("/config", self.get_config)
+        app.router.add_get("/metrics", self.get_metrics)
+        app.router.add_get("/healthz", healthz)
+        return app
+
+    async def serve(self, args: argparse.Namespace, log: logging.Logger) -> None:
+        """Run until SIGTERM/SIGINT, then stop accepting and let in-flight requests finish."""
+        await serve(
+            self.proxy,
+            self.admin_app(),
+            args,
+            on_start=self.forwarder.start,
+            on_stop=self.forwarder.close,
+            log=log,
+        )
+
+
 def common_parser(prog: str, description: str) -> argparse.ArgumentParser:
-    """The arguments every stand-in takes (``router_argv`` of each provider writes them)."""
+    """The arguments every stand-in takes (``stand_in_client.stand_in_argv`` writes them)."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)

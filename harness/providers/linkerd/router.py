@@ -28,7 +28,6 @@ import time
 from collections.abc import Sequence
 
 from aiohttp import ClientError, web
-from pydantic import ValidationError
 from yarl import URL
 
 from harness.providers.base import Side
@@ -37,16 +36,7 @@ from harness.providers.linkerd.metrics import CONNECTION_ERROR, TIMEOUT_ERROR, I
 from harness.providers.linkerd.plugin import deployment_label
 from harness.providers.linkerd.router_config import ConfigUpdate, LinkerdRouterConfig, backend_side
 from harness.providers.stand_in_config import SIDES, WORKLOAD_HEADER
-from harness.providers.stand_in_server import (
-    Forwarder,
-    common_parser,
-    error_response,
-    healthz,
-    invalid_config,
-    metrics_response,
-    run_main,
-    serve,
-)
+from harness.providers.stand_in_server import StandInRouter, common_parser, error_response, run_main
 
 log = logging.getLogger("harness.providers.linkerd.router")
 
@@ -83,17 +73,17 @@ class _Mesh:
         return url
 
 
-class LinkerdRouter:
+class LinkerdRouter(StandInRouter[ConfigUpdate]):
     """Proxy and admin handlers around the current ``_Mesh``."""
 
     def __init__(
         self, namespace: str, apex: str, target: str, *, seed: str, backend_timeout: float | None
     ) -> None:
+        super().__init__(ConfigUpdate, backend_timeout)
         self.namespace, self.apex, self.target, self.seed = namespace, apex, target, seed
         self.metrics = InboundMetrics(compact=True)
         self._mesh = _Mesh(LinkerdRouterConfig(), apex, seed)
         self._targets: dict[tuple[Side, str], InboundTarget] = {}
-        self.forwarder = Forwarder(backend_timeout)
 
     def _inbound(self, side: Side, endpoint: str) -> InboundTarget:
         key = (side, endpoint)
@@ -136,32 +126,19 @@ class LinkerdRouter:
 
     # ---- admin port
 
-    async def put_config(self, request: web.Request) -> web.Response:
-        try:
-            update = ConfigUpdate.model_validate_json(await request.read())
-        except ValidationError as exc:
-            return invalid_config(exc)
+    def current_config(self) -> LinkerdRouterConfig:
+        return self._mesh.config
+
+    def apply_update(self, update: ConfigUpdate) -> LinkerdRouterConfig:
         current = self._mesh.config
         new = current.apply(update)
         if new is not current:
             self._mesh = _Mesh(new, self.apex, self.seed)
             log.info("config %d: endpoints %s", new.generation, new.endpoints)
-        return web.json_response(new.model_dump(mode="json"))
+        return new
 
-    async def get_config(self, request: web.Request) -> web.Response:
-        return web.json_response(self._mesh.config.model_dump(mode="json"))
-
-    async def get_metrics(self, request: web.Request) -> web.Response:
-        return metrics_response(self.metrics.render().encode("utf-8"))
-
-
-def admin_app(router: LinkerdRouter) -> web.Application:
-    app = web.Application()
-    app.router.add_put("/config", router.put_config)
-    app.router.add_get("/config", router.get_config)
-    app.router.add_get("/metrics", router.get_metrics)
-    app.router.add_get("/healthz", healthz)
-    return app
+    def metrics_body(self) -> bytes:
+        return self.metrics.render().encode("utf-8")
 
 
 async def serve_router(args: argparse.Namespace) -> None:
@@ -173,14 +150,7 @@ async def serve_router(args: argparse.Namespace) -> None:
         seed=args.seed,
         backend_timeout=args.backend_timeout,
     )
-    await serve(
-        router.proxy,
-        admin_app(router),
-        args,
-        on_start=router.forwarder.start,
-        on_stop=router.forwarder.close,
-        log=log,
-    )
+    await router.serve(args, log)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

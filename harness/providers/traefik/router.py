@@ -23,18 +23,8 @@ from dataclasses import dataclass
 
 from aiohttp import ClientError, web
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
-from pydantic import ValidationError
 
-from harness.providers.stand_in_server import (
-    Forwarder,
-    common_parser,
-    error_response,
-    healthz,
-    invalid_config,
-    metrics_response,
-    run_main,
-    serve,
-)
+from harness.providers.stand_in_server import StandInRouter, common_parser, error_response, run_main
 from harness.providers.traefik.router_config import (
     SIDES,
     WORKLOAD_HEADER,
@@ -133,14 +123,14 @@ class _Balancer:
         return self.children[self.wrr.next()]
 
 
-class Router:
+class Router(StandInRouter[ConfigUpdate]):
     """Proxy and admin handlers around the current ``_Balancer``."""
 
     def __init__(self, ids: ServiceIds, backend_timeout: float | None) -> None:
+        super().__init__(ConfigUpdate, backend_timeout)
         self.ids = ids
         self.metrics = TraefikMetrics()
         self._balancer = _Balancer(RouterConfig(), ids)
-        self.forwarder = Forwarder(backend_timeout)
 
     # ---- proxy port
 
@@ -175,23 +165,19 @@ class Router:
 
     # ---- admin port
 
-    async def put_config(self, request: web.Request) -> web.Response:
-        try:
-            update = ConfigUpdate.model_validate_json(await request.read())
-        except ValidationError as exc:
-            return invalid_config(exc)
+    def current_config(self) -> RouterConfig:
+        return self._balancer.config
+
+    def apply_update(self, update: ConfigUpdate) -> RouterConfig:
         current = self._balancer.config
         new = current.apply(update)
         if new is not current:
             self._balancer = _Balancer(new, self.ids)
             log.info("config %d: weights %s endpoints %s", new.generation, new.weights, new.endpoints)
-        return web.json_response(new.model_dump(mode="json"))
+        return new
 
-    async def get_config(self, request: web.Request) -> web.Response:
-        return web.json_response(self._balancer.config.model_dump(mode="json"))
-
-    async def get_metrics(self, request: web.Request) -> web.Response:
-        return metrics_response(self.metrics.render())
+    def metrics_body(self) -> bytes:
+        return self.metrics.render()
 
 
 CLIENT_CLOSED_REQUEST = 499
@@ -200,26 +186,10 @@ CLIENT_CLOSED_REQUEST = 499
 _error = error_response
 
 
-def admin_app(router: Router) -> web.Application:
-    app = web.Application()
-    app.router.add_put("/config", router.put_config)
-    app.router.add_get("/config", router.get_config)
-    app.router.add_get("/metrics", router.get_metrics)
-    app.router.add_get("/healthz", healthz)
-    return app
-
-
 async def serve_router(args: argparse.Namespace) -> None:
     """Run until SIGTERM/SIGINT, then stop accepting and let in-flight requests finish."""
     router = Router(ServiceIds(args.namespace, args.service, args.service_port), args.backend_timeout)
-    await serve(
-        router.proxy,
-        admin_app(router),
-        args,
-        on_start=router.forwarder.start,
-        on_stop=router.forwarder.close,
-        log=log,
-    )
+    await router.serve(args, log)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

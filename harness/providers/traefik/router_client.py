@@ -6,12 +6,6 @@ child.
 
 from __future__ import annotations
 
-import sys
-
-from pydantic import ValidationError
-
-from harness.errors import ProcessError
-from harness.processes.ports import LOOPBACK, free_port
 from harness.processes.procs import ProcessGroup
 from harness.providers.stand_in_client import AdminClient, StandInProcess, start_stand_in
 from harness.providers.traefik.router_config import RouterConfig
@@ -32,32 +26,10 @@ class RouterClient(AdminClient):
         return primary, 100 - primary
 
     def config(self) -> RouterConfig:
-        try:
-            return RouterConfig.model_validate_json(self._request("GET", "/config").content)
-        except ValidationError as exc:
-            raise ProcessError(f"router at {self.admin_url} returned an unreadable config: {exc}") from exc
+        return self._get_config(RouterConfig)
 
 
 RouterProcess = StandInProcess[RouterClient]
-
-
-def router_argv(
-    *,
-    port: int,
-    admin_port: int,
-    namespace: str,
-    service: str,
-    service_port: int = 80,
-    host: str = LOOPBACK,
-    backend_timeout: float | None = None,
-    log_level: str = "warning",
-) -> list[str]:
-    argv = [sys.executable, "-m", "harness.providers.traefik.router", "--host", host, "--port", str(port)]
-    argv += ["--admin-port", str(admin_port), "--namespace", namespace, "--service", service]
-    argv += ["--service-port", str(service_port), "--log-level", log_level]
-    if backend_timeout is not None:
-        argv += ["--backend-timeout", str(backend_timeout)]
-    return argv
 
 
 def start_router(
@@ -73,17 +45,16 @@ def start_router(
     startup_timeout: float = 15.0,
 ) -> RouterProcess:
     """Start the router in ``group`` and wait (real seconds) until its admin API answers."""
-    port = port or free_port()
-    admin_port = admin_port or free_port()
-    argv = router_argv(
-        port=port,
-        admin_port=admin_port,
+    return start_stand_in(
+        group,
+        "harness.providers.traefik.router",
+        client_of=RouterClient,
         namespace=namespace,
         service=service,
         service_port=service_port,
+        port=port,
+        admin_port=admin_port,
         backend_timeout=backend_timeout,
         log_level=log_level,
-    )
-    return start_stand_in(
-        group, argv, port=port, admin_port=admin_port, client_of=RouterClient, startup_timeout=startup_timeout
+        startup_timeout=startup_timeout,
     )
