@@ -30,6 +30,7 @@ from harness.backends.kubernetes.argo_manifests import (
     tailor_argo,
 )
 from harness.backends.kubernetes.backend import KubernetesOptions
+from harness.backends.kubernetes.cluster_run import ClusterRun, deployed, run_clock
 from harness.backends.kubernetes.faults import FaultInjector
 from harness.backends.kubernetes.manifests import (
     APP_NAME,
@@ -40,8 +41,8 @@ from harness.backends.kubernetes.manifests import (
 )
 from harness.backends.kubernetes.observe import PromQuery, ProxyPrometheus, single_value
 from harness.backends.kubernetes.preflight import ingress_answers
-from harness.backends.kubernetes.safety import check_context, ensure_owned, new_ownership
-from harness.clock import Clock, ScaledClock
+from harness.backends.kubernetes.safety import check_context, new_ownership
+from harness.clock import Clock
 from harness.controllers.argo_rollouts.model import RolloutBundle
 from harness.controllers.flagger.model import CanaryStatus, Phase
 from harness.controllers.registry import ControllerSpec
@@ -78,10 +79,8 @@ class AppliedRollout:
         }
 
 
-class ArgoRolloutsBackend:
+class ArgoRolloutsBackend(ClusterRun):
     """The ``Backend`` for Argo Rollouts on a cluster; refuses non-allowlisted contexts at construction."""
-
-    name = "kubernetes"
 
     def __init__(
         self,
@@ -93,24 +92,16 @@ class ArgoRolloutsBackend:
         prometheus: PromQuery | None = None,
     ) -> None:
         check_context(api.current_context(), options.context_allow)
+        super().__init__(api, options.run_id or secrets.token_hex(4), keep=options.keep)
         self.api, self.options, self._epoch = api, options, epoch
-        self.clock = clock or ScaledClock(options.time_scale)
-        if self.clock.scale != options.time_scale:
-            raise ClusterError(
-                f"clock scale {self.clock.scale:g} differs from time_scale {options.time_scale:g}"
-            )
+        self.clock = run_clock(clock, options.time_scale)
         self._prometheus = prometheus or ProxyPrometheus(
             api, options.flagger_namespace, options.prometheus_service, options.prometheus_port
         )
-        self.run_id = options.run_id or secrets.token_hex(4)
-        self.namespace: str | None = None
         self.cluster_canary: AppliedRollout | None = None
         self._follower: RolloutFollower | None = None
-        self._faults: FaultInjector | None = None
         self._revisions = 0
         self._router: tuple[int, int] | None = None
-        self._torn_down = False
-        self._diagnostics: dict[str, str] = {}
 
     # -- preflight -----------------------------------------------------------------------------------
     def preflight(self) -> Sequence[PreflightCheck]:
@@ -175,9 +166,7 @@ class ArgoRolloutsBackend:
             tuple(applied), tuple(changes), opts.time_scale, opts.scrape_interval_seconds
         )
         ownership = new_ownership(self.run_id, self._epoch(), opts.ttl_seconds)
-        self.namespace = namespace  # set before creating: teardown cleans up even if a later step raises
-        self.api.create_namespace(namespace, ownership.labels(), ownership.annotations())
-        self._ensure_ours()
+        self._run_namespace.create(namespace, ownership.labels(), ownership.annotations())
         self.api.apply(namespace, manifests)
         self._follower = RolloutFollower(self.api, namespace, APP_NAME, self.clock)
         self._follower.wait_until(
@@ -245,12 +234,6 @@ class ArgoRolloutsBackend:
             samples.append(StatusSample(at=self.clock.now(), status=last, router_weights=weights))
         return samples
 
-    def status(self) -> CanaryStatus:
-        follower = self._follower_or_raise()
-        if follower.last is None:
-            follower.relist()
-        return follower.last or CanaryStatus()
-
     # -- diagnostics and teardown --------------------------------------------------------------------
     def collect_diagnostics(self) -> None:
         ns = self.namespace or ""
@@ -269,47 +252,13 @@ class ArgoRolloutsBackend:
                 ARGO_NAMESPACE, "app.kubernetes.io/name=argo-rollouts", self.options.log_tail_lines
             ),
         }
-        for key, source in sources.items():
-            try:
-                self._diagnostics[key] = source()
-            except ClusterError as exc:
-                self._diagnostics[key] = f"<unavailable: {exc}>"
+        self._collect(sources)
 
-    def diagnostics(self) -> Mapping[str, str]:
-        found = dict(self._diagnostics)
-        if self._faults is not None and self._faults.problems:
-            found["fault-injection"] = "\n".join(self._faults.problems[-20:])
-        return found
-
-    def teardown(self) -> None:
-        """Idempotent: delete this run's namespace (after the ownership check) unless ``keep``."""
-        if self._torn_down or self.namespace is None:
-            return
-        self._torn_down = True
-        if self.options.keep:
-            return
-        current = self.api.get_namespace(self.namespace)
-        if current is None:
-            return
-        ensure_owned(current, self.namespace, self.run_id)
-        self.api.delete_namespace(self.namespace)
-
-    def __enter__(self) -> ArgoRolloutsBackend:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.teardown()
-
-    def _ensure_ours(self) -> str:
-        if self.namespace is None or self._torn_down:
-            raise ClusterError("no live run namespace: call deploy() first")
-        ensure_owned(self.api.get_namespace(self.namespace), self.namespace, self.run_id)
-        return self.namespace
+    def _status_follower(self) -> RolloutFollower:
+        return self._follower_or_raise()
 
     def _follower_or_raise(self) -> RolloutFollower:
-        if self._follower is None:
-            raise ClusterError("nothing deployed yet: call deploy() first")
-        return self._follower
+        return deployed(self._follower)
 
 
 def _argo_weights(service: Mapping[str, Any]) -> tuple[int, int] | None:

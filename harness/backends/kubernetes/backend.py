@@ -23,6 +23,7 @@ from typing import Any
 
 from harness.backends.base import Observation, PreflightCheck
 from harness.backends.kubernetes.api import ClusterApi
+from harness.backends.kubernetes.cluster_run import ClusterRun, deployed, run_clock
 from harness.backends.kubernetes.evidence import ClusterEvidence, wait_for_receiver
 from harness.backends.kubernetes.faults import FaultInjector
 from harness.backends.kubernetes.follow import CanaryFollower
@@ -50,9 +51,9 @@ from harness.backends.kubernetes.mesh import (
 from harness.backends.kubernetes.metric_check import custom_queries, require_primary_series
 from harness.backends.kubernetes.observe import HttpxPrometheus, PromQuery, ProxyPrometheus
 from harness.backends.kubernetes.preflight import Where, preflight_checks
-from harness.backends.kubernetes.safety import check_context, ensure_owned, new_ownership
+from harness.backends.kubernetes.safety import check_context, new_ownership
 from harness.backends.kubernetes.status import Deadlines, deadlines_for
-from harness.clock import Clock, ScaledClock
+from harness.clock import Clock
 from harness.controllers.flagger.model import CanarySpec, CanaryStatus, Phase
 from harness.controllers.registry import ControllerSpec
 from harness.errors import ClusterError, InputError
@@ -112,8 +113,6 @@ class KubernetesOptions:
 
 @dataclass
 class _RunState:
-    namespace: str | None = None
-    run_id: str = ""
     spec: CanarySpec | None = None
     cluster_canary: ClusterCanary | None = None  # the Canary as applied, and what the scale rewrote
     evidence_windows: dict[str, str] = field(default_factory=dict)  # metric name → applied interval
@@ -122,16 +121,11 @@ class _RunState:
     revision_count: int = 0
     evidence: ClusterEvidence | None = None
     mesh: MeshEvidence | None = None  # Linkerd: are the app pods meshed, with which identities
-    torn_down: bool = False
-    faults: FaultInjector | None = None
     templates: dict[str, str] = field(default_factory=dict)  # deployed MetricTemplate name → query
-    diagnostics: dict[str, str] = field(default_factory=dict)
 
 
-class KubernetesBackend:
+class KubernetesBackend(ClusterRun):
     """The ``Backend`` for a real cluster; refuses non-allowlisted contexts at construction."""
-
-    name = "kubernetes"
 
     def __init__(
         self,
@@ -145,9 +139,8 @@ class KubernetesBackend:
     ) -> None:
         check_context(api.current_context(), options.context_allow)
         self._linkerd = linkerd if linkerd is not None else system_linkerd()
-        clock = clock or ScaledClock(options.time_scale)
-        if clock.scale != options.time_scale:
-            raise ClusterError(f"clock scale {clock.scale:g} differs from time_scale {options.time_scale:g}")
+        clock = run_clock(clock, options.time_scale)
+        super().__init__(api, options.run_id or secrets.token_hex(4), keep=options.keep)
         self.api, self.options, self.clock, self._epoch = api, options, clock, epoch
         self._prometheus = prometheus or (
             HttpxPrometheus(options.prometheus_url)
@@ -156,11 +149,7 @@ class KubernetesBackend:
                 api, options.flagger_namespace, options.prometheus_service, options.prometheus_port
             )
         )
-        self._run = _RunState(run_id=options.run_id or secrets.token_hex(4))
-
-    @property
-    def namespace(self) -> str | None:
-        return self._run.namespace
+        self._run = _RunState()
 
     @property
     def deadlines(self) -> Deadlines | None:
@@ -180,7 +169,7 @@ class KubernetesBackend:
             flagger_deployment=opts.flagger_deployment,
             manifests_dir=opts.manifests_dir,
             ingress_url=opts.ingress_url if opts.check_ingress else None,
-            ingress_host=f"canary-chaos-{self._run.run_id}.{DEFAULT_HOST}",
+            ingress_host=f"canary-chaos-{self.run_id}.{DEFAULT_HOST}",
             image=opts.image,
             prometheus_url=opts.prometheus_url,
         )
@@ -194,7 +183,7 @@ class KubernetesBackend:
             )
         run = self._run
         canary = self.options.analysis_from or canary
-        namespace = f"canary-chaos-{run.run_id}"
+        namespace = f"canary-chaos-{self.run_id}"
         admin_token = secrets.token_urlsafe(24)
         host = f"{namespace}.{DEFAULT_HOST}"
         analysis = canary.manifest.get("spec", {}).get("analysis") if canary.manifest else None
@@ -231,13 +220,11 @@ class KubernetesBackend:
         run.deadlines = deadlines_for(
             run.spec, rollout_seconds=self.options.rollout_seconds, time_scale=self.options.time_scale
         )
-        ownership = new_ownership(run.run_id, self._epoch(), self.options.ttl_seconds)
+        ownership = new_ownership(self.run_id, self._epoch(), self.options.ttl_seconds)
         # Linkerd (Flagger's gatewayapi provider): the run namespace has its pods injected with the proxy
         meshed = str(deployed["spec"].get("provider", "")).startswith("gatewayapi")
         annotations = {**ownership.annotations(), **({INJECT_ANNOTATION: "enabled"} if meshed else {})}
-        run.namespace = namespace  # set before creating: teardown cleans up even if a later step raises
-        self.api.create_namespace(namespace, ownership.labels(), annotations)
-        self._ensure_ours()
+        self._run_namespace.create(namespace, ownership.labels(), annotations)
         receiver = [m for m in manifests if m.get("metadata", {}).get("name") == EVENT_RECEIVER]
         self.api.apply(namespace, receiver)
         # before the Canary: Flagger's first events must not be lost
@@ -247,7 +234,7 @@ class KubernetesBackend:
         self.api.apply(namespace, [m for m in manifests if m not in receiver])
         run.follower = CanaryFollower(self.api, namespace, APP_NAME, self.clock)
         run.evidence = ClusterEvidence(
-            self.api, self._prometheus, self.clock, namespace, run.diagnostics, dict(run.evidence_windows)
+            self.api, self._prometheus, self.clock, namespace, self._diagnostics, dict(run.evidence_windows)
         )
         status = run.follower.wait_until(
             lambda s: s.phase in (Phase.INITIALIZED, Phase.FAILED),
@@ -285,9 +272,9 @@ class KubernetesBackend:
     def set_canary_faults(self, faults: Sequence[Mapping[str, Any]]) -> None:
         """Run-time faults on every serving canary pod (``faults``); pods missing now are retried."""
         namespace = self._ensure_ours()
-        if self._run.faults is None:
-            self._run.faults = FaultInjector(self.api, namespace, CANARY_SELECTOR, self.clock)
-        self._run.faults.set(faults)
+        if self._faults is None:
+            self._faults = FaultInjector(self.api, namespace, CANARY_SELECTOR, self.clock)
+        self._faults.set(faults)
 
     # -- waiting and observing -----------------------------------------------------------------------
     def wait_for_progressing(self) -> CanaryStatus:
@@ -312,8 +299,8 @@ class KubernetesBackend:
     def observe(self) -> Observation:
         follower = self._follower()
         follower.poll(self.options.observe_watch_seconds)
-        if self._run.faults is not None:
-            self._run.faults.retry()
+        if self._faults is not None:
+            self._faults.retry()
         evidence = self._evidence()
         checks, queries = evidence.metric_evidence(self._run.spec, follower.last)
         events = tuple(evidence.new_events())
@@ -321,16 +308,10 @@ class KubernetesBackend:
         gaps = (evidence.events_gap,) if evidence.events_gap else ()
         return Observation(samples=tuple(samples), events=events, checks=checks, queries=queries, gaps=gaps)
 
-    def status(self) -> CanaryStatus:
-        follower = self._follower()
-        if follower.last is None:
-            follower.relist()
-        return follower.last or CanaryStatus()
-
     # -- diagnostics and teardown --------------------------------------------------------------------
     def collect_diagnostics(self) -> None:
         """Snapshot Canary, Deployments, Flagger logs and events into ``diagnostics()``."""
-        run, opts, ns = self._run, self.options, self._run.namespace or ""
+        opts, ns = self.options, self.namespace or ""
         sources: dict[str, Callable[[], str]] = {
             "canary": lambda: json.dumps(self.api.get_canary(ns, APP_NAME), indent=2, default=str),
             "deployments": lambda: "\n".join(d.summary() for d in self.api.list_deployments(ns)),
@@ -339,57 +320,17 @@ class KubernetesBackend:
             ),
             "events": lambda: self.api.service_proxy_get(ns, EVENT_RECEIVER, EVENT_RECEIVER_PORT, "events"),
         }
-        for key, source in sources.items():
-            try:
-                run.diagnostics[key] = source()
-            except ClusterError as exc:
-                run.diagnostics[key] = f"<unavailable: {exc}>"
-
-    def diagnostics(self) -> Mapping[str, str]:
-        found = dict(self._run.diagnostics)
-        if self._run.faults is not None and self._run.faults.problems:
-            found["fault-injection"] = "\n".join(self._run.faults.problems[-20:])
-        return found
-
-    def teardown(self) -> None:
-        """Idempotent: delete this run's namespace (after the ownership check) unless ``keep``."""
-        run = self._run
-        if run.torn_down or run.namespace is None:
-            return
-        run.torn_down = True
-        if self.options.keep:
-            return
-        current = self.api.get_namespace(run.namespace)
-        if current is None:
-            return
-        ensure_owned(current, run.namespace, run.run_id)
-        self.api.delete_namespace(run.namespace)
-
-    def __enter__(self) -> KubernetesBackend:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.teardown()
+        self._collect(sources)
 
     # -- helpers -------------------------------------------------------------------------------------
-    def _ensure_ours(self) -> str:
-        namespace = self._run.namespace
-        if namespace is None or self._run.torn_down:
-            raise ClusterError("no live run namespace: call deploy() first")
-        ensure_owned(self.api.get_namespace(namespace), namespace, self._run.run_id)
-        return namespace
+    def _status_follower(self) -> CanaryFollower:
+        return self._follower()
 
     def _follower(self) -> CanaryFollower:
-        if self._run.follower is None:
-            raise ClusterError("nothing deployed yet: call deploy() first")
-        return self._run.follower
+        return deployed(self._run.follower)
 
     def _evidence(self) -> ClusterEvidence:
-        if self._run.evidence is None:
-            raise ClusterError("nothing deployed yet: call deploy() first")
-        return self._run.evidence
+        return deployed(self._run.evidence)
 
     def _deadlines(self) -> Deadlines:
-        if self._run.deadlines is None:
-            raise ClusterError("nothing deployed yet: call deploy() first")
-        return self._run.deadlines
+        return deployed(self._run.deadlines)
