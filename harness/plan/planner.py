@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import replace
 from typing import Any, Literal
 
 from harness.controllers.flagger.model import CanarySpec
@@ -50,6 +50,7 @@ from harness.plan.model import (
     Span,
     Trap,
 )
+from harness.plan.plan_output import plan_json, refusal_reasons
 from harness.plan.timeline import Run, success_rate_minimum, weight_seconds
 from harness.scenario.model import LoadProfile
 from harness.scenario.policy import DEFAULT_POLICY, Policy
@@ -94,14 +95,7 @@ def plan(
     if load is not None:  # the cohorts' share of the load, at the plan's (emulated) rps
         traps += cohort_sample_traps(canary, load, policy, rps=rps)
     limits = limit_checks(core, policy)
-    reasons = tuple(
-        [
-            f"{c.name}: predicted {_show(c.predicted, c.unit)} > limit {_show(c.limit, c.unit)}"
-            for c in limits
-            if not c.passed
-        ]
-        + [f"trap {t.code}: {t.message}" for t in traps if t.severity == "error"]
-    )
+    reasons = refusal_reasons(limits, traps)
     tl = core.timeline
     return Plan(
         canary=canary.ref,
@@ -333,24 +327,4 @@ def _threshold_trap(core: Core, limit: float) -> list[Trap]:
 # ---- JSON ------------------------------------------------------------------------------------------------
 def plan_to_json(plan: Plan) -> dict[str, Any]:
     """The plan as JSON-safe data (non-finite numbers → null, tuples → lists)."""
-    data = _clean(asdict(plan))
-    assert isinstance(data, dict)
-    return data
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
-
-
-def _show(value: float | None, unit: str) -> str:
-    if value is None or not math.isfinite(value):
-        return "never"
-    if unit == "s":
-        return format_duration(round(value, 3))
-    return f"{value:.2%}" if unit == "" else f"{value:g} {unit}"
+    return plan_json(plan)

@@ -25,9 +25,14 @@ def render_plan(plan: Plan, console: Console) -> None:
     if plan.traps:
         console.print(_traps(plan))
     console.print(_limits(plan))
-    style = "bold green" if plan.verdict == "GO" else "bold red"
-    console.print(Text(f"{plan.verdict}", style=style), Text(f" for {plan.canary}"))
-    for reason in plan.reasons:
+    print_verdict(console, plan.verdict, plan.canary, plan.reasons)
+
+
+def print_verdict(console: Console, verdict: str, subject: str, reasons: Sequence[str]) -> None:
+    """``GO``/``NO-GO for <subject>`` (green/red), then one line per reason."""
+    style = "bold green" if verdict == "GO" else "bold red"
+    console.print(Text(verdict, style=style), Text(f" for {subject}"))
+    for reason in reasons:
         console.print(f"  - {reason}")
 
 
@@ -43,9 +48,9 @@ def _summary(plan: Plan) -> Table:
     table.add_row(
         "weights (%)", f"{weights}  (maxWeight {plan.max_weight}, reachable {plan.reachable_weight})"
     )
-    detection = "unknown, 0 – 1 interval" if a.detection_delay is None else _dur(a.detection_delay)
+    detection = "unknown, 0 – 1 interval" if a.detection_delay is None else duration_text(a.detection_delay)
     table.add_row("detection delay D", detection)
-    table.add_row("check delay δ", _dur(a.check_delay))
+    table.add_row("check delay δ", duration_text(a.check_delay))
     table.add_row("load", f"{a.rps:g} req/s, fault breaks {a.fault_error_rate:.0%} of canary requests")
     table.add_row("readiness / promotion", f"{a.readiness_ticks} / {a.promotion_ticks} ticks of waiting")
     healthy = plan.healthy
@@ -83,7 +88,7 @@ def _case_row(case: FaultCase) -> list[str]:
     latency = _span(case.latency)
     bad = _count(case.bad_requests)
     if case.mean_latency is not None:
-        latency += f" (mean {_dur(case.mean_latency)})"
+        latency += f" (mean {duration_text(case.mean_latency)})"
         bad = f"≤ {bad} (mean {_count(case.mean_bad_requests)})"
     if case.escape_share > 0:
         rollback = f"{case.escape_share:.0%} escape"
@@ -93,11 +98,11 @@ def _case_row(case: FaultCase) -> list[str]:
 
 def _samples(plan: Plan) -> Table:
     table = Table(title="Canary requests per check", title_justify="left")
-    for column in ("check", "weight", f"in {_dur(plan.assumptions.window)} window", ""):
+    for column in ("check", "weight", f"in {duration_text(plan.assumptions.window)} window", ""):
         table.add_column(column, justify="right")
     for check in plan.samples:
         flag = Text("LOW", style="yellow") if check.low else Text("")
-        table.add_row(_dur(check.check_at), f"{check.weight} %", f"{check.samples:.0f}", flag)
+        table.add_row(duration_text(check.check_at), f"{check.weight} %", f"{check.samples:.0f}", flag)
     return table
 
 
@@ -132,11 +137,11 @@ def limits_table(limits: Sequence[LimitCheck]) -> Table:
 def _value(check: LimitCheck) -> str:
     if check.predicted is None or not math.isfinite(check.predicted):
         return "never"
-    return _dur(check.predicted) if check.unit == "s" else _number(check.predicted, check.unit)
+    return duration_text(check.predicted) if check.unit == "s" else _number(check.predicted, check.unit)
 
 
 def _limit(check: LimitCheck) -> str:
-    return _dur(check.limit) if check.unit == "s" else _number(check.limit, check.unit)
+    return duration_text(check.limit) if check.unit == "s" else _number(check.limit, check.unit)
 
 
 def _number(value: float, unit: str) -> str:
@@ -145,7 +150,8 @@ def _number(value: float, unit: str) -> str:
     return f"{value:g} {unit}" if unit != "%" else f"{value:g} %"
 
 
-def _dur(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
+    """Seconds as a duration rounded to 0.1 s; infinity is "never"."""
     return format_duration(round(seconds, 1)) if math.isfinite(seconds) else "never"
 
 
@@ -153,8 +159,8 @@ def _span(span: Span | None) -> str:
     if span is None:
         return "-"
     if span.best == span.worst:
-        return _dur(span.best)
-    return f"{_dur(span.best)} – <{_dur(span.worst)}"
+        return duration_text(span.best)
+    return f"{duration_text(span.best)} – <{duration_text(span.worst)}"
 
 
 def _ticks(tick: int | None) -> str:

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
 from typing import Any
 
 from harness.controllers.argo_rollouts.model import RolloutBundle
 from harness.durations import format_duration
 from harness.errors import InputError
 from harness.plan.model import DEFAULT_SCRAPE_INTERVAL
+from harness.plan.plan_output import plan_json, refusal_reasons
 from harness.plan.rollout_limits import limit_checks
 from harness.plan.rollout_metrics import deciding_metric, default_check_delay, query_window
 from harness.plan.rollout_model import (
@@ -104,14 +104,7 @@ def plan_rollout(
         traps += (blind_trap(blind.opens_at, blind.closes_at),)
     cases = (healthy, from_start, *at_steps, *(() if worst is None else (worst,)), never)
     limits = limit_checks(bundle, policy, cases, assumptions)
-    reasons = tuple(
-        [
-            f"{c.name}: predicted {_show(c.predicted, c.unit)} > limit {_show(c.limit, c.unit)}"
-            for c in limits
-            if not c.passed
-        ]
-        + [f"trap {t.code}: {t.message}" for t in traps if t.severity == "error"]
-    )
+    reasons = refusal_reasons(limits, traps)
     return RolloutPlan(
         rollout=f"{spec.name}.{spec.namespace}",
         source=source or spec.file,
@@ -233,24 +226,4 @@ def _samples(healthy: Walk, a: RolloutAssumptions, policy: Policy) -> tuple[Roll
 # ---- JSON ----------------------------------------------------------------------------------------------
 def rollout_plan_to_json(plan: RolloutPlan) -> dict[str, Any]:
     """The plan as JSON-safe data (non-finite numbers → null, tuples → lists)."""
-    data = _clean(asdict(plan))
-    assert isinstance(data, dict)
-    return data
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
-
-
-def _show(value: float | None, unit: str) -> str:
-    if value is None or not math.isfinite(value):
-        return "never"
-    if unit == "s":
-        return format_duration(round(value, 3))
-    return f"{value:.2%}" if unit == "" else f"{value:g} {unit}"
+    return plan_json(plan)

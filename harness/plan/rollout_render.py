@@ -8,8 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from harness.durations import format_duration
-from harness.plan.render import limits_table, traps_table
+from harness.plan.render import duration_text, limits_table, print_verdict, traps_table
 from harness.plan.rollout_model import RolloutCase, RolloutPlan
 
 
@@ -23,10 +22,7 @@ def render_rollout_plan(plan: RolloutPlan, console: Console) -> None:
     if plan.traps:
         console.print(traps_table(plan.traps))
     console.print(limits_table(plan.limits))
-    style = "bold green" if plan.verdict == "GO" else "bold red"
-    console.print(Text(plan.verdict, style=style), Text(f" for Rollout {plan.rollout}"))
-    for reason in plan.reasons:
-        console.print(f"  - {reason}")
+    print_verdict(console, plan.verdict, f"Rollout {plan.rollout}", plan.reasons)
 
 
 def _summary(plan: RolloutPlan) -> Table:
@@ -37,13 +33,13 @@ def _summary(plan: RolloutPlan) -> Table:
     table.add_row("source", plan.source or "-")
     table.add_row("controller", plan.controller)
     table.add_row("weights (%)", " → ".join(str(w) for w in plan.weights) or "-")
-    table.add_row("check delay δ", _dur(a.check_delay))
+    table.add_row("check delay δ", duration_text(a.check_delay))
     table.add_row(
         "load",
         f"{a.rps:g} req/s, fault breaks {a.fault_error_rate:.0%} of canary requests "
         f"(measurements become {a.fault_effect})",
     )
-    table.add_row("canary readiness", _dur(a.readiness_seconds))
+    table.add_row("canary readiness", duration_text(a.readiness_seconds))
     healthy = plan.healthy
     table.add_row("healthy update", f"{healthy.outcome} at {_at(healthy.decided_at)} ({healthy.cause})")
     never = plan.never_ready
@@ -78,7 +74,7 @@ def _cases(plan: RolloutPlan) -> Table:
 def _row(case: RolloutCase) -> list[str]:
     weight = "-" if case.weight_at_abort is None else f"{case.weight_at_abort} %"
     bad = f"{case.bad_requests:,.0f}" if math.isfinite(case.bad_requests) else "unbounded"
-    latency = "-" if case.latency is None else _dur(case.latency)
+    latency = "-" if case.latency is None else duration_text(case.latency)
     return [
         case.label,
         _at(case.onset),
@@ -94,7 +90,7 @@ def _row(case: RolloutCase) -> list[str]:
 def _samples(plan: RolloutPlan) -> Table:
     window = plan.assumptions.window
     table = Table(title="Canary requests per measurement (healthy)", title_justify="left")
-    for column in ("measured", "weight", f"in {_dur(window or 0)} window", ""):
+    for column in ("measured", "weight", f"in {duration_text(window or 0)} window", ""):
         table.add_column(column, justify="right")
     for sample in plan.samples:
         flag = Text("LOW", style="yellow") if sample.low else Text("")
@@ -103,8 +99,4 @@ def _samples(plan: RolloutPlan) -> Table:
 
 
 def _at(seconds: float | None) -> str:
-    return "never" if seconds is None else _dur(seconds)
-
-
-def _dur(seconds: float) -> str:
-    return format_duration(round(seconds, 1)) if math.isfinite(seconds) else "never"
+    return "never" if seconds is None else duration_text(seconds)
