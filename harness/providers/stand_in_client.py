@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Required, TypedDict, TypeVar, Unpack
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -108,34 +108,41 @@ def stand_in_argv(
     return argv + list(extra)
 
 
+class StandInOptions(TypedDict, total=False):
+    """What every stand-in is started with (``start_stand_in``); the rest of its arguments are its own."""
+
+    namespace: Required[str]
+    service: Required[str]
+    service_port: int  # default 80
+    port: int | None  # the proxy port; None: a free one
+    admin_port: int | None  # None: a free one
+    backend_timeout: float | None  # seconds; None: none
+    log_level: str  # default "warning"
+    startup_timeout: float  # real seconds until the admin API must answer; default 15
+
+
 def start_stand_in(
     group: ProcessGroup,
     module: str,
     *,
     client_of: Callable[[str], ClientT],
-    namespace: str,
-    service: str,
-    service_port: int = 80,
-    port: int | None = None,
-    admin_port: int | None = None,
-    backend_timeout: float | None = None,
-    log_level: str = "warning",
     extra: Sequence[str] = (),
-    startup_timeout: float = 15.0,
+    **options: Unpack[StandInOptions],
 ) -> StandInProcess[ClientT]:
-    """Start ``python -m module`` as the ``router`` of ``group`` (free ports unless given); wait (real
-    seconds) until its admin API answers."""
-    port = port or free_port()
-    admin_port = admin_port or free_port()
+    """Start ``python -m module`` as the ``router`` of ``group`` with ``options`` then ``extra``; wait
+    (real seconds) until its admin API answers."""
+    port = options.get("port") or free_port()
+    admin_port = options.get("admin_port") or free_port()
+    startup_timeout = options.get("startup_timeout", 15.0)
     argv = stand_in_argv(
         module,
         port=port,
         admin_port=admin_port,
-        namespace=namespace,
-        service=service,
-        service_port=service_port,
-        backend_timeout=backend_timeout,
-        log_level=log_level,
+        namespace=options["namespace"],
+        service=options["service"],
+        service_port=options.get("service_port", 80),
+        backend_timeout=options.get("backend_timeout"),
+        log_level=options.get("log_level", "warning"),
         extra=extra,
     )
     process = group.start("router", argv)

@@ -8,12 +8,14 @@ on a cluster; turning Flagger's ``SetRoutes(p, c)`` into that route is Flagger's
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from harness.errors import ProcessError
 from harness.processes.procs import ProcessGroup
 from harness.providers.linkerd.httproute import HTTPRoute, RouteError
 from harness.providers.linkerd.route_manifest import to_manifest
 from harness.providers.linkerd.router_config import LinkerdRouterConfig
-from harness.providers.stand_in_client import AdminClient, StandInProcess, start_stand_in
+from harness.providers.stand_in_client import AdminClient, StandInOptions, StandInProcess, start_stand_in
 
 
 class LinkerdRouterClient(AdminClient):
@@ -38,31 +40,14 @@ LinkerdRouterProcess = StandInProcess[LinkerdRouterClient]
 
 
 def start_linkerd_router(
-    group: ProcessGroup,
-    *,
-    namespace: str,
-    service: str,
-    target: str | None = None,
-    service_port: int = 80,
-    seed: str = "0",
-    port: int | None = None,
-    admin_port: int | None = None,
-    backend_timeout: float | None = None,
-    log_level: str = "warning",
-    startup_timeout: float = 15.0,
+    group: ProcessGroup, *, target: str | None = None, seed: str = "0", **options: Unpack[StandInOptions]
 ) -> LinkerdRouterProcess:
-    """Start the stand-in in ``group`` and wait (real seconds) until its admin API answers."""
+    """Start the stand-in in ``group`` and wait (real seconds) until its admin API answers; ``target``
+    (the Deployment) defaults to the service."""
     return start_stand_in(
         group,
         "harness.providers.linkerd.router",
         client_of=LinkerdRouterClient,
-        namespace=namespace,
-        service=service,
-        service_port=service_port,
-        port=port,
-        admin_port=admin_port,
-        backend_timeout=backend_timeout,
-        log_level=log_level,
-        extra=["--target", target or service, "--seed", seed],
-        startup_timeout=startup_timeout,
+        extra=["--target", target or options["service"], "--seed", seed],
+        **options,
     )

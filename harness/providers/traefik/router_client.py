@@ -6,8 +6,10 @@ child.
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from harness.processes.procs import ProcessGroup
-from harness.providers.stand_in_client import AdminClient, StandInProcess, start_stand_in
+from harness.providers.stand_in_client import AdminClient, StandInOptions, StandInProcess, start_stand_in
 from harness.providers.traefik.router_config import RouterConfig
 
 
@@ -32,29 +34,6 @@ class RouterClient(AdminClient):
 RouterProcess = StandInProcess[RouterClient]
 
 
-def start_router(
-    group: ProcessGroup,
-    *,
-    namespace: str,
-    service: str,
-    service_port: int = 80,
-    port: int | None = None,
-    admin_port: int | None = None,
-    backend_timeout: float | None = None,
-    log_level: str = "warning",
-    startup_timeout: float = 15.0,
-) -> RouterProcess:
+def start_router(group: ProcessGroup, **options: Unpack[StandInOptions]) -> RouterProcess:
     """Start the router in ``group`` and wait (real seconds) until its admin API answers."""
-    return start_stand_in(
-        group,
-        "harness.providers.traefik.router",
-        client_of=RouterClient,
-        namespace=namespace,
-        service=service,
-        service_port=service_port,
-        port=port,
-        admin_port=admin_port,
-        backend_timeout=backend_timeout,
-        log_level=log_level,
-        startup_timeout=startup_timeout,
-    )
+    return start_stand_in(group, "harness.providers.traefik.router", client_of=RouterClient, **options)
