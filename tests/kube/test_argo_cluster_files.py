@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
-BOOTSTRAP = REPO / "cluster" / "bootstrap.sh"
+from tests.kube.bootstrap_script import BOOTSTRAP, REPO, run_bootstrap
+
 VALUES = REPO / "cluster" / "argo" / "argo-rollouts-values.yaml"
 
 
@@ -24,10 +23,7 @@ class TestBootstrap:
             assert crd in block
 
     def test_unknown_controller_is_refused_before_touching_a_cluster(self, tmp_path: Path):
-        done = subprocess.run(
-            ["bash", str(BOOTSTRAP), "--controller", "spinnaker"], capture_output=True, text=True, timeout=10,
-            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
-        )  # fmt: skip
+        done = run_bootstrap(tmp_path, "--controller", "spinnaker")
         assert done.returncode == 1
         assert "unknown controller: spinnaker" in done.stderr
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,6 +13,7 @@ from kubernetes.client.exceptions import ApiException
 from harness.backends.kubernetes.api import GoneError
 from harness.backends.kubernetes.gateway import KubeGateway
 from harness.errors import ClusterError, HarnessError
+from tests.kube.fake_api import JsonHandler, kubeconfig, serve_on_loopback, status
 
 CANARY = {
     "apiVersion": "flagger.app/v1beta1",
@@ -26,22 +24,7 @@ CANARY = {
 }
 
 
-REASONS = {404: "NotFound", 410: "Expired", 500: "InternalError"}
-
-
-def status(code: int, message: str) -> dict:
-    """A metav1.Status as the API server sends it."""
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "status": "Failure",
-        "message": message,
-        "reason": REASONS[code],
-        "code": code,
-    }
-
-
-class FakeApiServer(BaseHTTPRequestHandler):
+class FakeApiServer(JsonHandler):
     def do_GET(self) -> None:
         url = urlsplit(self.path)
         if url.path == "/api/v1/namespaces/missing":
@@ -58,46 +41,11 @@ class FakeApiServer(BaseHTTPRequestHandler):
         else:
             self._send(404, status(404, "not found"))
 
-    def _send(self, code: int, payload: object, raw: bytes | None = None) -> None:
-        body = raw if raw is not None else json.dumps(payload).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        del format, args
-
-
-def kubeconfig(tmp_path: Path, server: str) -> str:
-    path = tmp_path / "kubeconfig"
-    path.write_text(
-        json.dumps(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "clusters": [{"name": "c", "cluster": {"server": server}}],
-                "users": [{"name": "u", "user": {"token": "t"}}],
-                "contexts": [{"name": "kind-test", "context": {"cluster": "c", "user": "u"}}],
-                "current-context": "kind-test",
-            }
-        )
-    )
-    return str(path)
-
 
 @pytest.fixture
 def gateway(tmp_path) -> Iterator[KubeGateway]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeApiServer)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield KubeGateway(kubeconfig=kubeconfig(tmp_path, f"http://127.0.0.1:{server.server_address[1]}"))
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_on_loopback(FakeApiServer) as url:
+        yield KubeGateway(kubeconfig=kubeconfig(tmp_path, url))
 
 
 class TestErrorTree:

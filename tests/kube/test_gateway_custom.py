@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -13,8 +11,7 @@ import pytest
 from harness.backends.kubernetes.api import GoneError
 from harness.backends.kubernetes.gateway import KubeGateway
 from harness.errors import ClusterError
-
-from .test_gateway import kubeconfig, status
+from tests.kube.fake_api import JsonHandler, kubeconfig, serve_on_loopback, status
 
 ARGO = "/apis/argoproj.io/v1alpha1/namespaces/ns"
 RUN = {
@@ -37,7 +34,7 @@ POD = {
 SEEN: list[tuple[str, str, str, str]] = []  # (method, path, content type, body)
 
 
-class FakeApiServer(BaseHTTPRequestHandler):
+class FakeApiServer(JsonHandler):
     def do_GET(self) -> None:
         url = urlsplit(self.path)
         query = parse_qs(url.query)
@@ -70,30 +67,12 @@ class FakeApiServer(BaseHTTPRequestHandler):
         else:
             self._send(404, status(404, "not found"))
 
-    def _send(self, code: int, payload: object, raw: bytes | None = None) -> None:
-        body = raw if raw is not None else json.dumps(payload).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        del format, args
-
 
 @pytest.fixture
 def gateway(tmp_path) -> Iterator[KubeGateway]:
     SEEN.clear()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeApiServer)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield KubeGateway(kubeconfig=kubeconfig(tmp_path, f"http://127.0.0.1:{server.server_address[1]}"))
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_on_loopback(FakeApiServer) as url:
+        yield KubeGateway(kubeconfig=kubeconfig(tmp_path, url))
 
 
 def test_list_custom_objects_sends_the_selector_and_returns_items(gateway):

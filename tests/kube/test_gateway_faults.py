@@ -6,18 +6,16 @@ dynamic client run for real; only the server is ours.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
 
 from harness.backends.kubernetes.gateway import KubeGateway
 from harness.errors import ClusterError
-from tests.kube.test_gateway import kubeconfig
+from tests.kube.fake_api import JsonHandler, kubeconfig, serve_on_loopback
 
 HANG_SECONDS = 5.0  # the server's bounded hang; every test's timeout is far below it
 
@@ -36,7 +34,7 @@ def pod(name: str, *, ready: bool, phase: str = "Running", deleting: bool = Fals
     }
 
 
-class MisbehavingApiServer(BaseHTTPRequestHandler):
+class MisbehavingApiServer(JsonHandler):
     release = threading.Event()
 
     def do_GET(self) -> None:
@@ -73,32 +71,15 @@ class MisbehavingApiServer(BaseHTTPRequestHandler):
         else:
             self._send(404, {"kind": "Status", "code": 404, "message": "not found"})
 
-    def _send(self, code: int, payload: object) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        del format, args
-
 
 @pytest.fixture
 def server_url() -> Iterator[str]:
     MisbehavingApiServer.release.clear()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), MisbehavingApiServer)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        MisbehavingApiServer.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_on_loopback(MisbehavingApiServer) as url:
+        try:
+            yield url
+        finally:
+            MisbehavingApiServer.release.set()  # before the server's shutdown: no handler still hangs
 
 
 @pytest.fixture

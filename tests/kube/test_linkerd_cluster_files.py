@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.kube.bootstrap_script import BOOTSTRAP, REPO, run_bootstrap
+
 LINKERD = REPO / "cluster" / "linkerd"
 INSTALL = LINKERD / "install.sh"
-BOOTSTRAP = REPO / "cluster" / "bootstrap.sh"
 needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
 
 
@@ -46,10 +46,7 @@ class TestScripts:
 
     def test_unknown_mesh_is_refused_before_touching_a_cluster(self, tmp_path: Path):
         """--mesh istio stops with a clear message and exit 1, without kubectl or helm."""
-        done = subprocess.run(
-            ["bash", str(BOOTSTRAP), "--mesh", "istio"], capture_output=True, text=True, timeout=10,
-            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
-        )  # fmt: skip
+        done = run_bootstrap(tmp_path, "--mesh", "istio")
         assert done.returncode == 1
         assert "unknown mesh: istio" in done.stderr
 
