@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from harness.clock import FakeClock
 from harness.controllers.flagger.model import AnalysisSpec, CanarySpec, MetricSpec, ThresholdRange
 from harness.model import Revision
 from harness.testing.cluster import FakeCluster, FlaggerStatusWriter, ScriptedStatus
+from tests.kube.fake_api import serve_on_loopback
 
 REPO = Path(__file__).resolve().parents[2]
 CONTEXT = "kind-canary-chaos"
@@ -110,15 +110,8 @@ class _AnyAnswer(BaseHTTPRequestHandler):
 @pytest.fixture
 def ingress_url() -> Iterator[str]:
     """A stand-in for Traefik's web entrypoint on 127.0.0.1 (answers 404 to everything)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _AnyAnswer)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_on_loopback(_AnyAnswer) as url:
+        yield url
 
 
 @pytest.fixture
