@@ -26,6 +26,24 @@ from harness.scenario.model import LoadProfile, Scenario
 
 
 @dataclass(frozen=True)
+class ErrorRamp:
+    """A slow burn's error rate, ``start`` → ``end`` over ``seconds`` of the pod's clock, × ``share``."""
+
+    start: float
+    end: float
+    seconds: float
+    share: float
+
+    def rate_after(self, elapsed: float) -> float:
+        progress = min(1.0, max(0.0, elapsed / self.seconds))
+        return (self.start + (self.end - self.start) * progress) * self.share
+
+    @property
+    def mean(self) -> float:
+        return (self.start + self.end) / 2 * self.share
+
+
+@dataclass(frozen=True)
 class FaultExpectation:
     """The configured fault's expected effect on canary requests while it is on."""
 
@@ -37,6 +55,9 @@ class FaultExpectation:
     observable: bool = True  # False: no user-visible effect expected (memory leak, readiness delay)
     from_start: bool = False  # in the revision's pod template: onset = the trigger
     description: str = ""
+    # slow-burn error ramps; error_fraction counts their mean over the whole ramp, which a rollout stopped
+    # early never reaches (harness.verdict.reach expects the ramp's value at the time of each request)
+    error_ramps: tuple[ErrorRamp, ...] = ()
 
 
 def expected_effect(scenario: Scenario) -> FaultExpectation | None:
@@ -56,6 +77,7 @@ def combine(faults: Sequence[object], load: LoadProfile, *, from_start: bool) ->
     blocks = False
     visible = False
     kinds: list[str] = []
+    ramps: list[ErrorRamp] = []
     for fault in faults:
         kinds.append(str(getattr(fault, "kind", type(fault).__name__)))
         share = _share(fault, load)
@@ -64,6 +86,9 @@ def combine(faults: Sequence[object], load: LoadProfile, *, from_start: bool) ->
             server_error += fault.rate * share
         elif isinstance(fault, SlowBurnFault):
             if fault.error_rate is not None:
+                ramps.append(
+                    ErrorRamp(fault.error_rate.start, fault.error_rate.end, fault.ramp_seconds, share)
+                )
                 error += (fault.error_rate.start + fault.error_rate.end) / 2 * share
                 server_error += (fault.error_rate.start + fault.error_rate.end) / 2 * share
             if fault.latency_ms is not None:
@@ -95,6 +120,7 @@ def combine(faults: Sequence[object], load: LoadProfile, *, from_start: bool) ->
         observable=visible,
         from_start=from_start,
         description="+".join(kinds),
+        error_ramps=tuple(ramps),
     )
 
 

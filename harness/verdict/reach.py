@@ -13,6 +13,7 @@ import statistics
 from harness.model import NO_VERSION, LoadBucket
 from harness.verdict.attribution import attribution_note, canary_load
 from harness.verdict.evidence import Evidence
+from harness.verdict.fault_effect import FaultExpectation
 from harness.verdict.measure import Terminal, baseline_window, first_mark, tally, within
 
 REACH_RATIO = 0.25  # observed canary bad rate must be ≥ this × the configured one
@@ -73,9 +74,11 @@ def fault_reached(ev: Evidence, trigger: float | None, end: Terminal | None) -> 
     reached = False
     if fault.error_fraction > 0:
         rate = counted.rate or 0.0
-        reached = rate >= REACH_RATIO * fault.error_fraction
+        expected = expected_error_fraction(fault, canary)
+        reached = rate >= REACH_RATIO * expected
         notes.append(
-            f"canary bad rate {rate:.3f} vs configured {fault.error_fraction:.3f}"
+            f"canary bad rate {rate:.3f} vs configured {expected:.3f}"
+            f"{' (slow-burn ramp where the canary served)' if fault.error_ramps else ''}"
             f" over {counted.requests} requests ({attribution_note(ev.load)})"
         )
     if fault.added_latency_ms > 0:
@@ -83,6 +86,27 @@ def fault_reached(ev: Evidence, trigger: float | None, end: Terminal | None) -> 
         reached = reached or ok
         notes.append(note)
     return reached, "; ".join(notes)
+
+
+def expected_error_fraction(fault: FaultExpectation, canary: list[LoadBucket]) -> float:
+    """The bad share the configured faults give the requests the canary served.
+
+    A slow burn's ramp runs on the canary pod's own clock, which starts at or before the first request it
+    served: each bucket expects the ramp's value that long after that first request (never more than the
+    pod saw), so a rollout aborted early in the ramp is not held to the ramp's mean over its whole length.
+    """
+    if not fault.error_ramps:
+        return fault.error_fraction
+    served = [b for b in canary if b.requests]
+    if not served:
+        return fault.error_fraction
+    steady = fault.error_fraction - sum(r.mean for r in fault.error_ramps)
+    first = min(b.start for b in served)
+    weighted = sum(
+        b.requests * sum(r.rate_after(b.start + b.duration / 2 - first) for r in fault.error_ramps)
+        for b in served
+    )
+    return min(1.0, max(0.0, steady + weighted / sum(b.requests for b in served)))
 
 
 def _latency_reached(
