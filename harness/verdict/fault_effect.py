@@ -22,6 +22,7 @@ from faulty_app.config import (
     WrongAnswerFault,
     parse_faults,
 )
+from faulty_app.decide import ramp
 from harness.scenario.model import LoadProfile, Scenario
 
 
@@ -35,8 +36,7 @@ class ErrorRamp:
     share: float
 
     def rate_after(self, elapsed: float) -> float:
-        progress = min(1.0, max(0.0, elapsed / self.seconds))
-        return (self.start + (self.end - self.start) * progress) * self.share
+        return ramp(self.start, self.end, elapsed, self.seconds) * self.share  # the app's own ramp
 
     @property
     def mean(self) -> float:
@@ -86,11 +86,11 @@ def combine(faults: Sequence[object], load: LoadProfile, *, from_start: bool) ->
             server_error += fault.rate * share
         elif isinstance(fault, SlowBurnFault):
             if fault.error_rate is not None:
-                ramps.append(
-                    ErrorRamp(fault.error_rate.start, fault.error_rate.end, fault.ramp_seconds, share)
-                )
-                error += (fault.error_rate.start + fault.error_rate.end) / 2 * share
-                server_error += (fault.error_rate.start + fault.error_rate.end) / 2 * share
+                burn = fault.error_rate
+                error_ramp = ErrorRamp(burn.start, burn.end, fault.ramp_seconds, share)
+                ramps.append(error_ramp)
+                error += error_ramp.mean
+                server_error += error_ramp.mean
             if fault.latency_ms is not None:
                 latency, latency_share = (
                     max(latency, (fault.latency_ms.start + fault.latency_ms.end) / 2),
