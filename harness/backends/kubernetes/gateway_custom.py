@@ -55,24 +55,12 @@ class CustomObjectCalls:
     def watch_canary(
         self, namespace: str, name: str, resource_version: str, timeout_seconds: float
     ) -> Iterator[CanaryWatchEvent]:
-        for event in self._watch(
+        for event in self.watch_custom_object(
             FLAGGER_GROUP, FLAGGER_VERSION, CANARY_PLURAL, namespace, name, resource_version, timeout_seconds
         ):
             yield CanaryWatchEvent(type=event.type, object=cast(CanaryObject, event.object))
 
     def watch_custom_object(
-        self,
-        group: str,
-        version: str,
-        plural: str,
-        namespace: str,
-        name: str,
-        resource_version: str,
-        timeout_seconds: float,
-    ) -> Iterator[ObjectWatchEvent]:
-        return self._watch(group, version, plural, namespace, name, resource_version, timeout_seconds)
-
-    def _watch(
         self,
         group: str,
         version: str,
