@@ -131,7 +131,10 @@ class TestBackendOnLinkerd:
         data = backend.cluster_canary.to_data()
         assert data["mesh"]["meshed"] is True
         assert data["mesh"]["pods"][0]["identity"] == IDENTITY
-        assert not [m for m in cluster.applied[NS] if m["kind"] == "IngressRoute"]
+        # load enters through meshed Traefik, addressed to the apex Service so its proxy applies the HTTPRoute
+        (route,) = [m["spec"]["routes"][0] for m in cluster.applied[NS] if m["kind"] == "IngressRoute"]
+        assert route["match"] == f"Host(`{NS}.faulty-app.local`)"
+        assert route["services"] == [{"name": "faulty-app", "kind": "Service", "port": 80, "nativeLB": True}]
 
     def test_an_unmeshed_app_stops_the_run_and_the_namespace_is_cleaned(
         self, make_backend, cluster, spec, stable

@@ -126,7 +126,7 @@ def tailor(
     _set_revision(find(out, "Deployment", APP_NAME), stable)
     find(out, "Deployment", APP_NAME)["spec"]["replicas"] = stable.replicas
     find(out, "Secret", ADMIN_SECRET)["stringData"] = {"token": admin_token}
-    for ingress in (m for m in out if m.get("kind") == "IngressRoute"):  # none on Linkerd (east-west)
+    for ingress in (m for m in out if m.get("kind") == "IngressRoute"):
         for route in ingress["spec"]["routes"]:
             route["match"] = f"Host(`{host}`)"
     canary = find(out, "Canary", APP_NAME)
