@@ -42,20 +42,23 @@ def main() -> None:
 
 
 def _check_cluster_scale(
-    scenarios: list[Any], scale: float, scrape_interval: float, spec: Path | None
+    scenarios: list[Any], scale: float, scrape_interval: float | None, spec: Path | None
 ) -> None:
-    """Every Canary the cluster would run at ``scale``: refused before anything starts (exit 2)."""
+    """Every Canary the cluster would run at ``scale``: refused before anything starts (exit 2).
+    ``scrape_interval`` None: each scenario's provider's Prometheus (Flagger's 5 s, linkerd-viz' 10 s)."""
+    from harness.backends.kubernetes.cluster_provider import scrape_interval_for
     from harness.plan.cluster_scale import scale_canary
 
     if spec is not None:
         from harness.scenario.flagger_canary import load_canary
 
-        scale_canary(load_canary(spec).manifest, scale, scrape_interval=scrape_interval, source=str(spec))
+        canary = load_canary(spec)
+        scrape = scrape_interval_for(canary.provider, scrape_interval)
+        scale_canary(canary.manifest, scale, scrape_interval=scrape, source=str(spec))
         return
     for scenario in (s for s in scenarios if s.canary is not None):  # other controllers: local only
-        scale_canary(
-            scenario.canary_manifest, scale, scrape_interval=scrape_interval, source=str(scenario.file)
-        )
+        scrape = scrape_interval_for(scenario.canary.provider, scrape_interval)
+        scale_canary(scenario.canary_manifest, scale, scrape_interval=scrape, source=str(scenario.file))
 
 
 @main.command()
@@ -81,7 +84,14 @@ def _check_cluster_scale(
     "--ingress-url", default=None, help="Kubernetes: Traefik's web entrypoint from here (default: kind's)."
 )
 @click.option(
-    "--prometheus-url", default=None, help="Kubernetes: Prometheus URL (default: Flagger's, via the API)."
+    "--ingress-namespace",
+    default=None,
+    help="Kubernetes, Linkerd: namespace of the meshed ingress (Traefik) pods the load enters (traefik).",
+)
+@click.option(
+    "--prometheus-url",
+    default=None,
+    help="Kubernetes: Prometheus URL (default, via the API: Flagger's; Linkerd: linkerd-viz').",
 )
 @click.option("--flagger-namespace", default=None, help="Kubernetes: where Flagger runs (flagger-system).")
 @click.option("--image", default=None, help="Kubernetes: faulty app image the nodes can pull.")
@@ -89,7 +99,8 @@ def _check_cluster_scale(
     "--manifests",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=None,
-    help="Kubernetes: app kustomization directory (default: the packaged harness/data/cluster/app).",
+    help="Kubernetes: app kustomization directory (default: the packaged harness/data/cluster/app, "
+    "or harness/data/cluster/linkerd for a gatewayapi:* provider).",
 )
 @click.option(
     "--kube-request-timeout",
@@ -104,7 +115,7 @@ def run(
     backend: str,
     time_scale: float | None,
     parallel: int | None,
-    scrape_interval: float,
+    scrape_interval: float | None,
     deploy_seconds: float | None,
     report_dir: Path,
     repeat: int,
@@ -115,6 +126,7 @@ def run(
     canary_spec: Path | None,
     kube_context: str | None,
     ingress_url: str | None,
+    ingress_namespace: str | None,
     prometheus_url: str | None,
     flagger_namespace: str | None,
     image: str | None,
@@ -151,6 +163,7 @@ def run(
         cluster=ClusterTarget(
             kube_context=kube_context,
             ingress_url=ingress_url,
+            ingress_namespace=ingress_namespace,
             prometheus_url=prometheus_url,
             flagger_namespace=flagger_namespace,
             image=image,
@@ -175,7 +188,7 @@ def schedule(
     backend: str,
     time_scale: float | None,
     parallel: int | None,
-    scrape_interval: float,
+    scrape_interval: float | None,
     deploy_seconds: float | None,
     repeat: int,
     as_json: bool,

@@ -19,6 +19,7 @@ class ClusterTarget:
 
     kube_context: str | None = None  # --kube-context (default: the kubeconfig's current context)
     ingress_url: str | None = None  # --ingress-url: Traefik's web entrypoint as reachable from here
+    ingress_namespace: str | None = None  # --ingress-namespace: Linkerd: where the meshed ingress pods run
     prometheus_url: str | None = None  # --prometheus-url (default: Flagger's Prometheus via the API proxy)
     flagger_namespace: str | None = None  # --flagger-namespace
     image: str | None = None  # --image: the faulty app image the nodes can pull

@@ -16,8 +16,6 @@ from harness.errors import InputError
 if TYPE_CHECKING:
     from harness.scenario.model import Scenario
 
-DEFAULT_SCRAPE_SECONDS = 5.0  # Flagger's bundled Prometheus (charts/flagger/templates/prometheus.yaml)
-
 
 def _controllers(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[str, ...]:
     from harness.controllers.registry import CONTROLLERS
@@ -81,9 +79,9 @@ def timing_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--scrape-interval",
             type=click.FloatRange(min=0.1),
-            default=DEFAULT_SCRAPE_SECONDS,
-            show_default=True,
-            help="Kubernetes: the cluster Prometheus' scrape interval in seconds (Flagger's chart: 5).",
+            default=None,
+            help="Kubernetes: the cluster Prometheus' scrape interval in seconds (default: the provider's "
+            "Prometheus: Flagger's chart 5, linkerd-viz 10).",
         ),
         click.option(
             "--deploy-seconds",

@@ -44,16 +44,8 @@ def make_backend(
             raise InputError(
                 f"{scenario.file}: controller {scenario.controller} runs on the local backend only"
             )
-        if scenario.canary is not None and scenario.canary.provider.startswith("gatewayapi"):
-            # The backend can deploy, inject and record mTLS evidence, but the load enters through Traefik
-            # outside the mesh: Linkerd splits by HTTPRoute in the *client's* proxy, so every request
-            # would reach the primary and the verdict would judge a canary that saw no traffic.
-            raise InputError(
-                f"{scenario.file}: provider {scenario.canary.provider}: no load path into the Linkerd mesh "
-                "on the kubernetes backend yet (load from an unmeshed ingress bypasses the HTTPRoute "
-                "split); run it on the local backend"
-            )
         from harness.backends.kubernetes.backend import KubernetesOptions
+        from harness.backends.kubernetes.cluster_provider import scrape_interval_for
         from harness.backends.kubernetes.connect import connect_argo_backend, connect_backend
         from harness.backends.kubernetes.safety import load_allowed_contexts, merge_allowlists
 
@@ -65,13 +57,16 @@ def make_backend(
         allowed = merge_allowlists(options.context_allow, load_allowed_contexts())
         kube = kubernetes_options(options.cluster, KubernetesOptions(context_allow=tuple(allowed)))
         connect = connect_argo_backend if scenario.rollout is not None else connect_backend
+        # Linkerd (gatewayapi:*): its manifests, linkerd-viz' Prometheus, the meshed-ingress load path
+        provider = scenario.canary.provider if scenario.canary is not None else "traefik"
         return connect(
             dataclasses.replace(
                 kube,
                 keep=options.keep,
                 analysis_from=analysis_from,
                 time_scale=options.time_scale,
-                scrape_interval_seconds=options.scrape_interval_seconds,
+                provider=provider,
+                scrape_interval_seconds=scrape_interval_for(provider, options.scrape_interval_seconds),
             ),
             clock=ScaledClock(options.time_scale),
         )
@@ -91,6 +86,7 @@ def kubernetes_options(target: ClusterTarget, base: KubernetesOptions) -> Kubern
     given = {
         "kube_context": target.kube_context,
         "ingress_url": target.ingress_url,
+        "ingress_namespace": target.ingress_namespace,
         "prometheus_url": target.prometheus_url,
         "flagger_namespace": target.flagger_namespace,
         "image": target.image,

@@ -24,4 +24,4 @@ class RunOptions:
     progress: bool = True
     parallel: int = 1  # runs at once (kubernetes: each in its own namespace)
     startup: StartupEstimate | None = None  # deploy/teardown estimate of the schedule (None: backend's)
-    scrape_interval_seconds: float = 5.0  # kubernetes: the cluster Prometheus' scrape interval
+    scrape_interval_seconds: float | None = None  # kubernetes: the cluster Prometheus'; None: the provider's

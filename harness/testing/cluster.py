@@ -207,7 +207,8 @@ class FakeCluster:
         if (group, plural) == ("traefik.io", "traefikservices"):
             found = self.traefik_services.get((namespace, name))
             return copy.deepcopy(found) if found is not None else None
-        return None
+        named = [o for o in self.custom_objects.get((namespace, plural), []) if o["metadata"].get("name") == name]
+        return copy.deepcopy(named[-1]) if named else None
 
     def watch_canary(
         self, namespace: str, name: str, resource_version: str, timeout_seconds: float
@@ -336,9 +337,21 @@ class FakeCluster:
             return _prometheus_answer(self.prometheus_values.get(params.get("query", "")))
         raise ClusterError(f"GET {path} on service {namespace}/{service}:{port}: HTTP 503 no endpoints")
 
-    def exec_in_pod(self, namespace: str, pod: str, command: Sequence[str]) -> str:
-        """Pretends to run the harness's fault-PUT script: records argv[-1] and answers 200."""
+    def exec_in_pod(
+        self, namespace: str, pod: str, command: Sequence[str], *, container: str | None = None
+    ) -> str:
+        """Pretends to run the harness's fault-PUT script: records argv[-1] and answers 200. A pod with
+        several containers (``pods``) needs ``container`` named, as the API server requires."""
         self._record("exec_in_pod", namespace, pod)
+        details = [p for p in self.pods.get(namespace, []) if p.name == pod]
+        containers = details[0].containers if details else ()
+        if container is None and len(containers) > 1:
+            raise ClusterError(
+                f"exec in pod {namespace}/{pod}: 400 a container name must be specified, choose one of "
+                f"{list(containers)}"
+            )
+        if container is not None and containers and container not in containers:
+            raise ClusterError(f"exec in pod {namespace}/{pod}: 400 container {container} is not valid")
         self.execs.append((namespace, pod, list(command)))
         return "200\n"
 

@@ -323,9 +323,11 @@ class EmulatedArgoCluster(EmulatedCluster):
                 return []
             return [f"{APP}-{canary}-{i}" for i in range(app.canary_replicas)]
 
-    def exec_in_pod(self, namespace: str, pod: str, command: Sequence[str]) -> str:
+    def exec_in_pod(
+        self, namespace: str, pod: str, command: Sequence[str], *, container: str | None = None
+    ) -> str:
         if namespace not in self.rollouts:
-            return super().exec_in_pod(namespace, pod, command)
+            return super().exec_in_pod(namespace, pod, command, container=container)
         self._enter("exec_in_pod", namespace)
         with self._lock:
             self.rollouts[namespace].runtime_faults = list(json.loads(command[-1]))

@@ -368,7 +368,9 @@ class EmulatedCluster:
                 return json.dumps(events[int(params.get("since", "0")) :])
         raise ClusterError(f"GET {path} on service {namespace}/{service}:{port}: HTTP 503 no endpoints")
 
-    def exec_in_pod(self, namespace: str, pod: str, command: Sequence[str]) -> str:
+    def exec_in_pod(
+        self, namespace: str, pod: str, command: Sequence[str], *, container: str | None = None
+    ) -> str:
         """The harness's fault PUT: argv[-1] is the faults JSON; the canary pods take it (until restarted)."""
         self._enter("exec_in_pod", namespace)
         with self._lock:

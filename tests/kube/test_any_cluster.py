@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from harness.backends.base import ClusterTarget
 from harness.backends.kubernetes.backend import KubernetesOptions
+from harness.backends.kubernetes.cluster_provider import cluster_provider
 from harness.backends.kubernetes.manifests import PACKAGED_MANIFESTS, find, render_kustomization, tailor
 from harness.model import Revision
 from harness.run.factory import kubernetes_options
@@ -35,7 +36,9 @@ def images(objects: list[dict]) -> list[str]:
 class TestPackagedManifests:
     def test_default_is_the_package_data(self):
         """The backend's default manifests are inside the package, not a path relative to the cwd."""
-        assert KubernetesOptions(context_allow=()).manifests_dir == PACKAGED_MANIFESTS
+        assert KubernetesOptions(context_allow=()).manifests_dir is None  # the provider's packaged one
+        assert cluster_provider("traefik").manifests_dir == PACKAGED_MANIFESTS
+        assert cluster_provider("gatewayapi:v1beta1").manifests_dir == PACKAGED_MANIFESTS.parent / "linkerd"
         assert PACKAGED_MANIFESTS.is_relative_to(REPO / "harness")
         assert (PACKAGED_MANIFESTS / "kustomization.yaml").is_file()
 
@@ -99,6 +102,7 @@ class TestOptions:
             "--backend=kubernetes",
             "--kube-context=prod-like",
             "--ingress-url=http://traefik.example:80",
+            "--ingress-namespace=edge",
             "--prometheus-url=http://prom.example:9090",
             "--flagger-namespace=flagger",
             "--image=registry.example/faulty-app:0.1.0",
@@ -115,6 +119,7 @@ class TestOptions:
         )
         assert (options.flagger_namespace, options.image) == ("flagger", "registry.example/faulty-app:0.1.0")
         assert (options.manifests_dir, options.request_timeout) == (PACKAGED_MANIFESTS, 12.0)
+        assert options.ingress_namespace == "edge"
 
     def test_unset_options_keep_the_defaults(self):
         """No option given: the kind defaults stay."""
@@ -188,17 +193,32 @@ def _missing() -> Exception:
     raise AssertionError("find did not raise")
 
 
-def test_a_linkerd_scenario_is_refused_on_kubernetes_before_anything_connects(tmp_path: Path) -> None:
-    """Load from the unmeshed ingress would bypass Linkerd's client-side HTTPRoute split: every request
-    would reach the primary, so the run is refused (naming the file) instead of judging an unseen canary."""
+def test_a_linkerd_scenario_gets_the_linkerd_cluster_setup(tmp_path: Path, monkeypatch) -> None:
+    """A gatewayapi:* scenario on kubernetes: provider, linkerd-viz' 10 s scrapes, the Linkerd manifests by
+    default (the backend resolves them), and the 1m interval refused at scale 4 (< 3 scrapes)."""
     import pytest
 
-    from harness.errors import InputError
+    import harness.backends.kubernetes.connect
+    from harness.errors import CanarySpecError
     from harness.run.factory import make_backend
     from harness.run.options import RunOptions
     from harness.scenario.loader import load_scenario
 
-    path = Path(__file__).resolve().parents[2] / "scenarios" / "linkerd-5xx.yaml"
-    scenario = load_scenario(path)
-    with pytest.raises(InputError, match=r"linkerd-5xx\.yaml: provider gatewayapi:v1beta1: no load path"):
-        make_backend(scenario, RunOptions(backend="kubernetes", report_dir=tmp_path), tmp_path)
+    seen = {}
+
+    def connect(options, *, context=None, clock=None):
+        seen["options"] = options
+        return "backend"
+
+    monkeypatch.setattr(harness.backends.kubernetes.connect, "connect_backend", connect)
+    scenario = load_scenario(REPO / "scenarios" / "linkerd-5xx.yaml")
+    options = RunOptions(backend="kubernetes", report_dir=tmp_path, time_scale=2.0)
+    assert make_backend(scenario, options, tmp_path) == "backend"
+    kube = seen["options"]
+    assert (kube.provider, kube.scrape_interval_seconds, kube.time_scale) == ("gatewayapi:v1beta1", 10.0, 2.0)
+    assert cluster_provider(kube.provider).prometheus == ("linkerd-viz", "prometheus", 9090)
+    from harness.cli import _check_cluster_scale
+
+    with pytest.raises(CanarySpecError, match="scrape"):
+        _check_cluster_scale([scenario], 4.0, None, None)
+    _check_cluster_scale([scenario], 2.0, None, None)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from harness.backends.kubernetes.preflight import REQUIRED_CRDS
+from harness.backends.kubernetes.cluster_provider import TRAEFIK
 from harness.backends.kubernetes.status import traefik_weights
 from harness.controllers.flagger.model import MetricSpec, ThresholdRange
 from harness.errors import InputError
@@ -144,7 +144,7 @@ class TestFaultInjection:
 class TestRequiredCrds:
     def test_metric_templates_are_required(self, make_backend, cluster):
         """cluster/app deploys MetricTemplates, so preflight fails without their CRD."""
-        assert ("flagger.app", "metrictemplates") in REQUIRED_CRDS
+        assert ("flagger.app", "metrictemplates") in TRAEFIK.crds
         cluster.crds.discard(("flagger.app", "metrictemplates"))
         checks = {c.name: c for c in make_backend().preflight()}
         assert not checks["crd:metrictemplates.flagger.app"].ok

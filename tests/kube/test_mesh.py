@@ -9,7 +9,6 @@ import pytest
 from harness.backends.kubernetes.api import PodInfo
 from harness.backends.kubernetes.manifests import PACKAGED_MANIFESTS
 from harness.backends.kubernetes.mesh import (
-    INJECT_ANNOTATION,
     cli_identities,
     mesh_evidence,
     require_meshed,
@@ -117,35 +116,6 @@ class TestRefusal:
     def test_no_pods_is_refused(self):
         with pytest.raises(InputError, match="no app pods"):
             require_meshed(mesh_evidence(cluster([]), NS, "app=faulty-app-primary"))
-
-
-class TestBackendOnLinkerd:
-    def test_the_namespace_is_injected_and_the_evidence_journaled(self, make_backend, cluster, spec, stable):
-        cluster.pods[NS] = [meshed("faulty-app-primary-1")]
-        cluster.pod_proxy[(NS, "faulty-app-primary-1", 4191, "metrics")] = METRICS
-        backend = make_backend(manifests_dir=LINKERD_MANIFESTS, check_custom_metrics=False)
-        backend._linkerd = None  # no CLI here: the proxy's own metrics
-        backend.deploy(spec, stable)
-        assert cluster.namespaces[NS].annotations[INJECT_ANNOTATION] == "enabled"
-        assert backend.cluster_canary is not None
-        data = backend.cluster_canary.to_data()
-        assert data["mesh"]["meshed"] is True
-        assert data["mesh"]["pods"][0]["identity"] == IDENTITY
-        # load enters through meshed Traefik, addressed to the apex Service so its proxy applies the HTTPRoute
-        (route,) = [m["spec"]["routes"][0] for m in cluster.applied[NS] if m["kind"] == "IngressRoute"]
-        assert route["match"] == f"Host(`{NS}.faulty-app.local`)"
-        assert route["services"] == [{"name": "faulty-app", "kind": "Service", "port": 80, "nativeLB": True}]
-
-    def test_an_unmeshed_app_stops_the_run_and_the_namespace_is_cleaned(
-        self, make_backend, cluster, spec, stable
-    ):
-        cluster.pods[NS] = [PodInfo("faulty-app-primary-1", ("app",), {"app": "faulty-app-primary"})]
-        backend = make_backend(manifests_dir=LINKERD_MANIFESTS)
-        backend._linkerd = None
-        with pytest.raises(InputError, match="no linkerd-proxy container"):
-            backend.deploy(spec, stable)
-        backend.teardown()
-        assert NS not in cluster.namespaces
 
 
 def test_the_linkerd_manifests_route_through_an_httproute_on_the_apex_service():

@@ -89,3 +89,47 @@ class TestScrapeAnnotations:
         assert annotations["prometheus.io/scrape"] == "true"
         assert annotations["prometheus.io/port"] == "8080"
         assert annotations["prometheus.io/path"] == "/metrics"
+
+
+class TestLinkerdTemplates:
+    """linkerd-viz' Prometheus labels proxy series `namespace` and `deployment`, not the pod labels that
+    Flagger's bundled Prometheus copies: the pre-trigger check must look where the series are."""
+
+    def test_the_tutorial_templates_read_proxy_series_of_the_primary(self):
+        from harness.backends.kubernetes.cluster_provider import LINKERD_MANIFESTS
+        from harness.backends.kubernetes.metric_check import primary_selector
+
+        objects = render_kustomization(LINKERD_MANIFESTS)
+        queries = [str(m["spec"]["query"]) for m in objects if m["kind"] == "MetricTemplate"]
+        names = sorted({n for q in queries for n in metric_names(q)})
+        assert names == ["response_latency_ms_bucket", "response_total"]
+        for name in names:
+            selector = primary_selector(name, namespace=NAMESPACE, target="faulty-app", service="faulty-app")
+            assert selector == (
+                f'{name}{{namespace="{NAMESPACE}",deployment="faulty-app-primary",direction="inbound"}}'
+            )
+
+    def test_a_linkerd_run_triggers_when_the_primary_proxies_are_scraped(
+        self, make_backend, cluster, stable, bad
+    ):
+        from tests.kube.test_linkerd_backend import linkerd_cluster, linkerd_spec, on_linkerd
+
+        linkerd_cluster(cluster)
+        backend = on_linkerd(make_backend, check_custom_metrics=True)
+        spec = dataclasses.replace(
+            linkerd_spec(),
+            analysis=dataclasses.replace(
+                linkerd_spec().analysis,
+                metrics=(
+                    MetricSpec(
+                        "success-rate", "1m", ThresholdRange(min=99), template_ref=("success-rate", None)
+                    ),
+                ),
+            ),
+        )
+        backend.deploy(spec, stable)
+        with pytest.raises(MetricsError, match="response_total, which has no series for the primary"):
+            backend.trigger(bad)
+        primary = f'{{namespace="{NAMESPACE}",deployment="faulty-app-primary",direction="inbound"}}'
+        cluster.prometheus_values[f"count(response_total{primary})"] = 2.0
+        backend.trigger(bad)

@@ -234,6 +234,9 @@ class ClusterApi(Protocol):
         """GET through the API server's service proxy; returns the body text."""
         ...
 
-    def exec_in_pod(self, namespace: str, pod: str, command: Sequence[str]) -> str:
-        """Run ``command`` in the pod's first container; returns its stdout (and stderr)."""
+    def exec_in_pod(
+        self, namespace: str, pod: str, command: Sequence[str], *, container: str | None = None
+    ) -> str:
+        """Run ``command`` in ``container`` (None: the pod's only container; the API server refuses None for
+        a pod with several, e.g. one with Linkerd's proxy); returns its stdout (and stderr)."""
         ...

@@ -1,9 +1,11 @@
 """``KubernetesBackend``: real Flagger + Traefik on a cluster, driven through the ``ClusterApi`` port.
 
 Each run gets a fresh namespace labelled as ours (run id + expiry); nothing else is written to or
-deleted. The app manifests are ``cluster/app`` (rendered by ``manifests``); the readiness checks
-live in ``preflight``. Load goes through Traefik with a per-run Host header. Waits have deadlines
-derived from the Canary spec and dump diagnostics when they expire.
+deleted. The app manifests are ``cluster/app``, or ``cluster/linkerd`` for a ``gatewayapi:*`` provider
+(``cluster_provider``; rendered by ``manifests``); the readiness checks live in ``preflight``. Load goes
+through Traefik with a per-run Host header; on Linkerd, Traefik is meshed and routes to the apex Service,
+so its proxy applies the HTTPRoute. Waits have deadlines derived from the Canary spec and dump
+diagnostics when they expire.
 
 Time: the run clock runs at ``options.time_scale`` S, as in local mode. The Canary applied on the cluster
 has its durations divided by S (``harness.plan.cluster_scale``); the app pods get ``TIME_SCALE=S`` for their
@@ -23,6 +25,14 @@ from typing import Any
 
 from harness.backends.base import Observation, PreflightCheck
 from harness.backends.kubernetes.api import ClusterApi
+from harness.backends.kubernetes.cluster_provider import (
+    INGRESS_NAMESPACE,
+    INGRESS_SELECTOR,
+    ClusterProvider,
+    cluster_provider,
+    require_mesh_load_path,
+    require_provider,
+)
 from harness.backends.kubernetes.cluster_run import ClusterRun, deployed, run_clock
 from harness.backends.kubernetes.evidence import ClusterEvidence, wait_for_receiver
 from harness.backends.kubernetes.faults import FaultInjector
@@ -32,7 +42,6 @@ from harness.backends.kubernetes.manifests import (
     DEFAULT_HOST,
     EVENT_RECEIVER,
     EVENT_RECEIVER_PORT,
-    PACKAGED_MANIFESTS,
     REVISION_ANNOTATION,
     apply_time_scale,
     find,
@@ -65,15 +74,19 @@ FLAGGER_SELECTOR = "app.kubernetes.io/name=flagger"
 
 @dataclass(frozen=True)
 class AppliedCanary:
-    """The journal's ``cluster_canary``: the scaled Canary, plus the mesh evidence on Linkerd."""
+    """The journal's ``cluster_canary``: the scaled Canary, plus the mesh evidence on Linkerd (the app's
+    pods and the ingress pods the load enters through)."""
 
     canary: ClusterCanary
     mesh: MeshEvidence | None = None
+    ingress_mesh: MeshEvidence | None = None
 
     def to_data(self) -> dict[str, Any]:
         data = self.canary.to_data()
         if self.mesh is not None:
             data["mesh"] = self.mesh.to_data()
+        if self.ingress_mesh is not None:
+            data["ingress_mesh"] = self.ingress_mesh.to_data()
         return data
 
 
@@ -89,13 +102,17 @@ class KubernetesOptions:
     kube_context: str | None = None  # None: the kubeconfig's current context
     request_timeout: float = 30.0  # seconds per API call (the gateway's _request_timeout)
     image: str | None = None  # None: the image the manifests name (canary-chaos/faulty-app:<version>)
-    manifests_dir: Path = PACKAGED_MANIFESTS  # --manifests: a kustomization directory
+    manifests_dir: Path | None = None  # --manifests: a kustomization directory; None: the provider's
+    provider: str = "traefik"  # the scenario Canary's provider: traefik or gatewayapi:* (Linkerd)
     flagger_namespace: str = "flagger-system"
     flagger_deployment: str = "flagger"
     prometheus_url: str | None = None  # None: through the API server's service proxy
+    # Traefik: Flagger's bundled Prometheus; Linkerd: linkerd-viz/prometheus:9090 (cluster_provider)
     prometheus_service: str = "flagger-prometheus"
     prometheus_port: int = 9090
     ingress_url: str = "http://127.0.0.1:18080"  # Traefik web entrypoint (kind port mapping)
+    ingress_namespace: str = INGRESS_NAMESPACE  # Linkerd: the ingress pods that must be meshed
+    ingress_selector: str = INGRESS_SELECTOR
     keep: bool = False
     ttl_seconds: float = 6 * 3600
     run_id: str | None = None
@@ -121,6 +138,7 @@ class _RunState:
     revision_count: int = 0
     evidence: ClusterEvidence | None = None
     mesh: MeshEvidence | None = None  # Linkerd: are the app pods meshed, with which identities
+    ingress_mesh: MeshEvidence | None = None  # Linkerd: the ingress pods the load passes through
     templates: dict[str, str] = field(default_factory=dict)  # deployed MetricTemplate name → query
 
 
@@ -138,16 +156,21 @@ class KubernetesBackend(ClusterRun):
         linkerd: LinkerdCli | None = None,
     ) -> None:
         check_context(api.current_context(), options.context_allow)
+        self.provider: ClusterProvider = cluster_provider(options.provider)
+        self.manifests_dir = options.manifests_dir or self.provider.manifests_dir
         self._linkerd = linkerd if linkerd is not None else system_linkerd()
         clock = run_clock(clock, options.time_scale)
         super().__init__(api, options.run_id or secrets.token_hex(4), keep=options.keep)
         self.api, self.options, self.clock, self._epoch = api, options, clock, epoch
+        where = self.provider.prometheus or (
+            options.flagger_namespace,
+            options.prometheus_service,
+            options.prometheus_port,
+        )
         self._prometheus = prometheus or (
             HttpxPrometheus(options.prometheus_url)
             if options.prometheus_url
-            else ProxyPrometheus(
-                api, options.flagger_namespace, options.prometheus_service, options.prometheus_port
-            )
+            else ProxyPrometheus(api, *where)
         )
         self._run = _RunState()
 
@@ -159,7 +182,7 @@ class KubernetesBackend(ClusterRun):
     def cluster_canary(self) -> AppliedCanary | None:
         """The Canary as applied on the cluster (after ``deploy``) and any mesh evidence, for the journal."""
         applied = self._run.cluster_canary
-        return None if applied is None else AppliedCanary(applied, self._run.mesh)
+        return None if applied is None else AppliedCanary(applied, self._run.mesh, self._run.ingress_mesh)
 
     # -- preflight -----------------------------------------------------------------------------------
     def preflight(self) -> Sequence[PreflightCheck]:
@@ -167,11 +190,15 @@ class KubernetesBackend(ClusterRun):
         where = Where(
             flagger_namespace=opts.flagger_namespace,
             flagger_deployment=opts.flagger_deployment,
-            manifests_dir=opts.manifests_dir,
+            manifests_dir=self.manifests_dir,
             ingress_url=opts.ingress_url if opts.check_ingress else None,
             ingress_host=f"canary-chaos-{self.run_id}.{DEFAULT_HOST}",
             image=opts.image,
             prometheus_url=opts.prometheus_url,
+            provider=self.provider,
+            ingress_namespace=opts.ingress_namespace,
+            ingress_selector=opts.ingress_selector,
+            linkerd=self._linkerd,
         )
         return preflight_checks(self.api, self._prometheus, where)
 
@@ -181,6 +208,11 @@ class KubernetesBackend(ClusterRun):
             raise InputError(
                 "the kubernetes backend runs Flagger Canaries only (Argo Rollouts: local backend)"
             )
+        if cluster_provider(canary.provider) is not self.provider:
+            raise InputError(
+                f"the scenario's provider is {canary.provider}, but this backend was set up for "
+                f"{self.options.provider} (KubernetesOptions.provider)"
+            )
         run = self._run
         canary = self.options.analysis_from or canary
         namespace = f"canary-chaos-{self.run_id}"
@@ -188,7 +220,7 @@ class KubernetesBackend(ClusterRun):
         host = f"{namespace}.{DEFAULT_HOST}"
         analysis = canary.manifest.get("spec", {}).get("analysis") if canary.manifest else None
         manifests = tailor(
-            render_kustomization(self.options.manifests_dir),
+            render_kustomization(self.manifests_dir),
             namespace=namespace,
             host=host,
             stable=stable,
@@ -198,6 +230,9 @@ class KubernetesBackend(ClusterRun):
             image=self.options.image,
         )
         deployed = find(manifests, "Canary", APP_NAME)
+        require_provider(manifests, canary.provider, self.manifests_dir)
+        if self.provider.meshed:
+            require_mesh_load_path(manifests, self.manifests_dir)
         progress_deadline = int(deployed["spec"].get("progressDeadlineSeconds", 600))  # scenario seconds
         # A refused scale (CanarySpecError) stops here, before anything is created on the cluster.
         opts = self.options
@@ -222,7 +257,7 @@ class KubernetesBackend(ClusterRun):
         )
         ownership = new_ownership(self.run_id, self._epoch(), self.options.ttl_seconds)
         # Linkerd (Flagger's gatewayapi provider): the run namespace has its pods injected with the proxy
-        meshed = str(deployed["spec"].get("provider", "")).startswith("gatewayapi")
+        meshed = self.provider.meshed
         annotations = {**ownership.annotations(), **({INJECT_ANNOTATION: "enabled"} if meshed else {})}
         self._run_namespace.create(namespace, ownership.labels(), annotations)
         receiver = [m for m in manifests if m.get("metadata", {}).get("name") == EVENT_RECEIVER]
@@ -234,7 +269,14 @@ class KubernetesBackend(ClusterRun):
         self.api.apply(namespace, [m for m in manifests if m not in receiver])
         run.follower = CanaryFollower(self.api, namespace, APP_NAME, self.clock)
         run.evidence = ClusterEvidence(
-            self.api, self._prometheus, self.clock, namespace, self._diagnostics, dict(run.evidence_windows)
+            self.api,
+            self._prometheus,
+            self.clock,
+            namespace,
+            self._diagnostics,
+            dict(run.evidence_windows),
+            router=self.provider.router,
+            builtin_evidence=not self.provider.meshed,
         )
         status = run.follower.wait_until(
             lambda s: s.phase in (Phase.INITIALIZED, Phase.FAILED),
@@ -250,6 +292,10 @@ class KubernetesBackend(ClusterRun):
         if meshed:  # mTLS evidence into the journal; an unmeshed app is refused, naming the pod
             run.mesh = mesh_evidence(self.api, namespace, PRIMARY_SELECTOR, cli=self._linkerd)
             require_meshed(run.mesh)
+            # preflight refused an unmeshed ingress; this is the evidence, read once the route exists
+            run.ingress_mesh = mesh_evidence(
+                self.api, opts.ingress_namespace, opts.ingress_selector, cli=self._linkerd
+            )
         return Ingress(url=self.options.ingress_url, host_header=host)
 
     def trigger(self, revision: Revision) -> float:
@@ -320,6 +366,12 @@ class KubernetesBackend(ClusterRun):
             ),
             "events": lambda: self.api.service_proxy_get(ns, EVENT_RECEIVER, EVENT_RECEIVER_PORT, "events"),
         }
+        router = self.provider.router
+        sources[router.plural] = lambda: json.dumps(
+            self.api.get_custom_object(router.group, router.version, router.plural, ns, APP_NAME),
+            indent=2,
+            default=str,
+        )
         self._collect(sources)
 
     # -- helpers -------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from harness.backends.kubernetes.api import ClusterApi
+from harness.backends.kubernetes.manifests import APP_CONTAINER
 from harness.clock import Clock
 from harness.errors import ClusterError, InputError
 
@@ -83,7 +84,7 @@ class FaultInjector:
             if pod in self._done:
                 continue
             try:
-                answer = self._api.exec_in_pod(self._namespace, pod, command).strip()
+                answer = self._api.exec_in_pod(self._namespace, pod, command, container=APP_CONTAINER).strip()
             except ClusterError as exc:
                 self._fail(f"t={now:.0f}s: PUT /admin/faults in {pod}: {exc}")
                 continue

@@ -248,7 +248,10 @@ class KubeGateway(CustomObjectCalls):
                 raise ClusterError(f"{what}: HTTP {cause.status}: {str(cause.body or '')[:300]}") from cause
             raise
 
-    def exec_in_pod(self, namespace: str, pod: str, command: Sequence[str]) -> str:
+    def exec_in_pod(
+        self, namespace: str, pod: str, command: Sequence[str], *, container: str | None = None
+    ) -> str:
+        where = {"container": container} if container is not None else {}
         return str(
             call(
                 f"exec in pod {namespace}/{pod}",
@@ -257,6 +260,7 @@ class KubeGateway(CustomObjectCalls):
                     pod,
                     namespace,
                     command=list(command),
+                    **where,
                     stderr=True,
                     stdin=False,
                     stdout=True,

@@ -25,6 +25,7 @@ from harness.scenario.yamlloc import parse_located_all
 
 Manifest = dict[str, Any]
 APP_NAME = "faulty-app"
+APP_CONTAINER = "app"  # the app container of the Deployment (a meshed pod also runs linkerd-proxy)
 ADMIN_SECRET = "faulty-app-admin"  # noqa: S105 - a Secret object name, not a password
 EVENT_RECEIVER = "event-receiver"
 EVENT_RECEIVER_PORT = 8080

@@ -145,15 +145,17 @@ def _pod(
     return PodMesh(pod.name, True, version, expected_identity(pod, namespace), "proxy metrics", mtls)
 
 
-def require_meshed(evidence: MeshEvidence) -> None:
-    """Refuse a run whose app pods are not all meshed with an identity, naming each pod and what it lacks."""
+def require_meshed(
+    evidence: MeshEvidence,
+    *,
+    what: str = f"app pods (annotation {INJECT_ANNOTATION}: enabled)",
+    hint: str = "Is Linkerd installed (cluster/bootstrap.sh --mesh linkerd) and its proxy injector running?",
+) -> None:
+    """Refuse a run whose ``what`` are not all meshed with an identity, naming each pod and what it lacks."""
     where = f"namespace {evidence.namespace}"
     if not evidence.pods:
-        raise InputError(f"{where}: no app pods to check for the Linkerd proxy")
+        raise InputError(f"{where}: no {what} to check for the Linkerd proxy")
     bad = [p for p in evidence.pods if not p.meshed or not p.identity]
     if bad:
         details = "; ".join(f"pod {p.pod}: {p.problem or 'no identity'}" for p in bad)
-        raise InputError(
-            f"{where} (annotation {INJECT_ANNOTATION}: enabled) is not meshed: {details}. "
-            "Is Linkerd installed (cluster/bootstrap.sh --mesh linkerd) and its proxy injector running?"
-        )
+        raise InputError(f"{where}: {what} not meshed: {details}. {hint}")

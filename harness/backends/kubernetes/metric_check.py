@@ -5,8 +5,9 @@ check passes for no reason and a bad canary is promoted. So, once the primary ha
 each metric name a custom query reads (``templateRef`` or inline ``query``) must have series from the
 primary: app metrics scraped from its pods (Flagger's bundled Prometheus labels them with the pod labels
 and ``kubernetes_namespace``, ``charts/flagger/templates/prometheus.yaml``), Traefik metrics on the
-primary's child service (``<ns>-<svc>-primary-<port>@kubernetescrd``). Names are found in the query text
-(pure); the counts go through ``observe``'s Prometheus query path.
+primary's child service (``<ns>-<svc>-primary-<port>@kubernetescrd``), linkerd-proxy metrics on the
+primary's proxies (linkerd-viz labels them ``namespace`` and ``deployment``, its chart's ``linkerd-proxy``
+job). Names are found in the query text (pure); the counts go through ``observe``'s Prometheus query path.
 """
 
 from __future__ import annotations
@@ -65,9 +66,15 @@ def custom_queries(spec: CanarySpec, templates: Mapping[str, str]) -> list[Custo
     return found
 
 
+# linkerd-proxy's HTTP series (linkerd2-proxy legacy metrics), as linkerd-viz' Prometheus stores them
+_LINKERD_PROXY = re.compile(r"(request_total|response_total|response_latency_ms(_bucket|_sum|_count)?)")
+
+
 def primary_selector(name: str, *, namespace: str, target: str, service: str) -> str:
     if name.startswith("traefik_"):
         return f'{name}{{service=~"{namespace}-{service}-primary-.+"}}'
+    if _LINKERD_PROXY.fullmatch(name):
+        return f'{name}{{namespace="{namespace}",deployment="{target}-primary",direction="inbound"}}'
     return f'{name}{{kubernetes_namespace="{namespace}",app="{target}-primary"}}'
 
 

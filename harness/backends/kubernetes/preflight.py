@@ -1,10 +1,11 @@
 """Preflight of the Kubernetes backend: is the cluster ready for a run, before anything is written?
 
-Checks, in order: the kube context, Flagger (deployment ready, mesh provider unset or ``traefik``), the
-CRDs the app manifests use, Prometheus answering, and Traefik series in it; then each user-settable
-option (``--manifests``, ``--image``, ``--ingress-url``), named in the check so a wrong one is obvious. A
-check that raises a ``HarnessError`` becomes a failed ``PreflightCheck`` carrying the message; nothing
-here raises.
+Checks, in order: the kube context, Flagger (deployment ready, mesh provider the install of the scenario's
+provider: unset or ``traefik``, or ``gatewayapi:*`` on Linkerd), the CRDs the app manifests and the router
+use, Prometheus answering, and the provider's series in it; on Linkerd, the ingress pods are meshed (the
+HTTPRoute split happens in their proxy); then each user-settable option (``--manifests``, ``--image``,
+``--ingress-url``), named in the check so a wrong one is obvious. A check that raises a ``HarnessError``
+becomes a failed ``PreflightCheck`` carrying the message; nothing here raises.
 """
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ from pathlib import Path
 
 from harness.backends.base import PreflightCheck
 from harness.backends.kubernetes.api import ClusterApi, DeploymentInfo
+from harness.backends.kubernetes.cluster_provider import (
+    TRAEFIK,
+    ClusterProvider,
+    require_mesh_load_path,
+    require_provider,
+)
 from harness.backends.kubernetes.manifests import (
     ADMIN_SECRET,
     APP_NAME,
@@ -23,6 +30,7 @@ from harness.backends.kubernetes.manifests import (
     find,
     render_kustomization,
 )
+from harness.backends.kubernetes.mesh import LinkerdCli, mesh_evidence, require_meshed
 from harness.backends.kubernetes.observe import (
     PromQuery,
     flagger_provider,
@@ -31,14 +39,6 @@ from harness.backends.kubernetes.observe import (
     single_value,
 )
 from harness.errors import ClusterError, HarnessError
-
-REQUIRED_CRDS = (
-    ("traefik.io", "ingressroutes"),
-    ("traefik.io", "traefikservices"),
-    ("flagger.app", "canaries"),
-    ("flagger.app", "metrictemplates"),
-)
-
 
 REQUIRED_OBJECTS = (
     ("Deployment", APP_NAME),
@@ -63,17 +63,26 @@ class Where:
     ingress_host: str
     image: str | None = None
     prometheus_url: str | None = None
+    provider: ClusterProvider = TRAEFIK
+    ingress_namespace: str = "traefik"  # Linkerd: where the meshed ingress pods run
+    ingress_selector: str = "app.kubernetes.io/name=traefik"
+    linkerd: LinkerdCli | None = None  # the linkerd CLI, for the ingress pods' identities
 
 
 def preflight_checks(api: ClusterApi, prometheus: PromQuery, where: Where) -> list[PreflightCheck]:
     """Every readiness check of the cluster, failed checks included (the caller decides what is fatal)."""
+    provider = where.provider
     checks = [PreflightCheck("kube-context", True, f"--kube-context {api.current_context()}")]
-    checks += _flagger_checks(api, where.flagger_namespace, where.flagger_deployment)
-    checks += [_crd_check(api, group, plural) for group, plural in REQUIRED_CRDS]
-    via = f"--prometheus-url {where.prometheus_url}" if where.prometheus_url else "Flagger's Prometheus"
+    checks += _flagger_checks(api, where.flagger_namespace, where.flagger_deployment, provider)
+    checks += [_crd_check(api, group, plural) for group, plural in provider.crds]
+    via = f"--prometheus-url {where.prometheus_url}" if where.prometheus_url else _prometheus_name(provider)
     checks.append(_guard("prometheus", lambda: _prometheus_online(prometheus), via))
-    checks.append(_guard("prometheus:traefik-series", lambda: _traefik_series(prometheus)))
-    checks.append(_guard("option:--manifests", lambda: _manifests(where.manifests_dir)))
+    if provider.meshed:
+        checks.append(_guard("prometheus:linkerd-series", lambda: _linkerd_series(prometheus)))
+        checks.append(_guard("ingress-meshed", lambda: _ingress_meshed(api, where)))
+    else:
+        checks.append(_guard("prometheus:traefik-series", lambda: _traefik_series(prometheus)))
+    checks.append(_guard("option:--manifests", lambda: _manifests(where.manifests_dir, provider)))
     checks.append(_guard("option:--image", lambda: _image(where.image)))
     ingress = where.ingress_url
     if ingress is not None:
@@ -81,11 +90,38 @@ def preflight_checks(api: ClusterApi, prometheus: PromQuery, where: Where) -> li
     return checks
 
 
-def _manifests(directory: Path) -> tuple[bool, str]:
+def _prometheus_name(provider: ClusterProvider) -> str:
+    if provider.prometheus is None:
+        return "Flagger's Prometheus"
+    namespace, service, port = provider.prometheus
+    return f"Prometheus {namespace}/{service}:{port}"
+
+
+def _manifests(directory: Path, provider: ClusterProvider) -> tuple[bool, str]:
     objects = render_kustomization(directory)
     for kind, name in REQUIRED_OBJECTS:
         find(objects, kind, name)
+    require_provider(objects, provider.name, directory)
+    if provider.meshed:
+        require_mesh_load_path(objects, directory)
     return True, f"{len(objects)} objects from {directory}"
+
+
+def _ingress_meshed(api: ClusterApi, where: Where) -> tuple[bool, str]:
+    """Linkerd splits by HTTPRoute in the client's proxy: the ingress the load enters must run one."""
+    evidence = mesh_evidence(api, where.ingress_namespace, where.ingress_selector, cli=where.linkerd)
+    require_meshed(
+        evidence,
+        what=f"ingress pods ({where.ingress_selector}, --ingress-namespace {where.ingress_namespace})",
+        hint=(
+            "Without a linkerd-proxy in the ingress no request is split by the HTTPRoute: every one reaches "
+            "the primary and the canary is judged on no traffic. cluster/bootstrap.sh --mesh linkerd meshes "
+            "Traefik (cluster/linkerd/traefik-values.yaml); on your own cluster annotate the ingress pods "
+            "linkerd.io/inject: enabled and restart them."
+        ),
+    )
+    identities = ", ".join(f"{p.pod} as {p.identity}" for p in evidence.pods)
+    return True, f"meshed: {identities}"
 
 
 def _image(image: str | None) -> tuple[bool, str]:
@@ -110,7 +146,9 @@ def _crd_check(api: ClusterApi, group: str, plural: str) -> PreflightCheck:
     return _guard(name, lambda: (api.crd_exists(group, plural), ""))
 
 
-def _flagger_checks(api: ClusterApi, namespace: str, name: str) -> list[PreflightCheck]:
+def _flagger_checks(
+    api: ClusterApi, namespace: str, name: str, expected: ClusterProvider
+) -> list[PreflightCheck]:
     deployment: DeploymentInfo | ClusterError | None
     try:
         deployment = api.get_deployment(namespace, name)
@@ -122,12 +160,35 @@ def _flagger_checks(api: ClusterApi, namespace: str, name: str) -> list[Prefligh
             PreflightCheck("flagger-ready", deployment.ready, deployment.summary()),
             PreflightCheck(
                 "flagger-provider",
-                provider in (None, "traefik"),
-                f"-mesh-provider={provider}" if provider else "default; the Canary sets provider: traefik",
+                expected.accepts_flagger_provider(provider),
+                (f"-mesh-provider={provider}" if provider else "default; the Canary sets its provider")
+                + ("" if expected.accepts_flagger_provider(provider) else _install_hint(expected)),
             ),
         ]
     detail = str(deployment) if deployment else f"deployment {namespace}/{name} not found"
     return [PreflightCheck("flagger-ready", False, f"{detail} (--flagger-namespace {namespace})")]
+
+
+def _install_hint(expected: ClusterProvider) -> str:
+    if expected.meshed:
+        return (
+            ": a gatewayapi:* scenario needs Flagger installed for Linkerd (cluster/bootstrap.sh --mesh "
+            "linkerd: -mesh-provider=gatewayapi:v1beta1, -metrics-server linkerd-viz' Prometheus)"
+        )
+    return (
+        ": a traefik scenario needs Flagger installed for Traefik (cluster/bootstrap.sh without --mesh); "
+        "its builtin checks query Flagger's -metrics-server"
+    )
+
+
+def _linkerd_series(prometheus: PromQuery) -> tuple[bool, str]:
+    count = series_count(prometheus, 'response_total{direction="inbound"}')
+    if count:
+        return True, f"{count} inbound response_total series"
+    return False, (
+        "no inbound response_total series: this Prometheus scrapes no linkerd-proxy (it should be "
+        "linkerd-viz' Prometheus, with meshed pods running)"
+    )
 
 
 def _prometheus_online(prometheus: PromQuery) -> tuple[bool, str]:

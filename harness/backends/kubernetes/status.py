@@ -151,3 +151,18 @@ def traefik_weights(service: Mapping[str, Any], apex: str) -> tuple[int, int] | 
     if f"{apex}-primary" not in weights:
         return None
     return weights[f"{apex}-primary"], weights.get(f"{apex}-canary", 0)
+
+
+def httproute_weights(route: Mapping[str, Any], apex: str) -> tuple[int, int] | None:
+    """(primary, canary) weights from Flagger's HTTPRoute ``<apex>`` as its Gateway API router reads them
+    back (``GetRoutes``): the rules with exactly two backendRefs, the last one winning (an A/B route's
+    primary-only rule is skipped). None when no such rule exists (not reconciled yet)."""
+    found: tuple[int, int] | None = None
+    for rule in (route.get("spec") or {}).get("rules") or []:
+        refs = rule.get("backendRefs") if isinstance(rule, dict) else None
+        if not isinstance(refs, list) or len(refs) != 2:
+            continue
+        weights = {r.get("name"): int(r.get("weight", 1)) for r in refs if isinstance(r, dict)}
+        if f"{apex}-primary" in weights:
+            found = weights[f"{apex}-primary"], weights.get(f"{apex}-canary", 0)
+    return found
