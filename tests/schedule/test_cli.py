@@ -23,13 +23,20 @@ def test_schedule_json_of_the_catalog_fits_thirty_minutes():
 
 
 def test_schedule_text_lists_slots_and_total():
-    args = ["schedule", "scenarios/", "--backend", "kubernetes", "--parallel", "2"]
+    # the whole catalog: the Linkerd files need --time-scale ≤ 2 (linkerd-viz scrapes every 10 s)
+    args = ["schedule", "scenarios/", "--backend", "kubernetes", "--parallel", "2", "--time-scale", "2"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "slot 1:" in result.output
     assert "slot 2:" in result.output
     assert "slot 3:" not in result.output
     assert "total: " in result.output
+
+
+def test_the_linkerd_files_are_refused_at_the_default_scale_naming_the_fix():
+    result = CliRunner().invoke(main, ["schedule", "scenarios/linkerd-5xx.yaml", "--backend", "kubernetes"])
+    assert result.exit_code == 2
+    assert "3 × the Prometheus scrape interval 10s = 30s (use --time-scale ≤ 2)" in result.output
 
 
 def test_options_change_the_prediction():
