@@ -7,8 +7,9 @@
 #   --image IMAGE        app image to build (default canary-chaos/faulty-app:<project version>)
 #   --push               push IMAGE to its registry instead of `kind load` (any other cluster)
 #   --skip-image         do not build/load the image (e.g. a registry already has it)
-#   --mesh linkerd       also install Linkerd (cluster/linkerd/install.sh) and run Flagger with
-#                        meshProvider=gatewayapi:v1beta1 on linkerd-viz' Prometheus
+#   --mesh linkerd       also install Linkerd (cluster/linkerd/install.sh) before Traefik, mesh Traefik
+#                        (cluster/linkerd/traefik-values.yaml: the load path into the mesh) and run Flagger
+#                        with meshProvider=gatewayapi:v1beta1 on linkerd-viz' Prometheus
 #   --controller argo-rollouts
 #                        also install Argo Rollouts (chart 2.41.0, controller v1.9.1) routing Traefik's
 #                        traefik.io TraefikServices (cluster/argo/argo-rollouts-values.yaml); Flagger stays installed
@@ -85,27 +86,30 @@ if [[ "$BUILD_IMAGE" == 1 ]]; then
   fi
 fi
 
-log "Installing Traefik chart ${TRAEFIK_CHART_VERSION} into ${TRAEFIK_NAMESPACE}"
+TRAEFIK_VALUES=(--values "${CLUSTER_DIR}/traefik-values.yaml")
+FLAGGER_VALUES=(--values "${CLUSTER_DIR}/flagger-values.yaml")
+if [[ "$MESH" == linkerd ]]; then
+  # First: Linkerd's injector must be running when Traefik's pods are created, so they get the proxy.
+  log "Installing Linkerd (cluster/linkerd/install.sh)"
+  "${CLUSTER_DIR}/linkerd/install.sh"
+  TRAEFIK_VALUES+=(--values "${CLUSTER_DIR}/linkerd/traefik-values.yaml")
+  FLAGGER_VALUES+=(--values "${CLUSTER_DIR}/linkerd/flagger-values.yaml")
+fi
+
+log "Installing Traefik chart ${TRAEFIK_CHART_VERSION} into ${TRAEFIK_NAMESPACE} (mesh ${MESH})"
 helm repo add traefik https://traefik.github.io/charts --force-update >/dev/null
 helm repo add flagger https://flagger.app --force-update >/dev/null
 helm repo update traefik flagger >/dev/null
 helm upgrade --install traefik traefik/traefik \
   --version "${TRAEFIK_CHART_VERSION}" \
   --namespace "${TRAEFIK_NAMESPACE}" --create-namespace \
-  --values "${CLUSTER_DIR}/traefik-values.yaml" \
+  "${TRAEFIK_VALUES[@]}" \
   --wait --timeout "${ROLLOUT_TIMEOUT}"
 
 log "Installing the Flagger event receiver into ${FLAGGER_NAMESPACE}"
 kubectl create namespace "${FLAGGER_NAMESPACE}" --dry-run=client -o yaml | kubectl apply -f -
 kubectl apply -n "${FLAGGER_NAMESPACE}" -k "${CLUSTER_DIR}/event-receiver"
 kubectl -n "${FLAGGER_NAMESPACE}" set image deployment/event-receiver "receiver=${APP_IMAGE}"
-
-FLAGGER_VALUES=(--values "${CLUSTER_DIR}/flagger-values.yaml")
-if [[ "$MESH" == linkerd ]]; then
-  log "Installing Linkerd (cluster/linkerd/install.sh)"
-  "${CLUSTER_DIR}/linkerd/install.sh"
-  FLAGGER_VALUES+=(--values "${CLUSTER_DIR}/linkerd/flagger-values.yaml")
-fi
 
 log "Installing Flagger chart ${FLAGGER_CHART_VERSION} (mesh ${MESH}, prometheus.install=true)"
 helm upgrade --install flagger flagger/flagger \
@@ -131,6 +135,15 @@ fi
 
 log "Waiting for rollouts"
 kubectl -n "${TRAEFIK_NAMESPACE}" rollout status deployment/traefik --timeout "${ROLLOUT_TIMEOUT}"
+if [[ "$MESH" == linkerd ]]; then
+  # A Traefik installed before Linkerd (an earlier bootstrap without --mesh) keeps unmeshed pods: restart.
+  if ! kubectl -n "${TRAEFIK_NAMESPACE}" get pods -l app.kubernetes.io/name=traefik \
+      -o jsonpath='{.items[*].spec.containers[*].name}' | grep -qw linkerd-proxy; then
+    log "Restarting Traefik so the Linkerd injector meshes its pods"
+    kubectl -n "${TRAEFIK_NAMESPACE}" rollout restart deployment/traefik
+    kubectl -n "${TRAEFIK_NAMESPACE}" rollout status deployment/traefik --timeout "${ROLLOUT_TIMEOUT}"
+  fi
+fi
 kubectl -n "${FLAGGER_NAMESPACE}" rollout status deployment/flagger --timeout "${ROLLOUT_TIMEOUT}"
 kubectl -n "${FLAGGER_NAMESPACE}" rollout status deployment/flagger-prometheus --timeout "${ROLLOUT_TIMEOUT}"
 kubectl -n "${FLAGGER_NAMESPACE}" rollout status deployment/event-receiver --timeout "${ROLLOUT_TIMEOUT}"

@@ -121,12 +121,13 @@ CATALOG = ["5xx.yaml", "healthy-control.yaml", "argo-5xx.yaml", "argo-control.ya
 
 class TestMatrix:
     def test_entries_and_their_bootstrap_flags(self):
-        """Flagger on Traefik and Argo Rollouts, each with its bootstrap flags (issue 15). No Linkerd entry:
-        the kubernetes backend refuses gatewayapi scenarios until load can enter the mesh (issue 14)."""
+        """Flagger on Traefik, Argo Rollouts (issue 15) and Flagger on Linkerd (issue 14: the load enters
+        meshed Traefik), each with its bootstrap flags."""
         entries = matrix()
         assert {name: e["bootstrap"] for name, e in entries.items()} == {
             "flagger-traefik": "",
             "argo-rollouts": "--controller argo-rollouts",
+            "flagger-linkerd": "--mesh linkerd",
         }
         assert workflow()["jobs"]["kind"]["strategy"]["fail-fast"] is False
         runs = " ".join(step.get("run", "") for step in workflow()["jobs"]["kind"]["steps"])
@@ -138,6 +139,7 @@ class TestMatrix:
             "RUN_FLAGS": "${{ matrix.run_flags }}",
         }
         assert entries["argo-rollouts"]["run_flags"] == "--time-scale 2"  # 30 s intervals ≥ 3 scrapes
+        assert entries["flagger-linkerd"]["run_flags"] == "--time-scale 2"  # 1m ≥ 3 linkerd-viz scrapes
 
     def test_bootstrap_accepts_every_entry_s_flags(self):
         text = BOOTSTRAP.read_text()
@@ -153,7 +155,7 @@ class TestMatrix:
         }  # fmt: skip
         assert picked["flagger-traefik"] == ["scenarios/5xx.yaml", "scenarios/healthy-control.yaml"]
         assert picked["argo-rollouts"] == ["scenarios/argo-5xx.yaml", "scenarios/argo-control.yaml"]
-        assert not any("linkerd" in f for files in picked.values() for f in files)
+        assert picked["flagger-linkerd"] == ["scenarios/linkerd-ab.yaml"]
 
     def test_an_empty_selection_fails(self, tmp_path: Path):
         step = next(s for s in workflow()["jobs"]["kind"]["steps"] if s.get("name") == "Select scenarios")

@@ -97,3 +97,60 @@ class TestCertificates:
         )
         assert "Reusing" in done.stderr
         assert (tmp_path / "ca.crt").read_bytes() == before
+
+
+FAKE_TOOL = """#!/bin/bash
+echo "$(basename "$0") $*" >> "$TOOL_LOG"
+if [[ "$(basename "$0")" == kubectl && "$1 $2" == "config current-context" ]]; then echo kind-canary-chaos; fi
+if [[ "$(basename "$0")" == kubectl && "$*" == *jsonpath* ]]; then echo "${TRAEFIK_CONTAINERS:-traefik}"; fi
+exit 0
+"""
+
+
+def bootstrap_with_fake_tools(tmp_path: Path, *args: str, traefik_containers: str = "") -> list[str]:
+    """Run bootstrap.sh with kubectl and helm that only log their argv: the install order, as run."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("kubectl", "helm"):
+        (bin_dir / tool).write_text(FAKE_TOOL)
+        (bin_dir / tool).chmod(0o755)
+    log = tmp_path / "tools.log"
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "TOOL_LOG": str(log),
+           "TRAEFIK_CONTAINERS": traefik_containers}  # fmt: skip
+    done = subprocess.run(
+        ["bash", str(BOOTSTRAP), "--skip-image", *args], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    return log.read_text().splitlines()
+
+
+@needs_openssl
+class TestMeshedTraefik:
+    """The load enters through Traefik: on Linkerd it must be meshed, or no request is split."""
+
+    def test_linkerd_is_installed_before_traefik_and_traefik_is_injected(self, tmp_path: Path):
+        calls = bootstrap_with_fake_tools(
+            tmp_path, "--mesh", "linkerd", traefik_containers="traefik linkerd-proxy"
+        )
+        installs = [c.split()[3] for c in calls if c.startswith("helm upgrade --install")]
+        assert installs == ["linkerd-crds", "linkerd-control-plane", "linkerd-viz", "traefik", "flagger"]
+        (traefik,) = [c for c in calls if c.startswith("helm upgrade --install traefik")]
+        assert (
+            f"--values {REPO}/cluster/traefik-values.yaml --values {REPO}/cluster/linkerd/traefik-values.yaml"
+            in traefik
+        )
+        assert not [c for c in calls if "rollout restart" in c]
+
+    def test_an_unmeshed_traefik_from_an_earlier_bootstrap_is_restarted(self, tmp_path: Path):
+        calls = bootstrap_with_fake_tools(tmp_path, "--mesh", "linkerd", traefik_containers="traefik")
+        assert "kubectl -n traefik rollout restart deployment/traefik" in calls
+
+    def test_without_the_mesh_traefik_is_not_injected(self, tmp_path: Path):
+        calls = bootstrap_with_fake_tools(tmp_path)
+        (traefik,) = [c for c in calls if c.startswith("helm upgrade --install traefik")]
+        assert "linkerd" not in traefik
+        assert not [c for c in calls if "linkerd" in c]
+
+    def test_the_values_inject_traefiks_pods(self):
+        values = yaml.safe_load((LINKERD / "traefik-values.yaml").read_text())
+        assert values == {"deployment": {"podAnnotations": {"linkerd.io/inject": "enabled"}}}
