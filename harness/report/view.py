@@ -90,6 +90,7 @@ def run_view(record: RunRecord, index: int) -> dict[str, Any]:
         "time_scale": f"{record.time_scale:g}",
         "wall_time": wall_time_text(record),
         "cluster_canary": cluster_canary_view(record),
+        "mesh": mesh_view(record),
         "started_at": record.started_at or "—",
         "finished_at": record.finished_at or "—",
         "git_commit": record.git_commit or "not a git checkout",
@@ -121,6 +122,38 @@ def cluster_canary_view(record: RunRecord) -> dict[str, Any] | None:
         "changes": changes or ["nothing (scale 1)"],
         "manifest": json.dumps(applied.get("manifest", {}), indent=2, default=str),
     }
+
+
+_MESH_PARTS = (("mesh", "app pods"), ("ingress_mesh", "ingress pods (the load's way in)"))
+
+
+def mesh_view(record: RunRecord) -> list[dict[str, Any]] | None:
+    """Linkerd's mTLS evidence from the journal (``cluster_canary.mesh`` / ``.ingress_mesh``): per pod,
+    meshed or not, proxy version, identity and where it was read, inbound mTLS requests. None off-mesh."""
+    applied = record.cluster_canary or {}
+    groups = []
+    for key, what in _MESH_PARTS:
+        evidence = applied.get(key)
+        if not isinstance(evidence, dict):
+            continue
+        pods = [
+            {
+                "pod": str(p.get("pod", "")),
+                "meshed": "yes" if p.get("meshed") else "NO",
+                "css": "pass" if p.get("meshed") and p.get("identity") else "fail",
+                "proxy_version": str(p.get("proxy_version") or "—"),
+                "identity": str(p.get("identity") or "—"),
+                "source": str(p.get("identity_source") or "—"),
+                "mtls": "—" if p.get("mtls_requests") is None else f"{float(p['mtls_requests']):g}",
+                "problem": str(p.get("problem") or ""),
+            }
+            for p in evidence.get("pods", [])
+            if isinstance(p, dict)
+        ]
+        verdict = "all meshed" if evidence.get("meshed") else "NOT all meshed"
+        groups.append({"what": what, "namespace": evidence.get("namespace", "—"), "verdict": verdict,
+                       "pods": pods})  # fmt: skip
+    return groups or None
 
 
 def measure_view(measure: Measure) -> MeasureView:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 
@@ -194,3 +195,45 @@ class TestBatchRerender:
         assert calls == [first.run_id, second.run_id]
         assert once.count('class="card run"') == 1
         assert twice.count('class="card run"') == 2
+
+
+class TestMeshEvidence:
+    """On Linkerd the journal's cluster_canary carries the mTLS evidence of the app and the ingress pods."""
+
+    MESH: ClassVar[dict[str, Any]] = {
+        "namespace": "canary-chaos-1",
+        "meshed": True,
+        "pods": [
+            {"pod": "faulty-app-primary-1", "meshed": True, "proxy_version": "stable-2.14.0",
+             "identity": "default.canary-chaos-1.serviceaccount.identity.linkerd.cluster.local",
+             "identity_source": "proxy metrics", "mtls_requests": 120.0, "problem": ""},
+        ],
+    }  # fmt: skip
+    INGRESS: ClassVar[dict[str, Any]] = {
+        "namespace": "traefik",
+        "meshed": False,
+        "pods": [{"pod": "traefik-1", "meshed": False, "proxy_version": "", "identity": "",
+                  "identity_source": "", "mtls_requests": None, "problem": "no linkerd-proxy container"}],
+    }  # fmt: skip
+
+    def render(self, cluster_canary: dict | None) -> str:
+        import dataclasses
+
+        record = dataclasses.replace(build("rolled-back-go"), cluster_canary=cluster_canary)
+        return Page(render_html_text([record], title="t")).all_text()
+
+    def test_app_and_ingress_pods_with_identities(self) -> None:
+        text = self.render({"scale": 2, "changes": [], "manifest": {}, "mesh": self.MESH,
+                            "ingress_mesh": self.INGRESS})  # fmt: skip
+        assert "Mesh identity (Linkerd mTLS, read before the rollout)" in text
+        assert "app pods in namespace canary-chaos-1: all meshed" in text
+        assert (
+            "default.canary-chaos-1.serviceaccount.identity.linkerd.cluster.local proxy metrics 120" in text
+        )
+        assert "ingress pods (the load's way in) in namespace traefik: NOT all meshed" in text
+        assert "traefik-1 NO" in text
+        assert "no linkerd-proxy container" in text
+
+    def test_no_section_off_the_mesh(self) -> None:
+        assert "Mesh identity" not in self.render({"scale": 4, "changes": [], "manifest": {}})
+        assert "Mesh identity" not in self.render(None)
