@@ -56,6 +56,7 @@ NON_OBJECTS = {
     "traefik-values.yaml": "metrics",
     "flagger-values.yaml": "meshProvider",
     "linkerd/flagger-values.yaml": "meshProvider",
+    "linkerd/traefik-values.yaml": "deployment",
     "argo/argo-rollouts-values.yaml": "controller",
     "app/kustomization.yaml": "resources",
     "event-receiver/kustomization.yaml": "resources",
