@@ -108,6 +108,11 @@ helm upgrade --install traefik traefik/traefik \
 
 log "Installing the Flagger event receiver into ${FLAGGER_NAMESPACE}"
 kubectl create namespace "${FLAGGER_NAMESPACE}" --dry-run=client -o yaml | kubectl apply -f -
+if [[ "$MESH" == linkerd ]]; then
+  # Flagger queries linkerd-viz' Prometheus, which admits it by mesh identity only (the chart's
+  # linkerdAuthPolicy): Flagger's namespace is injected, as Flagger's kustomize/linkerd does.
+  kubectl annotate namespace "${FLAGGER_NAMESPACE}" linkerd.io/inject=enabled --overwrite
+fi
 kubectl apply -n "${FLAGGER_NAMESPACE}" -k "${CLUSTER_DIR}/event-receiver"
 kubectl -n "${FLAGGER_NAMESPACE}" set image deployment/event-receiver "receiver=${APP_IMAGE}"
 
@@ -145,6 +150,15 @@ if [[ "$MESH" == linkerd ]]; then
   fi
 fi
 kubectl -n "${FLAGGER_NAMESPACE}" rollout status deployment/flagger --timeout "${ROLLOUT_TIMEOUT}"
+if [[ "$MESH" == linkerd ]]; then
+  # Pods created before the namespace was injected (an earlier bootstrap without --mesh) keep no proxy.
+  if kubectl -n "${FLAGGER_NAMESPACE}" get pods \
+      -o jsonpath='{range .items[*]}{.spec.containers[*].name}{"\n"}{end}' | grep -vqw linkerd-proxy; then
+    log "Restarting ${FLAGGER_NAMESPACE}'s Deployments so the Linkerd injector meshes their pods"
+    kubectl -n "${FLAGGER_NAMESPACE}" rollout restart deployment
+    kubectl -n "${FLAGGER_NAMESPACE}" rollout status deployment/flagger --timeout "${ROLLOUT_TIMEOUT}"
+  fi
+fi
 kubectl -n "${FLAGGER_NAMESPACE}" rollout status deployment/flagger-prometheus --timeout "${ROLLOUT_TIMEOUT}"
 kubectl -n "${FLAGGER_NAMESPACE}" rollout status deployment/event-receiver --timeout "${ROLLOUT_TIMEOUT}"
 

@@ -207,7 +207,9 @@ class FakeCluster:
         if (group, plural) == ("traefik.io", "traefikservices"):
             found = self.traefik_services.get((namespace, name))
             return copy.deepcopy(found) if found is not None else None
-        named = [o for o in self.custom_objects.get((namespace, plural), []) if o["metadata"].get("name") == name]
+        named = [
+            o for o in self.custom_objects.get((namespace, plural), []) if o["metadata"].get("name") == name
+        ]
         return copy.deepcopy(named[-1]) if named else None
 
     def watch_canary(

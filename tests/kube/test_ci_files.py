@@ -38,10 +38,14 @@ class TestNightlyWorkflow:
         runs = " ".join(step.get("run", "") for step in data["jobs"]["kind"]["steps"])
         assert "cluster/bootstrap.sh" in runs
         assert re.search(
-            r'canary-chaos run "\$\{files\[@\]\}"\s+--backend kubernetes \$RUN_FLAGS\s+'
+            r'canary-chaos run "\$\{files\[@\]\}"\s+--backend kubernetes \$RUN_FLAGS "\$\{flags\[@\]\}"\s+'
             r"--context-allow kind-canary-chaos\s+--report-dir reports/",
             runs,
         )
+        # Linkerd: the harness reads linkerd-viz' Prometheus through a port-forward (its policy refuses
+        # the API server's service proxy)
+        assert "kubectl -n linkerd-viz port-forward svc/prometheus 19090:9090" in runs
+        assert "flags+=(--prometheus-url http://127.0.0.1:19090)" in runs
         upload = next(s for s in data["jobs"]["kind"]["steps"] if "upload-artifact" in s.get("uses", ""))
         assert (upload["if"], upload["with"]["path"]) == ("always()", "reports/")
         assert "${{ matrix.name }}" in upload["with"]["name"]  # one artifact per matrix entry

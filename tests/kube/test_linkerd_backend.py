@@ -27,6 +27,7 @@ from tests.kube.test_mesh import METRICS, meshed
 
 GATEWAY = "gatewayapi:v1beta1"
 TRAEFIK_POD = "traefik-6d9f-x"
+FLAGGER_POD = "flagger-5c7-y"
 TRAEFIK_METRICS = "identity_cert_expiration_timestamp_seconds 1800086400\n"
 
 
@@ -56,6 +57,10 @@ def linkerd_cluster(cluster: FakeCluster, *, ingress_meshed: bool = True) -> Fak
     cluster.pod_proxy[("traefik", TRAEFIK_POD, 4191, "metrics")] = TRAEFIK_METRICS
     cluster.pods[NAMESPACE] = [meshed("faulty-app-primary-1")]
     cluster.pod_proxy[(NAMESPACE, "faulty-app-primary-1", 4191, "metrics")] = METRICS
+    flagger = PodInfo(FLAGGER_POD, ("flagger", "linkerd-proxy"), {"app.kubernetes.io/name": "flagger"},
+                      {"linkerd.io/proxy-version": "stable-2.14.0"}, "flagger", True)  # fmt: skip
+    cluster.pods["flagger-system"] = [flagger]
+    cluster.pod_proxy[("flagger-system", FLAGGER_POD, 4191, "metrics")] = TRAEFIK_METRICS
     return cluster
 
 
@@ -113,6 +118,24 @@ class TestTheLoadPathIntoTheMesh:
         assert f"pod {TRAEFIK_POD}: no linkerd-proxy container (containers: traefik)" in check.detail
         assert "every one reaches the primary" in check.detail
         assert "--ingress-namespace traefik" in check.detail
+
+    def test_an_unmeshed_flagger_fails_preflight_it_would_roll_back_every_canary(self, make_backend, cluster):
+        linkerd_cluster(cluster)
+        cluster.pods["flagger-system"] = [
+            PodInfo(FLAGGER_POD, ("flagger",), {"app.kubernetes.io/name": "flagger"})
+        ]
+        check = {c.name: c for c in on_linkerd(make_backend).preflight()}["flagger-meshed"]
+        assert not check.ok
+        assert f"pod {FLAGGER_POD}: no linkerd-proxy container" in check.detail
+        assert "every check would fail" in check.detail
+
+    def test_a_refused_prometheus_names_the_port_forward(self, make_backend, cluster):
+        linkerd_cluster(cluster)
+        del cluster.prometheus_values["vector(1)"]
+        check = {c.name: c for c in on_linkerd(make_backend).preflight()}["prometheus"]
+        assert not check.ok
+        assert "port-forward svc/prometheus 19090:9090" in check.detail
+        assert "--prometheus-url http://127.0.0.1:19090" in check.detail
 
     def test_no_ingress_pods_fails_preflight(self, make_backend, cluster):
         linkerd_cluster(cluster)

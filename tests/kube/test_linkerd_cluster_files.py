@@ -140,10 +140,18 @@ class TestMeshedTraefik:
             in traefik
         )
         assert not [c for c in calls if "rollout restart" in c]
+        # Flagger is admitted to linkerd-viz' Prometheus by its mesh identity: its namespace is injected first
+        annotate = calls.index(
+            "kubectl annotate namespace flagger-system linkerd.io/inject=enabled --overwrite"
+        )
+        assert annotate < next(
+            i for i, c in enumerate(calls) if c.startswith("helm upgrade --install flagger")
+        )
 
     def test_an_unmeshed_traefik_from_an_earlier_bootstrap_is_restarted(self, tmp_path: Path):
         calls = bootstrap_with_fake_tools(tmp_path, "--mesh", "linkerd", traefik_containers="traefik")
         assert "kubectl -n traefik rollout restart deployment/traefik" in calls
+        assert "kubectl -n flagger-system rollout restart deployment" in calls
 
     def test_without_the_mesh_traefik_is_not_injected(self, tmp_path: Path):
         calls = bootstrap_with_fake_tools(tmp_path)

@@ -76,10 +76,14 @@ def preflight_checks(api: ClusterApi, prometheus: PromQuery, where: Where) -> li
     checks += _flagger_checks(api, where.flagger_namespace, where.flagger_deployment, provider)
     checks += [_crd_check(api, group, plural) for group, plural in provider.crds]
     via = f"--prometheus-url {where.prometheus_url}" if where.prometheus_url else _prometheus_name(provider)
-    checks.append(_guard("prometheus", lambda: _prometheus_online(prometheus), via))
+    online = _guard("prometheus", lambda: _prometheus_online(prometheus), via)
+    if provider.meshed and not online.ok and not where.prometheus_url:
+        online = PreflightCheck(online.name, False, f"{online.detail}. {VIZ_PROMETHEUS_HINT}")
+    checks.append(online)
     if provider.meshed:
         checks.append(_guard("prometheus:linkerd-series", lambda: _linkerd_series(prometheus)))
         checks.append(_guard("ingress-meshed", lambda: _ingress_meshed(api, where)))
+        checks.append(_guard("flagger-meshed", lambda: _flagger_meshed(api, where)))
     else:
         checks.append(_guard("prometheus:traefik-series", lambda: _traefik_series(prometheus)))
     checks.append(_guard("option:--manifests", lambda: _manifests(where.manifests_dir, provider)))
@@ -105,6 +109,33 @@ def _manifests(directory: Path, provider: ClusterProvider) -> tuple[bool, str]:
     if provider.meshed:
         require_mesh_load_path(objects, directory)
     return True, f"{len(objects)} objects from {directory}"
+
+
+VIZ_PROMETHEUS_HINT = (
+    "linkerd-viz' Prometheus admits only the meshed clients its AuthorizationPolicies name (Server "
+    "prometheus-admin), and the API server's service proxy is not one: port-forward it (kubectl -n "
+    "linkerd-viz port-forward svc/prometheus 19090:9090; port-forwarded traffic skips the proxy) and pass "
+    "--prometheus-url http://127.0.0.1:19090"
+)
+
+
+def _flagger_meshed(api: ClusterApi, where: Where) -> tuple[bool, str]:
+    """On Linkerd Flagger queries linkerd-viz' Prometheus, which admits it by its mTLS identity only
+    (the chart's linkerdAuthPolicy): an unmeshed Flagger gets 403 on every check and rolls back every
+    canary, faulty or not, which would pass a fault scenario for the wrong reason."""
+    selector = "app.kubernetes.io/name=flagger"
+    evidence = mesh_evidence(api, where.flagger_namespace, selector, cli=where.linkerd)
+    require_meshed(
+        evidence,
+        what=f"Flagger pods ({selector}, --flagger-namespace {where.flagger_namespace})",
+        hint=(
+            "linkerd-viz' Prometheus admits Flagger by its mesh identity only, so every check would fail "
+            "and every canary be rolled back. cluster/bootstrap.sh --mesh linkerd injects flagger-system, as "
+            "Flagger's kustomize/linkerd does; on your own cluster annotate Flagger's namespace "
+            "linkerd.io/inject: enabled and restart it."
+        ),
+    )
+    return True, "meshed: " + ", ".join(f"{p.pod} as {p.identity}" for p in evidence.pods)
 
 
 def _ingress_meshed(api: ClusterApi, where: Where) -> tuple[bool, str]:
