@@ -61,7 +61,8 @@ def _rollout(
 def _flagger(file: Path, rps: float, policy: Policy, as_json: bool, echo: Callable[[str], None]) -> int:
     from harness.plan.planner import plan, plan_to_json
     from harness.plan.render import render_plan
-    from harness.scenario.flagger_canary import load_canary, load_metric_templates
+    from harness.scenario.flagger_canary import load_canary
+    from harness.scenario.metric_templates import load_metric_templates
 
     planned = plan(load_canary(file), rps=rps, policy=policy, templates=load_metric_templates(file))
     if as_json:

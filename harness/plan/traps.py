@@ -4,7 +4,9 @@ A/B ``match`` traps come from ``harness.plan.cohort_traps`` (by provider); the p
 cohort-sample and iterations-vs-deadline traps, which need the load and the policy.
 
 ``spec_traps`` looks only at the spec (and the MetricTemplates it can see). Codes in ``ALWAYS_FAIL``
-make every analysis check fail, so the planner predicts a rollback even for a healthy canary.
+make every analysis check fail, so the planner predicts a rollback even for a healthy canary; one of them is
+a builtin metric name on ``gatewayapi:*``, which Flagger answers from the app's own series, not Linkerd's
+(docs/linkerd-gateway-api-semantics.md §2).
 """
 
 from __future__ import annotations
@@ -17,15 +19,26 @@ from harness.controllers.flagger.gofmt import parse_go_duration
 from harness.controllers.flagger.model import AnalysisSpec, CanarySpec, MetricSpec
 from harness.controllers.flagger.queries import MetricTemplate
 from harness.controllers.flagger.weights import max_weight, weight_schedule
-from harness.plan.cohort_traps import match_traps
+from harness.plan.cohort_traps import GATEWAY_API, match_traps
 from harness.plan.model import Trap
 from harness.plan.timeline import BUILTIN
 from harness.providers.registry import PROVIDERS
 from harness.scenario.flagger_canary import MIN_INTERVAL_SECONDS
 
 ALWAYS_FAIL = frozenset(
-    {"template-metric-no-interval", "service-name-mismatch", "metric-without-query", "error-only-query"}
+    {
+        "template-metric-no-interval",
+        "service-name-mismatch",
+        "metric-without-query",
+        "error-only-query",
+        "builtin-metric-on-gateway-api",
+    }
 )
+# The Linkerd tutorial's replacement for each builtin (scenarios/canaries/faulty-app-linkerd.yaml)
+_LINKERD_TEMPLATE = {
+    "request-success-rate": ("success-rate", "response_total", "thresholdRange.min 99"),
+    "request-duration": ("latency", "response_latency_ms_bucket", "thresholdRange.max in ms, e.g. 500"),
+}
 
 # A positive matcher on the status code (code="500", code=~"5..", code=~"4..|5.."), not != / !~.
 _CODE_MATCH = re.compile(r'(?<![!=~])\bcode\s*(=~|=)\s*"([^"]*)"')
@@ -169,7 +182,9 @@ def _metric_traps(spec: CanarySpec, templates: Sequence[MetricTemplate]) -> list
             message = "no metrics and no rollout webhooks: the analysis can never fail, nothing rolls back"
             traps.append(Trap("no-metrics", "error", message, "add request-success-rate (min 99)"))
     builtin = [m.name for m in analysis.metrics if m.name in BUILTIN]
-    if builtin and spec.service_name != spec.target_name:
+    if spec.provider in GATEWAY_API:
+        traps += _gateway_api_builtin_traps(spec)
+    elif builtin and spec.service_name != spec.target_name:
         traps.append(
             Trap(
                 "service-name-mismatch",
@@ -185,6 +200,42 @@ def _metric_traps(spec: CanarySpec, templates: Sequence[MetricTemplate]) -> list
     for metric in analysis.metrics:
         traps += _metric_trap(spec, metric, templates)
     return traps
+
+
+def _gateway_api_builtin_traps(spec: CanarySpec) -> list[Trap]:
+    """Builtin metric names on ``gatewayapi:*``: Flagger's HttpObserver, not linkerd-proxy's series (§2)."""
+    traps = []
+    for index, metric in enumerate(spec.analysis.metrics):
+        if metric.name not in BUILTIN:
+            continue
+        template, series, bound = _LINKERD_TEMPLATE[metric.name]
+        named = " (the name alone selects it, whatever its templateRef/query)" if _has_query(metric) else ""
+        outcome = (
+            "skipAnalysis hides it: no check runs, nothing guards the rollout"
+            if spec.skip_analysis
+            else f"every check fails ('Halt advancement no values found for {spec.provider} metric "
+            f"{metric.name}'): even a healthy canary is rolled back after threshold "
+            f"{max(1, spec.analysis.threshold)} checks at its first weight"
+        )
+        traps.append(
+            Trap(
+                "builtin-metric-on-gateway-api",
+                "error",
+                f"analysis.metrics[{index}] {metric.name!r} is a builtin{named}: "
+                f"on provider {spec.provider} Flagger's HttpObserver answers it from the app's "
+                "http_request_duration_seconds_*{kubernetes_namespace, kubernetes_pod_name} series, not "
+                f"linkerd-proxy's {series}; linkerd-viz' Prometheus (and the local emulation) has none, so "
+                f"{outcome}",
+                f"replace it by a metric named {template!r} with templateRef to the Linkerd tutorial's "
+                f"{template!r} MetricTemplate over {series} (interval, templateVariables direction: inbound, "
+                f"{bound}), as scenarios/canaries/faulty-app-linkerd.yaml",
+            )
+        )
+    return traps
+
+
+def _has_query(metric: MetricSpec) -> bool:
+    return metric.template_ref is not None or bool(metric.query)
 
 
 def _metric_trap(spec: CanarySpec, metric: MetricSpec, templates: Sequence[MetricTemplate]) -> list[Trap]:

@@ -75,7 +75,7 @@ def make_backend(
 
 def scenario_templates(scenario: Scenario) -> tuple[MetricTemplate, ...]:
     """The MetricTemplate documents of the scenario's Canary file (applied with it, as on a cluster)."""
-    from harness.scenario.flagger_canary import load_metric_templates
+    from harness.scenario.metric_templates import load_metric_templates
 
     source = scenario.canary.source if scenario.canary else None
     return load_metric_templates(source) if source else ()

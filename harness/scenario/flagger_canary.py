@@ -28,13 +28,13 @@ from harness.controllers.flagger.model import (
     WebhookSpec,
     WebhookType,
 )
-from harness.controllers.flagger.queries import MetricTemplate
 from harness.errors import CanarySpecError, Problem
 from harness.providers.registry import DEFAULT_PROVIDER
 from harness.scenario.yamldocs import (
     INT32,
     PORT,
     Document,
+    DocumentSource,
     FieldReader,
     as_bool,
     as_int32,
@@ -47,8 +47,7 @@ from harness.scenario.yamldocs import (
     describe,
     matching,
     one_of,
-    read_documents,
-    read_file_documents,
+    source_documents,
 )
 from harness.scenario.yamlloc import FieldPath
 
@@ -68,8 +67,6 @@ HOOK_TYPES = (
 )  # fmt: skip
 STRATEGY_KEYS = ("iterations", "stepWeight", "stepWeights")
 
-Source = str | Path | Mapping[str, Any]
-
 
 # ---- public API ------------------------------------------------------------------------------------
 def load_canary(
@@ -80,7 +77,7 @@ def load_canary(
 
 
 def parse_canary(
-    document: Source,
+    document: DocumentSource,
     source: str | None = None,
     *,
     default_namespace: str = "default",
@@ -90,7 +87,7 @@ def parse_canary(
 
     ``mesh_provider`` is Flagger's ``-mesh-provider``: the provider of a Canary without ``spec.provider``.
     """
-    docs, file = _documents(document, source)
+    docs, file = source_documents(document, source)
     canaries = [d for d in docs if isinstance(d.data, Mapping) and d.data.get("kind") == "Canary"]
     if not canaries:
         kinds = sorted({str(d.data.get("kind")) for d in docs if isinstance(d.data, Mapping)})
@@ -101,47 +98,6 @@ def parse_canary(
             [Problem("kind", "exactly one Canary document", f"{len(canaries)}", file, where)]
         )
     return _CanaryParser(canaries[0], file, default_namespace, mesh_provider).parse()
-
-
-def load_metric_templates(path: str | Path, *, default_namespace: str = "") -> tuple[MetricTemplate, ...]:
-    """Every ``kind: MetricTemplate`` document of a file (none is fine)."""
-    return parse_metric_templates(Path(path), default_namespace=default_namespace)
-
-
-def parse_metric_templates(
-    document: Source, source: str | None = None, *, default_namespace: str = ""
-) -> tuple[MetricTemplate, ...]:
-    """MetricTemplates from YAML text, a path or a mapping; ``namespace`` "" = the Canary's namespace."""
-    docs, file = _documents(document, source)
-    templates = []
-    for doc in docs:
-        if isinstance(doc.data, Mapping) and doc.data.get("kind") == "MetricTemplate":
-            templates.append(_parse_template(doc, file, default_namespace))
-    return tuple(templates)
-
-
-# ---- documents ---------------------------------------------------------------------------------------
-def _documents(document: Source, source: str | None) -> tuple[list[Document], str | None]:
-    if isinstance(document, Mapping):
-        return [Document(document, {})], source
-    if isinstance(document, Path):
-        return read_file_documents(document), source or str(document)  # reads at most 1 MiB
-    return read_documents(document, source), source
-
-
-def _parse_template(doc: Document, file: str | None, default_namespace: str) -> MetricTemplate:
-    r = FieldReader(file, doc.lines)
-    data = doc.data
-    metadata = r.get(data, ("metadata",), as_mapping, "a mapping", required=True) or {}
-    name = r.get(metadata, ("metadata", "name"), as_str, "a string", required=True) or ""
-    namespace = r.get(metadata, ("metadata", "namespace"), as_str, "a string", default=default_namespace)
-    spec = r.get(data, ("spec",), as_mapping, "a mapping", required=True) or {}
-    provider = r.get(spec, ("spec", "provider"), as_mapping, "a mapping") or {}
-    provider_type = r.get(provider, ("spec", "provider", "type"), as_str, "a string", default="")
-    address = r.get(provider, ("spec", "provider", "address"), as_str, "a string", default="")
-    query = r.get(spec, ("spec", "query"), as_str, "a string", default="")
-    r.raise_if_any()
-    return MetricTemplate(name, namespace or "", provider_type or "", address or "", query or "")
 
 
 # ---- Canary ------------------------------------------------------------------------------------------

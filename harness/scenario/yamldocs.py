@@ -54,6 +54,18 @@ def read_file_documents(path: str | Path) -> list[Document]:
     return _documents(load_located_all(path, error=CanarySpecError))
 
 
+DocumentSource = str | Path | Mapping[str, Any]  # YAML text, a file, or an already-parsed mapping
+
+
+def source_documents(document: DocumentSource, source: str | None) -> tuple[list[Document], str | None]:
+    """The documents of ``document`` and the file name problems carry (a mapping has no line map)."""
+    if isinstance(document, Mapping):
+        return [Document(document, {})], source
+    if isinstance(document, Path):
+        return read_file_documents(document), source or str(document)  # reads at most 1 MiB
+    return read_documents(document, source), source
+
+
 def _documents(located: list[Located]) -> list[Document]:
     return [Document(document.data, document.lines) for document in located]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ import yaml
 from harness.clock import FakeClock
 from harness.controllers.flagger.controller import FlaggerController
 from harness.controllers.flagger.model import CanarySpec, Phase, TickRecord
+from harness.controllers.flagger.ports import MetricsProvider
 from harness.controllers.flagger.queries import MetricTemplate
 from harness.scenario.flagger_canary import parse_canary
 from harness.testing.ports import FakeMetrics, FakeRouter, FakeWebhooks, FakeWorkloads, RecordingEventSink
@@ -100,8 +101,10 @@ def make_rig(
     metrics: Mapping[str, Any] | None = None,
     hooks: Mapping[str, Any] | None = None,
     templates: Sequence[MetricTemplate] = (),
+    metrics_provider: Callable[[FakeClock, FakeRouter], MetricsProvider] | None = None,
     **workloads: Any,
 ) -> Rig:
+    """``metrics_provider`` replaces the scripted ``FakeMetrics`` as the controller's Prometheus."""
     clock = FakeClock()
     router = FakeRouter(clock)
     loads = FakeWorkloads(clock, **workloads)
@@ -112,7 +115,7 @@ def make_rig(
         spec or canary(),
         router=router,
         workloads=loads,
-        metrics=fake_metrics,
+        metrics=fake_metrics if metrics_provider is None else metrics_provider(clock, router),
         webhooks=fake_hooks,
         clock=clock,
         events=sink,

@@ -22,7 +22,8 @@ from harness.controllers.flagger.gateway_api import exposure_problems
 from harness.controllers.flagger.model import CanarySpec, Phase
 from harness.controllers.flagger.queries import builtin_query
 from harness.errors import MetricsError, NoValuesFound
-from harness.scenario.flagger_canary import load_canary, load_metric_templates, parse_canary
+from harness.scenario.flagger_canary import load_canary, parse_canary
+from harness.scenario.metric_templates import load_metric_templates
 from harness.testing.http_route import FakeHTTPRouteRouter
 from harness.testing.ports import FakeWebhooks, FakeWorkloads, HookScript, RecordingEventSink
 from tests.flagger.rig import Rig, make_rig

@@ -7,7 +7,8 @@ import pytest
 from harness.controllers.flagger.model import Phase
 from harness.controllers.flagger.queries import request_success_rate
 from harness.errors import MetricsError, NoValuesFound
-from harness.scenario.flagger_canary import load_canary, load_metric_templates
+from harness.scenario.flagger_canary import load_canary
+from harness.scenario.metric_templates import load_metric_templates
 
 from .rig import DATA, canary, make_rig
 

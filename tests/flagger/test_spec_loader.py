@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from harness.errors import CanarySpecError
-from harness.scenario.flagger_canary import load_canary, load_metric_templates, parse_canary
+from harness.scenario.flagger_canary import load_canary, parse_canary
+from harness.scenario.metric_templates import load_metric_templates
 
 from .rig import DATA
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from harness.clock import FakeClock
 from harness.controllers.flagger.model import CanarySpec, Phase, TickRecord
+from harness.controllers.flagger.ports import MetricsProvider
+from harness.controllers.flagger.queries import MetricTemplate
 from harness.errors import NoValuesFound
+from harness.testing.ports import FakeRouter
 
 from ..flagger.rig import HEALTHY, Rig, make_rig
 
@@ -70,9 +74,20 @@ def emulate(
     window: float = 60.0,
     max_ticks: int = 400,
     queries: dict[str, float] | None = None,
+    metrics_provider: Callable[[FakeClock, FakeRouter], MetricsProvider] | None = None,
+    templates: Sequence[MetricTemplate] = (),
 ) -> Observed:
-    """Initialize, change the template half an interval before a tick, run to Succeeded/Failed."""
-    rig = make_rig(spec, canary_ready_after=canary_ready_after, primary_ready_after=primary_ready_after)
+    """Initialize, change the template half an interval before a tick, run to Succeeded/Failed.
+
+    ``metrics_provider`` answers the controller's queries instead of the scripted fault/zero-traffic values.
+    """
+    rig = make_rig(
+        spec,
+        canary_ready_after=canary_ready_after,
+        primary_ready_after=primary_ready_after,
+        metrics_provider=metrics_provider,
+        templates=templates,
+    )
     rig.initialized()
     rig.new_revision()
     p0 = rig.controller.next_tick_at

@@ -13,7 +13,8 @@ from rich.console import Console
 from harness.errors import InputError
 from harness.plan.planner import plan, plan_to_json
 from harness.plan.render import render_plan
-from harness.scenario.flagger_canary import load_canary, load_metric_templates
+from harness.scenario.flagger_canary import load_canary
+from harness.scenario.metric_templates import load_metric_templates
 
 from ..flagger.rig import canary
 

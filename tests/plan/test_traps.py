@@ -160,6 +160,69 @@ class TestStrategyTraps:
         assert "ab-testing-on-traefik" in codes(canary(ab))
 
 
+GATEWAY_SERVICE = {"port": 80, "gatewayRefs": [{"name": "podinfo", "kind": "Service", "group": "core"}]}
+
+
+def on_linkerd(analysis=None, **spec):
+    return canary(analysis, provider="gatewayapi:v1beta1", service=GATEWAY_SERVICE, **spec)
+
+
+SUCCESS_RATE_TEMPLATE = {
+    "name": "success-rate",
+    "templateRef": {"name": "success-rate"},
+    "interval": "1m",
+    "thresholdRange": {"min": 99},
+    "templateVariables": {"direction": "inbound"},
+}
+
+
+class TestBuiltinMetricsOnGatewayApi:
+    """gatewayapi:* answers the builtins with the HttpObserver (the app's series, not Linkerd's, §2)."""
+
+    @pytest.mark.parametrize("provider", ["gatewayapi:v1beta1", "gatewayapi:v1"])
+    def test_each_builtin_is_an_error_that_fails_every_check(self, provider):
+        """Both builtins of the rig's Canary: one trap each, with index, name, provider and the fix."""
+        spec = canary(provider=provider, service=GATEWAY_SERVICE)
+        predicted = plan(spec, rps=100, policy=LENIENT)
+        traps = [t for t in predicted.traps if t.code == "builtin-metric-on-gateway-api"]
+        assert [t.severity for t in traps] == ["error", "error"]
+        first, second = traps
+        assert "analysis.metrics[0] 'request-success-rate'" in first.message
+        assert "analysis.metrics[1] 'request-duration'" in second.message
+        assert f"on provider {provider}" in first.message
+        assert "no values found" in first.message
+        assert "rolled back after threshold 5" in first.message
+        assert "'success-rate' MetricTemplate over response_total" in first.remedy
+        assert "response_latency_ms_bucket" in second.remedy
+        assert (predicted.healthy.outcome, predicted.verdict) == ("rolled-back", "NO-GO")
+        assert "service-name-mismatch" not in {t.code for t in predicted.traps}  # a Traefik query trap
+
+    def test_the_tutorial_templates_set_no_trap(self):
+        """Named success-rate with templateRef (the shipped Linkerd Canary): no trap, promoted."""
+        spec = on_linkerd({"metrics": [SUCCESS_RATE_TEMPLATE]})
+        predicted = plan(spec, rps=100, policy=LENIENT)
+        assert "builtin-metric-on-gateway-api" not in {t.code for t in predicted.traps}
+        assert predicted.healthy.outcome == "promoted"
+
+    def test_a_builtin_name_with_a_template_ref_still_runs_the_builtin(self):
+        """Flagger picks the builtin by name: a templateRef on request-success-rate does not help."""
+        metric = SUCCESS_RATE_TEMPLATE | {"name": "request-success-rate"}
+        (trap,) = [
+            t for t in plan(on_linkerd({"metrics": [metric]}), rps=100).traps if t.code.startswith("builtin")
+        ]
+        assert "the name alone selects it" in trap.message
+
+    def test_skip_analysis_hides_it(self):
+        """With skipAnalysis nothing runs: the trap says nothing guards (skip-analysis is reported too)."""
+        found = codes(on_linkerd(skipAnalysis=True))
+        assert "nothing guards" in found["builtin-metric-on-gateway-api"].message
+        assert "skip-analysis" in found
+
+    def test_traefik_builtins_are_not_flagged(self):
+        """On Traefik the builtins read the router's own series."""
+        assert "builtin-metric-on-gateway-api" not in codes(canary())
+
+
 class TestIntervalTraps:
     def test_interval_below_ten_seconds_is_raised(self):
         """interval 5s runs every 10 s (issue #658)."""

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from harness.clock import Clock
 from harness.controllers.flagger import events as msg
 from harness.controllers.flagger import hooks
+from harness.controllers.flagger.advance_gates import AdvanceGates
 from harness.controllers.flagger.analysis import check_providers, run_analysis
 from harness.controllers.flagger.hooks import EventType
 from harness.controllers.flagger.model import (
@@ -38,23 +39,17 @@ from harness.controllers.flagger.ports import (
     Workloads,
 )
 from harness.controllers.flagger.queries import MetricTemplate
-from harness.controllers.flagger.readiness import canary_readiness, primary_readiness
+from harness.controllers.flagger.readiness import canary_readiness
 from harness.controllers.flagger.status import (
-    has_spec_changed,
     set_failed_checks,
     set_initializing,
-    sync_status,
 )
-from harness.controllers.flagger.strategies import StatusWrite, StrategyRunner
+from harness.controllers.flagger.strategies import StatusWrite
 from harness.controllers.flagger.timing import delay_until, next_index, tick_time
 from harness.controllers.flagger.weights import next_step_weight
 from harness.errors import CanarySpecError, HarnessError, Problem
 from harness.providers.registry import PROVIDERS
 
-ADVANCING = frozenset(
-    {Phase.PROGRESSING, Phase.WAITING, Phase.WAITING_PROMOTION, Phase.PROMOTING, Phase.FINALISING}
-)
-ANALYSING = frozenset({Phase.PROGRESSING, Phase.WAITING_PROMOTION, Phase.PROMOTING, Phase.FINALISING})
 INITIALIZING = frozenset({Phase.NONE, Phase.INITIALIZING})
 NO_TRAFFIC_GATE = frozenset({Phase.PROMOTING, Phase.WAITING_PROMOTION, Phase.FINALISING})
 
@@ -66,7 +61,7 @@ class _TickLog:
     checks: list[MetricResult] = field(default_factory=list)
 
 
-class FlaggerController(StrategyRunner):
+class FlaggerController(AdvanceGates):
     """One Canary's analysis loop; ``run`` drives ``tick`` on Flagger's fixed grid."""
 
     def __init__(
@@ -274,112 +269,6 @@ class FlaggerController(StrategyRunner):
             if not mirrored and cd.phase not in NO_TRAFFIC_GATE and not hooks.confirm_traffic_increase(self):
                 return
             self._run_canary(primary_weight, canary_weight, mirrored)
-
-    def _initialize(self, initializing: bool) -> bool:
-        """Steps 5–10: primary, primary readiness while initializing, scale target to 0, Initialized."""
-        spec = self._spec
-        try:
-            self._workloads.ensure_primary()
-        except HarnessError as exc:
-            self.emit("Warning", f"createPrimaryDeployment failed: {exc}")
-            return False
-        if initializing and not spec.skip_analysis:
-            readiness = primary_readiness(spec, self._workloads.primary_state(), self._clock.now())
-            if not readiness.ready:
-                self.emit("Warning", readiness.message)
-                if not readiness.retriable:
-                    self._rollback()
-                return False
-        if not initializing:
-            return True
-        try:
-            self._workloads.scale_canary(0)
-        except HarnessError as exc:
-            self.emit("Warning", f"scaling down canary {spec.target_kind} {spec.target_ref} failed: {exc}")
-            return False
-        self._write(self._sync(Phase.INITIALIZED))
-        self._cd = replace(
-            self._cd, phase=Phase.INITIALIZED, last_applied_spec=self._status.last_applied_spec
-        )
-        self.emit("Normal", msg.initialized(spec))
-        return True
-
-    def _should_advance(self) -> bool:
-        """Step 11; in Failed the status is re-synced first (lastAppliedSpec := current template)."""
-        cd = self._cd
-        if cd.phase in ADVANCING:
-            return True
-        template = self._workloads.target_template_hash()
-        if cd.phase == Phase.FAILED:
-            spec, now = self._spec, self._clock.now()
-            self._write(
-                lambda s: sync_status(
-                    s,
-                    phase=cd.phase,
-                    template_hash=template,
-                    target_kind=spec.target_kind,
-                    now=now,
-                    canary_weight=cd.canary_weight,
-                    failed_checks=cd.failed_checks,
-                    iterations=cd.iterations,
-                )
-            )
-        return has_spec_changed(cd, template)
-
-    def _primary_ready(self) -> bool:
-        """Step 12: not ready → Warning; non-retriable → failed promotion or rollback."""
-        readiness = primary_readiness(self._spec, self._workloads.primary_state(), self._clock.now())
-        if readiness.ready:
-            return True
-        self.emit("Warning", readiness.message)
-        if not readiness.retriable:
-            if self._cd.phase in (Phase.PROMOTING, Phase.FINALISING):
-                self._failed_promotion(readiness.message)
-            else:
-                self._rollback()
-        return False
-
-    def _check_canary_status(self) -> bool:
-        """Step 14: continue an analysis, or (new revision / Waiting) gate, scale up and → Progressing."""
-        if self._cd.phase in ANALYSING:
-            return True
-        spec, fresh = self._spec, self._status  # Flagger re-reads the Canary here
-        rejecting = hooks.confirm_rollout(self, fresh)
-        if rejecting is not None:
-            if fresh.phase != Phase.WAITING:
-                self._write(self._phase(Phase.WAITING))
-                self.emit("Warning", msg.waiting_approval(spec, rejecting.name), fresh.phase)
-            return False
-        self.emit("Normal", msg.new_revision(spec), Phase.PROGRESSING)
-        try:
-            self._workloads.scale_canary(self._scale_up_replicas())
-        except HarnessError as exc:
-            self.emit("Warning", str(exc))
-            return False
-        self._write(self._sync(Phase.PROGRESSING))
-        return False
-
-    def _scale_up_replicas(self) -> int:
-        """``ScaleFromZero``: target replicas if > 0, else the primary's (no autoscaler), else 1."""
-        replicas = self._workloads.target_replicas()
-        if replicas > 0:
-            return replicas
-        if self._spec.autoscaler_ref is None:
-            primary = self._workloads.primary_state().replicas
-            return primary if primary > 0 else 1
-        return 1  # [inferred] HPA/ScaledObject minimums are not modelled; Flagger uses them when > 1
-
-    def _restarted(self) -> bool:
-        """Step 15: a new revision during Progressing/WaitingPromotion restarts the analysis."""
-        cd = self._cd
-        if cd.phase not in (Phase.PROGRESSING, Phase.WAITING_PROMOTION):
-            return False
-        if not has_spec_changed(cd, self._workloads.target_template_hash()):
-            return False
-        self.emit("Normal", msg.restart(self._spec))
-        if self._set_routes(100, 0):
-            self._write(self._sync(Phase.PROGRESSING))
-        return True
 
 
 def _check_supported(spec: CanarySpec) -> None:
