@@ -66,11 +66,13 @@ class LocalTarget:
 
 @dataclass(frozen=True)
 class SpecTiming:
-    """The spec's figures the verdict uses: the analysis grid, the metrics' window, the deadline."""
+    """The spec's figures the verdict uses: the analysis grid, the metrics' window, the deadline, and the
+    success-rate check's minimum (percent; None when the spec has no such check or no single bound)."""
 
     interval_seconds: float
     metric_window_seconds: float
     progress_deadline_seconds: float
+    min_success_rate: float | None = None
 
 
 @dataclass(frozen=True)

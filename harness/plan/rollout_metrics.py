@@ -10,10 +10,10 @@ import re
 from collections.abc import Mapping
 
 from harness.controllers.argo_rollouts.model import AnalysisStep, MetricSpec, RolloutBundle
+from harness.controllers.argo_rollouts.success_rate import lower_bound
 from harness.plan.rollout_walk import resolve_metrics
 
 _WINDOW = re.compile(r"\[\s*([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)\s*\]")
-_LOWER_BOUND = re.compile(r"^\s*result(?:\s*\[\s*0\s*\])?\s*>=?\s*([0-9]*\.?[0-9]+)\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
@@ -34,12 +34,6 @@ def query_window(metric: MetricSpec) -> float | None:
     """The longest range selector of the metric's query (``[1m]`` → 60 s)."""
     ranges = [float(n) * _UNITS[unit] for n, unit in _WINDOW.findall(metric.provider.query)]
     return max(ranges) if ranges else None
-
-
-def lower_bound(condition: str) -> float | None:
-    """X of a ``result[0] >= X`` (or ``result > X``) condition."""
-    found = _LOWER_BOUND.match(condition or "")
-    return None if found is None else float(found.group(1))
 
 
 def success_bound(metric: MetricSpec) -> float | None:

@@ -18,10 +18,10 @@ import re
 from typing import Any
 
 from harness.controllers.argo_rollouts.model import AnalysisStep, MetricSpec, RolloutBundle
+from harness.controllers.argo_rollouts.success_rate import lower_bound
 from harness.errors import InputError
 from harness.plan.measures import Predicted
 from harness.plan.rollout import plan_rollout, rollout_plan_to_json
-from harness.plan.rollout_metrics import lower_bound
 from harness.plan.rollout_predict import RolloutOnset, rollout_predicted_measures
 from harness.plan.rollout_runs import FaultEffect
 from harness.plan.rollout_walk import resolve_metrics

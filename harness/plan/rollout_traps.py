@@ -24,9 +24,9 @@ from harness.controllers.argo_rollouts.model import (
     RolloutBundle,
     SetWeightStep,
 )
+from harness.controllers.argo_rollouts.success_rate import lower_bound
 from harness.durations import format_duration
 from harness.plan.model import Severity, Trap
-from harness.plan.rollout_metrics import lower_bound
 from harness.plan.rollout_model import RolloutAssumptions, RolloutSample
 from harness.plan.rollout_walk import Walk, resolve_metrics
 from harness.scenario.policy import Policy

@@ -23,6 +23,7 @@ from harness.backends.kubernetes.api import (
     CanaryWatchEvent,
     ConditionDict,
     DeploymentInfo,
+    EventInfo,
     GoneError,
     NamespaceInfo,
     ObjectWatchEvent,
@@ -130,6 +131,7 @@ class FakeCluster:
         default_factory=dict
     )  # (ns, pod, port, path) → body
     custom_patches: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
+    kube_events: dict[str, list[EventInfo]] = field(default_factory=dict)  # namespace → core/v1 Events
     _canary: list[tuple[float, CanaryObject]] = field(default_factory=list)  # (clock time, object)
     _breaks: list[float] = field(default_factory=list)
     _compacted_rv: int = 0
@@ -278,6 +280,10 @@ class FakeCluster:
     ) -> None:
         self._record("patch_custom_object", group, plural, namespace, name)
         self.custom_patches.append((namespace, plural, name, copy.deepcopy(dict(patch))))
+
+    def list_events(self, namespace: str, involved_kind: str) -> list[EventInfo]:
+        self._record("list_events", namespace, involved_kind)
+        return [e for e in self.kube_events.get(namespace, []) if e.involved_kind == involved_kind]
 
     def list_pod_details(self, namespace: str, label_selector: str) -> list[PodInfo]:
         self._record("list_pod_details", namespace, label_selector)

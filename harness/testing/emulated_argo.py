@@ -5,9 +5,9 @@ AnalysisTemplates and TraefikService applied beside it, loaded by the scenario l
 ``harness.controllers.argo_rollouts.controller.RolloutController`` ticking every cluster second on the run's
 clock, as the local plug-in ticks it. Its status is served as the API server would (``rollout_status_dict``:
 Argo v1.9.1's JSON field names, RFC 3339 times), its AnalysisRuns with their ``rollouts-pod-template-hash``
-label, and the TraefikService with the weights the controller wrote. A merge patch of the pod template is an
-update; the canary pods carry the new hash (``list_pods`` with that label). Watch breaks, hung calls and the
-request timeout work as for Canaries.
+label, the controller's events as core/v1 Events (``emulated_events``), and the TraefikService with the
+weights the controller wrote. A merge patch of the pod template is an update; the canary pods carry the new
+hash (``list_pods`` with that label). Watch breaks, hung calls and the request timeout work as for Canaries.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any, cast
 
 import yaml
 
-from harness.backends.kubernetes.api import CanaryObject, DeploymentInfo, ObjectWatchEvent
+from harness.backends.kubernetes.api import CanaryObject, DeploymentInfo, EventInfo, ObjectWatchEvent
 from harness.clock import FakeClock
 from harness.controllers.argo_rollouts.controller import RolloutController
 from harness.controllers.argo_rollouts.model import RolloutBundle, RolloutEvent, RolloutStatus
@@ -30,6 +30,7 @@ from harness.errors import ClusterError
 from harness.scenario.argo_rollout import parse_bundle
 from harness.testing.emulated_app import APP, ClusterClock, fault_error_rate, stamp
 from harness.testing.emulated_cluster import EmulatedCluster
+from harness.testing.emulated_events import recorded_events
 
 POD_HASH_LABEL = "rollouts-pod-template-hash"
 TICK_SECONDS = 1.0  # cluster seconds between reconciles (the local plug-in's resync)
@@ -293,6 +294,15 @@ class EmulatedArgoCluster(EmulatedCluster):
             app = self.rollouts[namespace]
             runs = app.analysis_runs(self._wall(app))
         return [r for r in runs if all(r["metadata"]["labels"].get(k) == v for k, v in wanted.items())]
+
+    def list_events(self, namespace: str, involved_kind: str) -> list[EventInfo]:
+        if namespace not in self.rollouts:
+            return super().list_events(namespace, involved_kind)
+        self._enter("list_events", namespace)
+        with self._lock:
+            app = self.rollouts[namespace]
+            recorded = recorded_events(namespace, app.events, ClusterClock(app.clock).wall)
+        return [e for e in recorded if e.involved_kind == involved_kind]
 
     def patch_custom_object(
         self, group: str, version: str, plural: str, namespace: str, name: str, patch: Mapping[str, Any]

@@ -29,6 +29,7 @@ from harness.backends.kubernetes.api import (
     CanaryObject,
     CanaryWatchEvent,
     DeploymentInfo,
+    EventInfo,
     GoneError,
     NamespaceInfo,
     ObjectWatchEvent,
@@ -281,6 +282,10 @@ class EmulatedCluster:
     ) -> list[Mapping[str, Any]]:
         self._enter("list_custom_objects", namespace)
         raise ClusterError(f"list {plural}.{group} in {namespace}: HTTP 404 not served here")
+
+    def list_events(self, namespace: str, involved_kind: str) -> list[EventInfo]:
+        self._enter("list_events", namespace)
+        return []  # Flagger's events reach the run through its webhook (the event receiver), not Events
 
     def patch_custom_object(
         self, group: str, version: str, plural: str, namespace: str, name: str, patch: Mapping[str, Any]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.controllers.flagger.model import CanaryEvent, CanarySpec, MetricResult
+from harness.controllers.flagger.model import CanaryEvent, MetricResult
 from harness.controllers.registry import controller_named
 from harness.model import LoadBucket, Mark, StatusSample
 from harness.scenario.model import Cohort, Scenario
@@ -30,7 +30,7 @@ class Evidence:
     time_scale: float = 1.0  # emulated seconds per real second (load latencies are real milliseconds)
     metric_window_seconds: float = 60.0  # the builtin metrics' query window (``interval`` of the metric)
     cohorts: tuple[Cohort, ...] = ()  # the scenario's load.cohorts (the records name them)
-    min_success_rate: float | None = None  # the Canary's success-rate check minimum, percent
+    min_success_rate: float | None = None  # the controller spec's success-rate check minimum, percent
 
 
 def evidence_for(scenario: Scenario, **observed: object) -> Evidence:
@@ -49,16 +49,7 @@ def evidence_for(scenario: Scenario, **observed: object) -> Evidence:
         "progress_deadline_seconds": timing.progress_deadline_seconds,
         "metric_window_seconds": timing.metric_window_seconds,
         "cohorts": scenario.load.cohorts,
-        "min_success_rate": success_rate_minimum(scenario.canary) if scenario.canary else None,
+        "min_success_rate": timing.min_success_rate,
     }
     defaults.update(observed)
     return Evidence(**defaults)  # type: ignore[arg-type]
-
-
-def success_rate_minimum(spec: CanarySpec) -> float | None:
-    """``thresholdRange.min`` of the Canary's success-rate check (builtin or a template named so)."""
-    for metric in spec.analysis.metrics:
-        bounds = metric.threshold_range
-        if "success" in metric.name and bounds is not None and bounds.min is not None:
-            return bounds.min
-    return None

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from harness.backends.kubernetes.api import GoneError
+from harness.backends.kubernetes.api import EventInfo, GoneError
 from harness.backends.kubernetes.gateway import KubeGateway
 from harness.errors import ClusterError, HarnessError
 from tests.kube.fake_api import JsonHandler, kubeconfig, serve_on_loopback, status
@@ -22,6 +22,28 @@ CANARY = {
     "spec": {},
     "status": {"phase": "Initialized", "canaryWeight": 0, "failedChecks": 0},
 }
+
+
+def core_event(uid: str, kind: str, reason: str, **fields: object) -> dict:
+    """A core/v1 Event as the API server lists it."""
+    return {
+        "metadata": {"name": f"faulty-app.{uid}", "namespace": "ns", "uid": uid},
+        "involvedObject": {"kind": kind, "name": "faulty-app", "namespace": "ns"},
+        "reason": reason,
+        "message": f"{reason} message",
+        "type": "Warning" if reason == "RolloutAborted" else "Normal",
+        **fields,
+    }
+
+
+EVENTS = {
+    "Rollout": [
+        core_event("u1", "Rollout", "RolloutAborted", count=3, firstTimestamp="2026-01-01T00:01:00Z",
+                   lastTimestamp="2026-01-01T00:01:30Z"),
+        core_event("u2", "Rollout", "RolloutPaused", eventTime="2026-01-01T00:02:00.250000Z",
+                   series={"count": 2, "lastObservedTime": "2026-01-01T00:02:10.500000Z"}),
+    ]
+}  # fmt: skip
 
 
 class FakeApiServer(JsonHandler):
@@ -36,6 +58,9 @@ class FakeApiServer(JsonHandler):
         elif url.path == "/apis/flagger.app/v1beta1/namespaces/ns/canaries" and "watch=true" in url.query:
             line = json.dumps({"type": "ERROR", "object": status(410, "too old resource version: 7 (9)")})
             self._send(200, None, raw=(line + "\n").encode())
+        elif url.path == "/api/v1/namespaces/ns/events":
+            kind = parse_qs(url.query)["fieldSelector"][0].removeprefix("involvedObject.kind=")
+            self._send(200, {"apiVersion": "v1", "kind": "EventList", "items": EVENTS.get(kind, [])})
         elif url.path == "/api/v1/namespaces/ns/services/event-receiver:8080/proxy/events":
             self._send(200, [{"query": url.query}])
         else:
@@ -85,6 +110,19 @@ class TestGateway:
         """GET through the service proxy returns the body text, query parameters passed on."""
         body = gateway.service_proxy_get("ns", "event-receiver", 8080, "events", {"since": "3"})
         assert json.loads(body) == [{"query": "since=3"}]
+
+    def test_list_events_reads_count_and_series(self, gateway):
+        """Events of one involved kind (field selector); legacy count/lastTimestamp and events.k8s.io
+        ``series`` both give the count and the latest time; eventTime fills an absent firstTimestamp."""
+        aborted, paused = gateway.list_events("ns", "Rollout")
+        assert aborted == EventInfo(
+            "u1", "Rollout", "faulty-app", "Warning", "RolloutAborted", "RolloutAborted message", 3,
+            "2026-01-01T00:01:00.000000Z", "2026-01-01T00:01:30.000000Z",
+        )  # fmt: skip
+        assert (paused.count, paused.first_time, paused.last_time) == (
+            2, "2026-01-01T00:02:00.250000Z", "2026-01-01T00:02:10.500000Z"
+        )  # fmt: skip
+        assert gateway.list_events("ns", "AnalysisRun") == []
 
     def test_unreachable_server_is_wrapped(self, tmp_path):
         """A refused connection becomes ClusterError('cannot reach the API server')."""

@@ -93,6 +93,7 @@ NEEDS: dict[str, set[tuple[str, str, str]]] = {
     "watch_custom_object": {("argoproj.io", "rollouts", "watch")},
     "patch_deployment_template": {("apps", "deployments", "get"), ("apps", "deployments", "patch")},
     "patch_custom_object": {("argoproj.io", "rollouts", "patch")},
+    "list_events": {("", "events", "list")},
     "get_deployment": {("apps", "deployments", "get")},
     "list_deployments": {("apps", "deployments", "list")},
     "read_pod_logs": {("", "pods", "list"), ("", "pods/log", "get")},

@@ -19,6 +19,7 @@ from harness.scenario.loader import load_scenario
 from harness.testing.cluster_load import ClusterLoad
 from harness.testing.emulated_argo import EmulatedArgoCluster, rollout_status_dict
 from harness.testing.emulated_cluster import WatchBreak
+from harness.verdict.measure import rollback_cause
 
 REPO = Path(__file__).resolve().parents[2]
 SCALE = 2.0  # the Argo scenarios measure every 30 s: at 4 that is below 3 scrapes of 5 s (refused)
@@ -60,6 +61,24 @@ def test_a_failing_canary_is_aborted_and_rolled_back(tmp_path: Path) -> None:
         pauses
     )  # scaled by 2
     assert applied["manifest"]["kind"] == "Rollout"
+
+
+def test_the_rollback_s_events_come_from_argo_s_kubernetes_events(tmp_path: Path) -> None:
+    """The cluster's Events (not the status) carry the abort reason into record.events, once each, and
+    the verdict reads the rollback's cause from them as on the local backend."""
+    cluster = new_cluster()
+    record = run(tmp_path, cluster, ["argo-5xx-first-step"]).records[0]
+    aborts = [e for e in record.events if e.reason == "RolloutAborted"]
+    assert len(aborts) == 1, record.events
+    assert aborts[0].type == "Warning"
+    assert "analysis phase error/failed" in aborts[0].message
+    trigger = next(m.at for m in record.marks if m.kind == "trigger")
+    rollback = next(m.at for m in record.marks if m.kind == "rollback")
+    assert trigger <= aborts[0].at <= rollback
+    assert rollback_cause(record.events, trigger, rollback) == "failed-checks"
+    keys = [(e.reason, e.message, e.at) for e in record.events]
+    assert len(keys) == len(set(keys))  # no Event repeated across observe() calls
+    assert ("list_events", next(iter(cluster.retired))) in cluster.calls
 
 
 def test_a_healthy_canary_is_promoted(tmp_path: Path) -> None:

@@ -49,6 +49,13 @@ class TestExpectedEffectOfCatalog:
 
 
 class TestEvidenceFor:
+    def test_the_success_rate_minimum_comes_from_either_controller_s_spec(self) -> None:
+        """Flagger: the success-rate check's thresholdRange.min; Argo Rollouts: the success-rate metric's
+        ``result[0] >= 0.99`` (a ratio) in percent, from the plug-in's SpecTiming."""
+        flagger = evidence_for(load_scenario(CATALOG / "http-5xx-spike.yaml"))
+        argo = evidence_for(load_scenario(CATALOG / "argo-5xx-first-step.yaml"))
+        assert (flagger.min_success_rate, argo.min_success_rate) == (99.0, 99.0)
+
     def test_fills_in_scenario_facts(self) -> None:
         """evidence_for takes versions, interval, deadline and fault from the scenario; GO on the story."""
         scenario = load_scenario(CATALOG / "http-5xx-spike.yaml")

@@ -81,6 +81,22 @@ class ObjectWatchEvent:
 
 
 @dataclass(frozen=True)
+class EventInfo:
+    """One core/v1 Event as the port reads it. A repeated event is one object whose ``count`` grows and
+    whose ``last_time`` moves (client-go's EventCorrelator; ``series`` on events.k8s.io writers)."""
+
+    uid: str
+    involved_kind: str  # involvedObject.kind, e.g. "Rollout", "AnalysisRun"
+    involved_name: str
+    type: Literal["Normal", "Warning"]
+    reason: str
+    message: str
+    count: int  # occurrences so far (>= 1)
+    first_time: str  # RFC 3339 (the first occurrence); "" when the writer set none
+    last_time: str  # RFC 3339 (the latest occurrence); "" when the writer set none
+
+
+@dataclass(frozen=True)
 class PodInfo:
     """What preflight reads of a pod: its containers, labels and annotations (e.g. the Linkerd proxy's)."""
 
@@ -193,6 +209,11 @@ class ClusterApi(Protocol):
         self, group: str, version: str, plural: str, namespace: str, name: str, patch: Mapping[str, Any]
     ) -> None:
         """JSON merge patch (field manager ``canary-chaos``) of a namespaced custom object."""
+        ...
+
+    def list_events(self, namespace: str, involved_kind: str) -> list[EventInfo]:
+        """The namespace's core/v1 Events about objects of this kind (field selector
+        ``involvedObject.kind``), all of them: a list has no "since", the caller dedupes by uid and count."""
         ...
 
     def patch_deployment_template(

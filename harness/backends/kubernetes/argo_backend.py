@@ -4,7 +4,8 @@ The run namespace, ownership labels, teardown and run-time faults are the Flagge
 (``safety``, ``faults``); the app is ``harness/data/cluster/argo`` with the scenario's strategy and
 AnalysisTemplates adopted (``argo_manifests``), durations divided by the time scale. The Rollout and its
 AnalysisRuns are followed with the Canary's watch machinery (``argo_follow``) and reported as ``CanaryStatus``
-through the mapping the local plug-in uses. An update is a pod-template change (JSON merge patch of the
+through the mapping the local plug-in uses; Argo's Kubernetes Events become the run's events
+(``argo_events``). An update is a pod-template change (JSON merge patch of the
 Rollout's template). Router weights come from the TraefikService Argo writes.
 """
 
@@ -19,6 +20,7 @@ from typing import Any
 
 from harness.backends.base import Observation, PreflightCheck
 from harness.backends.kubernetes.api import ClusterApi
+from harness.backends.kubernetes.argo_events import RolloutEvents
 from harness.backends.kubernetes.argo_follow import POD_HASH_LABEL, RolloutFollower
 from harness.backends.kubernetes.argo_manifests import (
     PACKAGED_ARGO_MANIFESTS,
@@ -100,6 +102,7 @@ class ArgoRolloutsBackend(ClusterRun):
         )
         self.cluster_canary: AppliedRollout | None = None
         self._follower: RolloutFollower | None = None
+        self._events: RolloutEvents | None = None
         self._revisions = 0
         self._router: tuple[int, int] | None = None
 
@@ -169,6 +172,7 @@ class ArgoRolloutsBackend(ClusterRun):
         self._run_namespace.create(namespace, ownership.labels(), ownership.annotations())
         self.api.apply(namespace, manifests)
         self._follower = RolloutFollower(self.api, namespace, APP_NAME, self.clock)
+        self._events = RolloutEvents(self.api, namespace, self.clock, self._diagnostics)
         self._follower.wait_until(
             lambda s: s.phase == Phase.INITIALIZED,
             budget_seconds=DEPLOY_BUDGET_SECONDS * opts.time_scale,
@@ -212,7 +216,10 @@ class ArgoRolloutsBackend(ClusterRun):
         if self._faults is not None:
             self._faults.retry()
         samples = self._with_router_weights(list(follower.drain()), follower.last)
-        return Observation(samples=tuple(samples))
+        reader = deployed(self._events)
+        events = reader.read(follower.last.phase if follower.last else Phase.INITIALIZED)
+        gaps = (reader.gap,) if reader.gap else ()
+        return Observation(samples=tuple(samples), events=tuple(events), gaps=gaps)
 
     def _with_router_weights(
         self, samples: list[StatusSample], last: CanaryStatus | None

@@ -21,12 +21,20 @@ from kubernetes import dynamic as _dynamic
 from kubernetes import stream as _stream
 from kubernetes.client.exceptions import ApiException
 
-from harness.backends.kubernetes.api import FIELD_MANAGER, DeploymentInfo, GoneError, NamespaceInfo, PodInfo
+from harness.backends.kubernetes.api import (
+    FIELD_MANAGER,
+    DeploymentInfo,
+    EventInfo,
+    GoneError,
+    NamespaceInfo,
+    PodInfo,
+)
 from harness.backends.kubernetes.gateway_calls import call, get_or_none, is_404, wrapped
 from harness.backends.kubernetes.gateway_custom import CustomObjectCalls
 from harness.backends.kubernetes.wire import (
     NoDiscovery,
     deployment_info,
+    event_info,
     namespace_info,
     pod_info,
     pod_serving,
@@ -199,6 +207,17 @@ class KubeGateway(CustomObjectCalls):
     def list_pod_details(self, namespace: str, label_selector: str) -> list[PodInfo]:
         pods = self._pods(namespace, label_selector)
         return call(f"read pods {label_selector} in {namespace}", lambda: [pod_info(p) for p in pods])
+
+    def list_events(self, namespace: str, involved_kind: str) -> list[EventInfo]:
+        def read() -> list[EventInfo]:
+            listed = self._core.list_namespaced_event(
+                namespace,
+                field_selector=f"involvedObject.kind={involved_kind}",
+                _request_timeout=self._timeout,
+            )
+            return [event_info(e) for e in listed.items]
+
+        return call(f"list {involved_kind} events in {namespace}", read)
 
     def pod_proxy_get(self, namespace: str, pod: str, port: int, path: str) -> str:
         resource = f"/api/v1/namespaces/{namespace}/pods/{pod}:{port}/proxy/{path.lstrip('/')}"

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import urllib3.exceptions
 
-from harness.backends.kubernetes.api import DeploymentInfo, GoneError, NamespaceInfo, PodInfo
+from harness.backends.kubernetes.api import DeploymentInfo, EventInfo, GoneError, NamespaceInfo, PodInfo
 from harness.errors import ClusterError
 
 
@@ -111,3 +112,32 @@ def deployment_info(d: Any) -> DeploymentInfo:
         template_env={e.name: e.value for e in (first.env or ()) if e.value is not None},
         conditions=tuple((c.type, c.status, c.reason or "") for c in (status.conditions or ())),
     )
+
+
+def event_info(e: Any) -> EventInfo:
+    """A ``V1Event``: ``series`` (events.k8s.io writers) wins over the legacy ``count``/``lastTimestamp``
+    that client-go's core/v1 recorder (Argo Rollouts') keeps; ``eventTime`` fills an absent first time."""
+    series = e.series
+    count = (series.count if series is not None else None) or e.count or 1
+    last = (series.last_observed_time if series is not None else None) or e.last_timestamp
+    first = e.first_timestamp or e.event_time
+    involved = e.involved_object
+    return EventInfo(
+        uid=str(e.metadata.uid or e.metadata.name),
+        involved_kind=str(involved.kind or ""),
+        involved_name=str(involved.name or ""),
+        type="Warning" if e.type == "Warning" else "Normal",
+        reason=str(e.reason or ""),
+        message=str(e.message or ""),
+        count=int(count),
+        first_time=rfc3339(first),
+        last_time=rfc3339(last or first),
+    )
+
+
+def rfc3339(moment: datetime | None) -> str:
+    """An aware (or naive UTC) datetime as RFC 3339 with its microseconds; "" for None."""
+    if moment is None:
+        return ""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -17,6 +17,7 @@ from harness.controllers.argo_rollouts import status_map
 from harness.controllers.argo_rollouts.controller import RolloutController
 from harness.controllers.argo_rollouts.model import AnalysisStep, RolloutBundle, RolloutEvent
 from harness.controllers.argo_rollouts.ports import QueryResult
+from harness.controllers.argo_rollouts.success_rate import success_rate_minimum
 from harness.controllers.base import (
     ControllerPlugin,
     EmulatedController,
@@ -217,7 +218,8 @@ def analysis_interval(bundle: RolloutBundle) -> float:
 def _timing(bundle: RolloutBundle) -> SpecTiming:
     # A Prometheus query carries its own window; the measurement interval is the verdict's stand-in.
     interval = analysis_interval(bundle)
-    return SpecTiming(interval, interval, float(bundle.rollout.progress_deadline_seconds))
+    deadline = float(bundle.rollout.progress_deadline_seconds)
+    return SpecTiming(interval, interval, deadline, success_rate_minimum(bundle))
 
 
 def _emulate(bundle: RolloutBundle, ports: EmulationPorts) -> EmulatedController:

@@ -42,8 +42,20 @@ def _local_target(spec: CanarySpec) -> LocalTarget:
 
 def _timing(spec: CanarySpec) -> SpecTiming:
     return SpecTiming(
-        spec.analysis.interval_seconds, traffic_window(spec), float(spec.progress_deadline_seconds)
+        spec.analysis.interval_seconds,
+        traffic_window(spec),
+        float(spec.progress_deadline_seconds),
+        success_rate_minimum(spec),
     )
+
+
+def success_rate_minimum(spec: CanarySpec) -> float | None:
+    """``thresholdRange.min`` of the Canary's success-rate check (builtin or a template named so)."""
+    for metric in spec.analysis.metrics:
+        bounds = metric.threshold_range
+        if "success" in metric.name and bounds is not None and bounds.min is not None:
+            return bounds.min
+    return None
 
 
 FLAGGER: ControllerPlugin[CanarySpec] = ControllerPlugin(
