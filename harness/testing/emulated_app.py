@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from harness.backends.kubernetes.api import CanaryObject, CanaryStatusDict, ConditionDict
+from harness.backends.kubernetes.api import CanaryObject, CanaryStatusDict, ConditionDict, DeploymentInfo
 from harness.clock import FakeClock
 from harness.controllers.flagger.controller import FlaggerController
 from harness.controllers.flagger.model import CanaryEvent, CanaryStatus, WebhookSpec
 from harness.controllers.flagger.ports import DeploymentState, WebhookResult
+from harness.testing.http_route import FakeHTTPRouteRouter
 
 APP = "faulty-app"
 
@@ -97,9 +98,13 @@ class EmulatedApp:
     history: list[tuple[float, CanaryObject]] = field(default_factory=list)  # (clock time, object)
     manifest: dict[str, Any] = field(default_factory=dict)
     last_status: CanaryStatus | None = None
+    http_route: FakeHTTPRouteRouter | None = None  # gatewayapi:*: the HTTPRoute Flagger writes (Linkerd)
+    ingress_routes: list[dict[str, Any]] = field(default_factory=list)  # the applied IngressRoutes
 
     # -- Flagger ports ---------------------------------------------------------------------------
     def set_routes(self, primary_weight: int, canary_weight: int) -> None:
+        if self.http_route is not None:
+            self.http_route.set_routes(primary_weight, canary_weight)
         self.weights = (primary_weight, canary_weight)
 
     def get_routes(self) -> tuple[int, int]:
@@ -150,3 +155,16 @@ class EmulatedApp:
 
     def crashes(self) -> bool:
         return any(f.get("kind") == "crash" and f.get("on_startup") for f in self.canary_faults())
+
+
+def app_deployments(app: EmulatedApp | None, namespace: str) -> list[DeploymentInfo]:
+    """A run namespace's Deployments: the target (not ready while it crashes), the primary, the receiver."""
+    if app is None:
+        return []
+    canary_ready = 0 if app.crashes() else app.canary_replicas
+    return [
+        DeploymentInfo(namespace, APP, app.canary_replicas, canary_ready, app.canary_replicas,
+                       canary_ready, 2, 2, template_env=dict(app.template_env)),
+        DeploymentInfo(namespace, f"{APP}-primary", 1, 1, 1, 1, 1, 1),
+        DeploymentInfo(namespace, "event-receiver", 1, 1, 1, 1, 1, 1),  # applied with the app
+    ]  # fmt: skip

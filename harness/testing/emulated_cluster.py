@@ -13,13 +13,15 @@ Failure injection (times are run-clock seconds): ``watch_breaks`` (410 Gone or a
 watch), ``hang_from`` (a call that never answers: it returns ``ClusterError`` after
 ``request_timeout_seconds`` of cluster time, as the gateway's request timeout does), ``events_lost_from``
 (the event receiver answers 503).
+
+Linkerd (``flagger_provider="gatewayapi:v1beta1"``): the HTTPRoute router, meshed pods, proxy metrics, the
+load path and linkerd-viz' answers are ``harness.testing.emulated_mesh.LinkerdInstall``.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,9 +39,21 @@ from harness.backends.kubernetes.api import (
 )
 from harness.clock import FakeClock
 from harness.controllers.flagger.controller import FlaggerController
-from harness.errors import ClusterError, NoValuesFound
+from harness.errors import ClusterError
+from harness.providers.linkerd.httproute import HTTPRoute
 from harness.scenario.flagger_canary import parse_canary
-from harness.testing.emulated_app import APP, ClusterClock, EmulatedApp, canary_status_dict, fault_error_rate
+from harness.scenario.metric_templates import parse_metric_templates
+from harness.testing.emulated_app import (
+    APP,
+    ClusterClock,
+    EmulatedApp,
+    app_deployments,
+    canary_status_dict,
+    fault_error_rate,
+)
+from harness.testing.emulated_mesh import LinkerdInstall
+from harness.testing.emulated_prometheus import answer as prometheus_answer
+from harness.testing.emulated_prometheus import query_namespace, query_response
 
 FLAGGER_ARGS = ("-mesh-provider=traefik", "-metrics-server=http://flagger-prometheus:9090")
 PICKUP_SECONDS = 1.0  # cluster seconds from apply to the Canary's first tick (Flagger's control loop)
@@ -67,6 +81,8 @@ class EmulatedCluster:
     watch_breaks: list[WatchBreak] = field(default_factory=list)
     hang_from: dict[str, float] = field(default_factory=dict)  # method → run-clock time it starts hanging
     events_lost_from: float | None = None
+    flagger_provider: str = "traefik"  # Flagger's -mesh-provider: traefik, or gatewayapi:v1beta1 (Linkerd)
+    ingress_meshed: bool = True  # Linkerd: Traefik runs a linkerd-proxy (bootstrap --mesh linkerd)
     namespaces: dict[str, NamespaceInfo] = field(default_factory=dict)
     apps: dict[str, EmulatedApp] = field(default_factory=dict)
     calls: list[tuple[str, str]] = field(default_factory=list)  # (method, namespace)
@@ -74,6 +90,10 @@ class EmulatedCluster:
     _rv: int = 100
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _compacted_rv: int = 0
+
+    @property
+    def mesh(self) -> LinkerdInstall:
+        return LinkerdInstall(self.flagger_provider.startswith("gatewayapi"), self.ingress_meshed)
 
     def bind_clock(self, clock: FakeClock) -> None:
         """The calling thread's run lives on ``clock``: the namespaces it creates tick on it."""
@@ -130,12 +150,8 @@ class EmulatedCluster:
         return [a for a in self.apps.values() if a.controller is not None and a.clock is clock]
 
     def answer(self, namespace: str, promql: str) -> float:
-        """What Prometheus answers: canary success rate (%) or p99 latency (ms) from the canary's faults."""
-        if promql.strip() == "vector(1)" or "traefik" not in promql or namespace not in self.apps:
-            return 1.0
-        if "histogram_quantile" in promql:
-            return self.latency_ms
-        return 100.0 * (1.0 - fault_error_rate(self.apps[namespace].canary_faults()))
+        """What Prometheus answers for ``namespace`` (``emulated_prometheus.answer``)."""
+        return prometheus_answer(self.apps.get(namespace), self.mesh, self.latency_ms, promql)
 
     def _app(self, namespace: str) -> EmulatedApp:
         app = self.apps.get(namespace)
@@ -187,6 +203,8 @@ class EmulatedCluster:
                         spec["template"].get("metadata", {}).get("annotations", {})
                     )
                     app.declared_replicas = app.canary_replicas = int(spec.get("replicas", 1))
+            self.mesh.take(app, manifests)
+            templates = [t for m in manifests for t in parse_metric_templates(m, default_namespace=namespace)]
             canary = next((m for m in manifests if m["kind"] == "Canary"), None)
             if canary is None:
                 return  # e.g. the event receiver, applied before the app
@@ -200,6 +218,7 @@ class EmulatedCluster:
                 webhooks=app,
                 clock=ClusterClock(app.clock),
                 events=app,
+                templates={t.name: t for t in templates},
             )
             app.next_tick = ClusterClock(app.clock).now() + PICKUP_SECONDS
             self._publish(app)
@@ -212,9 +231,12 @@ class EmulatedCluster:
     def get_custom_object(
         self, group: str, version: str, plural: str, namespace: str, name: str
     ) -> Mapping[str, Any] | None:
-        """The TraefikService Flagger weights, as the emulated router holds them (canary entry only > 0)."""
+        """The TraefikService Flagger weights, as the emulated router holds them (canary entry only > 0),
+        or on Linkerd the HTTPRoute Flagger wrote (None before its first reconcile)."""
         self._enter("get_custom_object", namespace)
         with self._lock:
+            if (group, plural) == ("gateway.networking.k8s.io", "httproutes"):
+                return self.mesh.route_object(self.apps.get(namespace))
             if (group, plural) != ("traefik.io", "traefikservices") or namespace not in self.apps:
                 return None
             primary, canary = self.apps[namespace].weights
@@ -304,21 +326,13 @@ class EmulatedCluster:
             app.runtime_faults = []  # new pods
 
     def _deployments(self, namespace: str) -> list[DeploymentInfo]:
-        app = self.apps.get(namespace)
-        if app is None:
-            return []
-        canary_ready = 0 if app.crashes() else app.canary_replicas
-        return [
-            DeploymentInfo(namespace, APP, app.canary_replicas, canary_ready, app.canary_replicas,
-                           canary_ready, 2, 2, template_env=dict(app.template_env)),
-            DeploymentInfo(namespace, f"{APP}-primary", 1, 1, 1, 1, 1, 1),
-            DeploymentInfo(namespace, "event-receiver", 1, 1, 1, 1, 1, 1),  # applied with the app
-        ]  # fmt: skip
+        return app_deployments(self.apps.get(namespace), namespace)
 
     def get_deployment(self, namespace: str, name: str) -> DeploymentInfo | None:
         self._enter("get_deployment", namespace)
         if (namespace, name) == ("flagger-system", "flagger"):
-            return DeploymentInfo(namespace, name, 1, 1, 1, 1, 1, 1, container_args=FLAGGER_ARGS)
+            args = self.mesh.flagger_args(FLAGGER_ARGS)
+            return DeploymentInfo(namespace, name, 1, 1, 1, 1, 1, 1, container_args=args)
         return next((d for d in self._deployments(namespace) if d.name == name), None)
 
     def list_deployments(self, namespace: str, label_selector: str = "") -> list[DeploymentInfo]:
@@ -338,15 +352,21 @@ class EmulatedCluster:
 
     def list_pod_details(self, namespace: str, label_selector: str) -> list[PodInfo]:
         names = self.list_pods(namespace, label_selector)
-        return [PodInfo(name, ("app",), {"app": APP}, serving=True) for name in names]
+        return self.mesh.pods(self.namespaces.get(namespace), namespace, label_selector, names)
 
     def pod_proxy_get(self, namespace: str, pod: str, port: int, path: str) -> str:
         self._enter("pod_proxy_get", namespace)
+        selectors = (f"app={APP}", f"app={APP}-primary", "app.kubernetes.io/name=traefik",
+                     "app.kubernetes.io/name=flagger")  # fmt: skip
+        pods = [p for s in selectors for p in self.list_pod_details(namespace, s)]
+        metrics = self.mesh.proxy_metrics(pods, pod, port, path)
+        if metrics is not None:
+            return metrics
         raise ClusterError(f"GET {path} on pod {namespace}/{pod}:{port}: HTTP 503 no such port")
 
     def crd_exists(self, group: str, plural: str) -> bool:
         self._enter("crd_exists")
-        return group in ("flagger.app", "traefik.io")
+        return group in ("flagger.app", "traefik.io") or self.mesh.crd_exists(group)
 
     def service_proxy_get(
         self, namespace: str, service: str, port: int, path: str, params: Mapping[str, str] | None = None
@@ -357,12 +377,7 @@ class EmulatedCluster:
             return "ok"
         if path == "api/v1/query":
             query = params.get("query", "")
-            try:
-                value = self.answer(_query_namespace(query), query)
-            except NoValuesFound:
-                value = None
-            result = [] if value is None else [{"metric": {}, "value": [0, repr(value)]}]
-            return json.dumps({"status": "success", "data": {"resultType": "vector", "result": result}})
+            return query_response(lambda: self.answer(query_namespace(query), query))
         if service == "event-receiver" and path == "events":
             if self.events_lost_from is not None and self.run_clock().now() >= self.events_lost_from:
                 raise ClusterError(
@@ -383,6 +398,12 @@ class EmulatedCluster:
         return "200\n"
 
     # -- for the load driver and tests ---------------------------------------------------------------
+    def mesh_traffic(self, namespace: str) -> tuple[bool, HTTPRoute | None, float] | None:
+        """Linkerd: (the ingress proxy applies the HTTPRoute, the route, canary error rate); None: not a
+        gatewayapi namespace."""
+        with self._lock:
+            return self.mesh.traffic(self.apps.get(namespace))
+
     def traffic(self, namespace: str) -> tuple[int, float]:
         """(canary weight %, canary error rate) right now."""
         with self._lock:
@@ -390,9 +411,3 @@ class EmulatedCluster:
             if app is None:
                 return 0, 0.0
             return app.weights[1], fault_error_rate(app.canary_faults())
-
-
-def _query_namespace(promql: str) -> str:
-    """The namespace a builtin Traefik query selects: ``service=~"<ns>-<target>-canary-…"``."""
-    found = re.search(rf'service=~"(.+?)-{APP}-canary', promql)
-    return found.group(1) if found else ""
