@@ -1,11 +1,9 @@
-"""In-memory ``ClusterApi`` for tests and demos: ``FakeCluster`` plus a Flagger-like status writer.
+"""In-memory ``ClusterApi`` for tests and demos: ``FakeCluster``.
 
-``FakeCluster`` replays a scripted Canary timeline on a ``FakeClock``: times in the script are seconds
-after the Canary is applied. Watches advance the clock as they deliver events (no sleeping), can be
-broken with HTTP 410 at a given time, and re-lists return the latest object visible at the current
-time. ``FlaggerStatusWriter`` writes ``status`` exactly as Flagger does (semantics spec §1.2): the
-``Promoted`` condition changes only when its status or reason changes, ``status.lastTransitionTime``
-changes on every write.
+``FakeCluster`` replays a scripted Canary timeline (``harness.testing.flagger_status``) on a ``FakeClock``:
+times in the script are seconds after the Canary is applied. Watches advance the clock as they deliver
+events (no sleeping), can be broken with HTTP 410 at a given time, and re-lists return the latest object
+visible at the current time.
 """
 
 from __future__ import annotations
@@ -14,14 +12,11 @@ import copy
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from harness.backends.kubernetes.api import (
     CanaryObject,
-    CanaryStatusDict,
     CanaryWatchEvent,
-    ConditionDict,
     DeploymentInfo,
     EventInfo,
     GoneError,
@@ -31,69 +26,7 @@ from harness.backends.kubernetes.api import (
 )
 from harness.clock import FakeClock
 from harness.errors import ClusterError
-
-CONDITION_MESSAGES = {
-    "Initializing": "New Deployment detected, starting initialization.",
-    "Initialized": "Deployment initialization completed.",
-    "Waiting": "Waiting for approval.",
-    "WaitingPromotion": "Waiting for approval.",
-    "Progressing": "New revision detected, progressing canary analysis.",
-    "Promoting": "Canary analysis completed, starting primary rolling update.",
-    "Finalising": "Canary analysis completed, routing all traffic to primary.",
-    "Succeeded": "Canary analysis completed successfully, promotion finished.",
-    "Failed": "Canary analysis failed, Deployment scaled to zero.",
-}
-
-
-def rfc3339(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class FlaggerStatusWriter:
-    """Produces successive ``status`` dicts the way Flagger's ``pkg/canary/status.go`` writes them."""
-
-    def __init__(self, wall0: datetime) -> None:
-        self._wall0 = wall0
-        self._condition: ConditionDict | None = None
-
-    def write(
-        self, at: float, phase: str, *, weight: int = 0, failed_checks: int = 0, spec_hash: str = "abc123"
-    ) -> CanaryStatusDict:
-        stamp = rfc3339(self._wall0 + timedelta(seconds=at))
-        status: Literal["True", "False", "Unknown"] = (
-            "True" if phase in ("Initialized", "Succeeded") else "False" if phase == "Failed" else "Unknown"
-        )
-        previous = self._condition
-        if previous is None or previous["status"] != status or previous["reason"] != phase:
-            keep_transition = previous is not None and previous["status"] == status
-            self._condition = {
-                "type": "Promoted",
-                "status": status,
-                "reason": phase,
-                "message": CONDITION_MESSAGES.get(phase, ""),
-                "lastUpdateTime": stamp,
-                "lastTransitionTime": previous.get("lastTransitionTime", stamp)
-                if keep_transition and previous
-                else stamp,
-            }
-        return {
-            "phase": phase,
-            "canaryWeight": weight,
-            "failedChecks": failed_checks,
-            "iterations": 0,
-            "lastAppliedSpec": spec_hash,
-            "lastPromotedSpec": "stable0",
-            "lastTransitionTime": stamp,
-            "conditions": [copy.deepcopy(self._condition)] if self._condition else [],
-        }
-
-
-@dataclass(frozen=True)
-class ScriptedStatus:
-    """One status write, ``at`` seconds after the Canary was applied."""
-
-    at: float
-    status: CanaryStatusDict
+from harness.testing.flagger_status import ScriptedStatus
 
 
 @dataclass
@@ -385,26 +318,3 @@ def _ready_deployment(namespace: str, name: str, args: tuple[str, ...] = ()) -> 
         observed_generation=1,
         container_args=args,
     )
-
-
-def flagger_event(
-    namespace: str,
-    name: str,
-    message: str,
-    *,
-    at_epoch_ms: int,
-    phase: str = "Progressing",
-    warning: bool = False,
-) -> dict[str, Any]:
-    """A Flagger event-webhook payload (semantics spec §6.1)."""
-    return {
-        "name": name,
-        "namespace": namespace,
-        "phase": phase,
-        "checksum": "abc123",
-        "metadata": {
-            "eventMessage": message,
-            "eventType": "Warning" if warning else "Normal",
-            "timestamp": str(at_epoch_ms),
-        },
-    }

@@ -12,7 +12,8 @@ from harness.backends.kubernetes.backend import KubernetesBackend, KubernetesOpt
 from harness.clock import FakeClock
 from harness.controllers.flagger.model import AnalysisSpec, CanarySpec, MetricSpec, ThresholdRange
 from harness.model import Revision
-from harness.testing.cluster import FakeCluster, FlaggerStatusWriter, ScriptedStatus
+from harness.testing.cluster import FakeCluster
+from harness.testing.flagger_status import FlaggerStatusWriter, ScriptedStatus
 from tests.kube.fake_api import serve_on_loopback
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,7 +12,8 @@ from harness.backends.kubernetes.safety import MANAGED_BY_LABEL, RUN_ID_LABEL
 from harness.backends.kubernetes.status import rollback_time
 from harness.controllers.flagger.model import Phase
 from harness.errors import ClusterError, SafetyError
-from harness.testing.cluster import FakeCluster, FlaggerStatusWriter, ScriptedStatus, flagger_event
+from harness.testing.cluster import FakeCluster
+from harness.testing.flagger_status import FlaggerStatusWriter, ScriptedStatus, flagger_event
 
 CONTEXT, RUN_ID = "kind-canary-chaos", "t3st"
 NAMESPACE = f"canary-chaos-{RUN_ID}"

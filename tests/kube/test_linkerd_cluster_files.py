@@ -156,8 +156,9 @@ class TestMeshedTraefik:
     def test_without_the_mesh_traefik_is_not_injected(self, tmp_path: Path):
         calls = bootstrap_with_fake_tools(tmp_path)
         (traefik,) = [c for c in calls if c.startswith("helm upgrade --install traefik")]
-        assert "linkerd" not in traefik
-        assert not [c for c in calls if "linkerd" in c]
+        assert "cluster/linkerd/" not in traefik
+        assert not [c for c in calls if "cluster/linkerd/" in c or "linkerd.io/inject" in c]
+        assert not [c for c in calls if c.startswith("helm upgrade --install linkerd")]
 
     def test_the_values_inject_traefiks_pods(self):
         values = yaml.safe_load((LINKERD / "traefik-values.yaml").read_text())

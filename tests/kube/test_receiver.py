@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from harness.backends.kubernetes.observe import parse_events
-from harness.testing.cluster import flagger_event
+from harness.testing.flagger_status import flagger_event
 
 RECEIVER = Path(__file__).resolve().parents[2] / "harness/data/cluster/event-receiver/receiver.py"
 

@@ -15,7 +15,7 @@ from harness.backends.kubernetes.status import (
     weight_steps,
 )
 from harness.controllers.flagger.model import AnalysisSpec, Phase
-from harness.testing.cluster import FlaggerStatusWriter
+from harness.testing.flagger_status import FlaggerStatusWriter
 
 ORIGIN = datetime(2026, 1, 1, tzinfo=UTC)
 
