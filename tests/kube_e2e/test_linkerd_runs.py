@@ -16,7 +16,8 @@ from harness.backends.kubernetes.backend import KubernetesBackend, KubernetesOpt
 from harness.backends.kubernetes.cluster_provider import LINKERD_MANIFESTS
 from harness.clock import FakeClock
 from harness.model import Decision
-from harness.run.execute import RunOptions, run_scenarios
+from harness.run.execute import run_scenarios
+from harness.run.options import RunOptions
 from harness.scenario.flagger_canary import parse_canary
 from harness.scenario.loader import load_scenario
 from harness.testing.cluster_load import ClusterLoad
@@ -167,6 +168,6 @@ class TestLoadPath:
         assert self.canary_share(ingress_meshed=False) == 0.0
 
     def test_an_ingressroute_without_native_lb_sends_everything_to_the_primary(self) -> None:
-        endpoints = copy.deepcopy(self.ROUTE)
+        endpoints: Any = copy.deepcopy(self.ROUTE)
         endpoints["spec"]["routes"][0]["services"][0]["nativeLB"] = False
         assert self.canary_share(route=endpoints) == 0.0
