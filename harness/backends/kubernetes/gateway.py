@@ -1,7 +1,7 @@
 """The Kubernetes gateway; with ``gateway_custom`` and ``gateway_calls`` the only ``kubernetes`` importers.
 
 ``KubeGateway`` implements ``harness.backends.kubernetes.api.ClusterApi``: namespaces, apply, Deployments,
-pods, proxies and exec here, custom objects in its ``gateway_custom.CustomObjectCalls`` half. Every vendor
+pods, Events, proxies and exec here, custom objects in its ``gateway_custom.CustomObjectCalls`` half. Every vendor
 exception is wrapped into ``ClusterError`` (``gateway_calls``). Every call carries ``_request_timeout`` and
 urllib3 does not retry, so a half-open connection costs one timeout, never a stalled run.
 
