@@ -1,9 +1,10 @@
 """The Kubernetes gateway; with ``gateway_custom`` and ``gateway_calls`` the only ``kubernetes`` importers.
 
 ``KubeGateway`` implements ``harness.backends.kubernetes.api.ClusterApi``: namespaces, apply, Deployments,
-pods, proxies and exec here, custom objects in its ``gateway_custom.CustomObjectCalls`` half. Every vendor
-exception is wrapped into ``ClusterError`` (``gateway_calls``). Every call carries ``_request_timeout`` and
-urllib3 does not retry, so a half-open connection costs one timeout, never a stalled run.
+pods, Events, proxies and exec here, custom objects in its ``gateway_custom.CustomObjectCalls`` half.
+Every vendor exception is wrapped into ``ClusterError`` (``gateway_calls``). Every call carries
+``_request_timeout`` and urllib3 does not retry, so a half-open connection costs one timeout, never a
+stalled run.
 
 Only API present in the declared lower bound of ``kubernetes`` is used (generated ``*Api`` methods,
 ``DynamicClient.request`` for raw paths, ``watch``/``stream``); ``tests/kube/test_client_surface.py``
