@@ -43,13 +43,14 @@ from harness.backends.kubernetes.manifests import (
 )
 from harness.backends.kubernetes.observe import PromQuery, ProxyPrometheus, single_value
 from harness.backends.kubernetes.preflight import ingress_answers
+from harness.backends.kubernetes.router_weights import RouterObject, RouterWeights
 from harness.backends.kubernetes.safety import check_context, new_ownership
 from harness.clock import Clock
 from harness.controllers.argo_rollouts.model import RolloutBundle
-from harness.controllers.flagger.model import CanaryStatus, Phase
+from harness.controllers.flagger.model import Phase
 from harness.controllers.registry import ControllerSpec
 from harness.errors import ClusterError, HarnessError, InputError
-from harness.model import Ingress, Revision, StatusSample
+from harness.model import Ingress, Revision
 
 ARGO_NAMESPACE, ARGO_DEPLOYMENT = "argo-rollouts", "argo-rollouts"
 ARGO_CRDS = (
@@ -104,7 +105,7 @@ class ArgoRolloutsBackend(ClusterRun):
         self._follower: RolloutFollower | None = None
         self._events: RolloutEvents | None = None
         self._revisions = 0
-        self._router: tuple[int, int] | None = None
+        self._router = RouterWeights(api, ARGO_ROUTER, self.clock, self._diagnostics)
 
     # -- preflight -----------------------------------------------------------------------------------
     def preflight(self) -> Sequence[PreflightCheck]:
@@ -215,31 +216,11 @@ class ArgoRolloutsBackend(ClusterRun):
             self._diagnostics["analysisruns-error"] = str(exc)
         if self._faults is not None:
             self._faults.retry()
-        samples = self._with_router_weights(list(follower.drain()), follower.last)
+        samples = self._router.attach(self.namespace or "", list(follower.drain()), follower.last)
         reader = deployed(self._events)
         events = reader.read(follower.last.phase if follower.last else Phase.INITIALIZED)
         gaps = (reader.gap,) if reader.gap else ()
         return Observation(samples=tuple(samples), events=tuple(events), gaps=gaps)
-
-    def _with_router_weights(
-        self, samples: list[StatusSample], last: CanaryStatus | None
-    ) -> list[StatusSample]:
-        try:
-            service = self.api.get_custom_object(
-                "traefik.io", "v1alpha1", "traefikservices", self.namespace or "", APP_NAME
-            )
-        except ClusterError as exc:
-            self._diagnostics["traefikservice-error"] = str(exc)
-            return samples
-        weights = _argo_weights(service) if service is not None else None
-        if weights is None:
-            return samples
-        changed, self._router = weights != self._router, weights
-        if samples:
-            samples[-1] = dataclasses.replace(samples[-1], router_weights=weights)
-        elif changed and last is not None:
-            samples.append(StatusSample(at=self.clock.now(), status=last, router_weights=weights))
-        return samples
 
     # -- diagnostics and teardown --------------------------------------------------------------------
     def collect_diagnostics(self) -> None:
@@ -268,13 +249,16 @@ class ArgoRolloutsBackend(ClusterRun):
         return deployed(self._follower)
 
 
-def _argo_weights(service: Mapping[str, Any]) -> tuple[int, int] | None:
-    """(stable, canary) from the TraefikService Argo rewrites (entries ``faulty-app-stable``/``-canary``)."""
+def _argo_weights(service: Mapping[str, Any], apex: str) -> tuple[int, int] | None:
+    """(stable, canary) from the TraefikService Argo rewrites (entries ``<apex>-stable``/``-canary``)."""
     entries = (service.get("spec") or {}).get("weighted", {}).get("services")
     if not isinstance(entries, list):
         return None
     weights = {e.get("name"): e.get("weight") for e in entries if isinstance(e, dict)}
-    stable, canary = weights.get(f"{APP_NAME}-stable"), weights.get(f"{APP_NAME}-canary")
+    stable, canary = weights.get(f"{apex}-stable"), weights.get(f"{apex}-canary")
     if stable is None and canary is None:
         return None  # not written by the controller yet
     return int(stable or 0), int(canary or 0)
+
+
+ARGO_ROUTER = RouterObject("traefik.io", "v1alpha1", "traefikservices", _argo_weights)

@@ -60,6 +60,7 @@ from harness.backends.kubernetes.mesh import (
 from harness.backends.kubernetes.metric_check import custom_queries, require_primary_series
 from harness.backends.kubernetes.observe import HttpxPrometheus, PromQuery, ProxyPrometheus
 from harness.backends.kubernetes.preflight import Where, preflight_checks
+from harness.backends.kubernetes.router_weights import RouterWeights
 from harness.backends.kubernetes.safety import check_context, new_ownership
 from harness.backends.kubernetes.status import Deadlines, deadlines_for
 from harness.clock import Clock
@@ -137,6 +138,7 @@ class _RunState:
     follower: CanaryFollower | None = None
     revision_count: int = 0
     evidence: ClusterEvidence | None = None
+    router: RouterWeights | None = None  # the TraefikService's or HTTPRoute's weights on the samples
     mesh: MeshEvidence | None = None  # Linkerd: are the app pods meshed, with which identities
     ingress_mesh: MeshEvidence | None = None  # Linkerd: the ingress pods the load passes through
     templates: dict[str, str] = field(default_factory=dict)  # deployed MetricTemplate name → query
@@ -275,9 +277,9 @@ class KubernetesBackend(ClusterRun):
             namespace,
             self._diagnostics,
             dict(run.evidence_windows),
-            router=self.provider.router,
             builtin_evidence=not self.provider.meshed,
         )
+        run.router = RouterWeights(self.api, self.provider.router, self.clock, self._diagnostics)
         status = run.follower.wait_until(
             lambda s: s.phase in (Phase.INITIALIZED, Phase.FAILED),
             budget_seconds=run.deadlines.initialized,
@@ -350,7 +352,7 @@ class KubernetesBackend(ClusterRun):
         evidence = self._evidence()
         checks, queries = evidence.metric_evidence(self._run.spec, follower.last)
         events = tuple(evidence.new_events())
-        samples = evidence.with_router_weights(list(follower.drain()), follower.last)
+        samples = deployed(self._run.router).attach(evidence.namespace, list(follower.drain()), follower.last)
         gaps = (evidence.events_gap,) if evidence.events_gap else ()
         return Observation(samples=tuple(samples), events=events, checks=checks, queries=queries, gaps=gaps)
 

@@ -14,28 +14,18 @@ Pure: the backend asks ``cluster_provider(name)`` and reads the answer; nothing 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from harness.backends.kubernetes.manifests import APP_NAME, PACKAGED_MANIFESTS, Manifest, find
+from harness.backends.kubernetes.router_weights import RouterObject
 from harness.backends.kubernetes.status import httproute_weights, traefik_weights
 from harness.errors import InputError
 
 LINKERD_MANIFESTS = PACKAGED_MANIFESTS.parent / "linkerd"
 INGRESS_NAMESPACE = "traefik"  # where bootstrap.sh installs Traefik
 INGRESS_SELECTOR = "app.kubernetes.io/name=traefik"  # the Traefik chart's pod label
-
-
-@dataclass(frozen=True)
-class RouterObject:
-    """The object Flagger writes the weights to, and how to read (primary, canary) from it."""
-
-    group: str
-    version: str
-    plural: str
-    weights: Callable[[Mapping[str, Any], str], tuple[int, int] | None]
 
 
 @dataclass(frozen=True)

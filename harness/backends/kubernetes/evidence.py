@@ -3,28 +3,22 @@
 ``ClusterEvidence`` belongs to one run namespace. Flagger events come from the run's event receiver (its
 index makes every read resumable: an unreadable receiver is a recorded gap, never a loss); once per analysis
 interval while Progressing the builtin checks are re-run against Flagger's Prometheus with the applied
-(time-scaled) windows (Traefik only: on Linkerd the checks are MetricTemplates); the router object's applied
-weights (the TraefikService, or on Linkerd the HTTPRoute) are attached to the newest status sample.
+(time-scaled) windows (Traefik only: on Linkerd the checks are MetricTemplates). The router's weights are
+read by ``router_weights.RouterWeights``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from harness.backends.kubernetes.api import ClusterApi
 from harness.backends.kubernetes.manifests import APP_NAME, EVENT_RECEIVER, EVENT_RECEIVER_PORT
 from harness.backends.kubernetes.observe import PromQuery, builtin_queries, parse_events, single_value
-from harness.backends.kubernetes.status import traefik_weights
-
-if TYPE_CHECKING:
-    from harness.backends.kubernetes.cluster_provider import RouterObject
 from harness.clock import Clock
 from harness.controllers.flagger.model import CanaryEvent, CanarySpec, CanaryStatus, MetricResult, Phase
 from harness.errors import ClusterError, MetricsError
-from harness.model import StatusSample
 
 
 @dataclass
@@ -40,38 +34,7 @@ class ClusterEvidence:
     events_seen: int = 0
     events_gap: str | None = None  # set while the event receiver cannot be read; cleared by a good read
     last_check_at: float | None = None
-    router_weights: tuple[int, int] | None = None  # last read from the router object
-    router: RouterObject | None = None  # None: Flagger's TraefikService
     builtin_evidence: bool = True  # re-run the builtin (Traefik) checks
-
-    def with_router_weights(
-        self, samples: list[StatusSample], last: CanaryStatus | None
-    ) -> list[StatusSample]:
-        """The router's applied (primary, canary) weights on the newest sample; a change of weights
-        without a status write becomes a sample of its own, so the max weight sees the router too."""
-        group, version, plural = ("traefik.io", "v1alpha1", "traefikservices")
-        read: Callable[[Mapping[str, Any], str], tuple[int, int] | None] = traefik_weights
-        if self.router is not None:
-            group, version, plural, read = (
-                self.router.group,
-                self.router.version,
-                self.router.plural,
-                self.router.weights,
-            )
-        try:
-            found = self.api.get_custom_object(group, version, plural, self.namespace, APP_NAME)
-        except ClusterError as exc:
-            self.diagnostics[f"{plural.rstrip('s')}-error"] = str(exc)
-            return samples
-        weights = read(found, APP_NAME) if found is not None else None
-        if weights is None:
-            return samples
-        changed, self.router_weights = weights != self.router_weights, weights
-        if samples:
-            samples[-1] = dataclasses.replace(samples[-1], router_weights=weights)
-        elif changed and last is not None:
-            samples.append(StatusSample(at=self.clock.now(), status=last, router_weights=weights))
-        return samples
 
     def new_events(self) -> list[CanaryEvent]:
         try:
