@@ -21,10 +21,10 @@ from harness.backends.kubernetes.manifests import (
     ADMIN_SECRET,
     APP_NAME,
     PACKAGED_MANIFESTS,
-    REVISION_ANNOTATION,
     Manifest,
     find,
-    revision_env,
+    set_container_env,
+    set_revision,
 )
 from harness.errors import CanarySpecError, Problem
 from harness.model import Revision
@@ -55,14 +55,9 @@ def tailor_argo(
     for manifest in out:
         manifest.setdefault("metadata", {})["namespace"] = namespace
     rollout = find(out, "Rollout", APP_NAME)
-    template = rollout["spec"]["template"]
-    template.setdefault("metadata", {}).setdefault("annotations", {})[REVISION_ANNOTATION] = stable.version
-    container = template["spec"]["containers"][0]
-    env = revision_env(stable)
-    kept = [e for e in container.get("env", []) if e["name"] not in env]
-    container["env"] = [*kept, *({"name": k, "value": v} for k, v in env.items())]
+    set_revision(rollout, stable)
     if image is not None:
-        container["image"] = image
+        rollout["spec"]["template"]["spec"]["containers"][0]["image"] = image
     rollout["spec"]["replicas"] = stable.replicas
     find(out, "Secret", ADMIN_SECRET)["stringData"] = {"token": admin_token}
     for route in find(out, "IngressRoute", APP_NAME)["spec"]["routes"]:
@@ -198,9 +193,7 @@ def scale_argo(
                     prometheus["query"] = scaled_query
     if problems:
         raise CanarySpecError(problems)
-    container = spec["template"]["spec"]["containers"][0]
-    env = [e for e in container.get("env", []) if e.get("name") != "TIME_SCALE"]
-    container["env"] = [*env, {"name": "TIME_SCALE", "value": f"{scale:g}"}]
+    set_container_env(spec["template"]["spec"]["containers"][0], {"TIME_SCALE": f"{scale:g}"})
     return out, changes
 
 
@@ -212,7 +205,5 @@ def rollout_template_patch(
     patch, so the containers are sent as read, changed only there."""
     template = copy.deepcopy(rollout["spec"]["template"])
     template.setdefault("metadata", {}).setdefault("annotations", {}).update(annotations)
-    container = template["spec"]["containers"][0]
-    kept = [e for e in container.get("env", []) if e.get("name") not in env]
-    container["env"] = [*kept, *({"name": k, "value": v} for k, v in env.items())]
+    set_container_env(template["spec"]["containers"][0], env)
     return {"spec": {"template": template}}

@@ -124,7 +124,7 @@ def tailor(
     out = copy.deepcopy(list(manifests))
     for manifest in out:
         manifest.setdefault("metadata", {})["namespace"] = namespace
-    _set_revision(find(out, "Deployment", APP_NAME), stable)
+    set_revision(find(out, "Deployment", APP_NAME), stable)
     find(out, "Deployment", APP_NAME)["spec"]["replicas"] = stable.replicas
     find(out, "Secret", ADMIN_SECRET)["stringData"] = {"token": admin_token}
     for ingress in (m for m in out if m.get("kind") == "IngressRoute"):
@@ -155,8 +155,7 @@ def apply_time_scale(
     metrics = deployed["spec"]["analysis"].get("metrics") or []
     windows = {str(m["name"]): str(m["interval"]) for m in metrics if m.get("interval")}
     container = find(manifests, "Deployment", APP_NAME)["spec"]["template"]["spec"]["containers"][0]
-    env = [e for e in container.get("env", []) if e.get("name") != "TIME_SCALE"]
-    container["env"] = [*env, {"name": "TIME_SCALE", "value": f"{scale:g}"}]
+    set_container_env(container, {"TIME_SCALE": f"{scale:g}"})
     return scaled, windows
 
 
@@ -170,12 +169,17 @@ def set_progress_deadline(canary: Manifest, deployment: Manifest, seconds: int) 
     spec["progressDeadlineSeconds"] = max(int(spec.get("progressDeadlineSeconds", 600)), seconds)
 
 
-def _set_revision(deployment: Manifest, revision: Revision) -> None:
-    template = deployment["spec"]["template"]
+def set_revision(workload: Manifest, revision: Revision) -> None:
+    """The pod template of ``workload`` (a Deployment or Argo Rollout) runs ``revision``: its annotation and
+    the first container's env (``revision_env``), other env entries kept."""
+    template = workload["spec"]["template"]
     template.setdefault("metadata", {}).setdefault("annotations", {})[REVISION_ANNOTATION] = revision.version
-    container = template["spec"]["containers"][0]
-    env = revision_env(revision)
-    kept = [e for e in container.get("env", []) if e["name"] not in env]
+    set_container_env(template["spec"]["containers"][0], revision_env(revision))
+
+
+def set_container_env(container: Manifest, env: Mapping[str, str]) -> None:
+    """``env`` as literal values on ``container``, replacing entries of those names, keeping the others."""
+    kept = [e for e in container.get("env", []) if e.get("name") not in env]
     container["env"] = [*kept, *({"name": k, "value": v} for k, v in env.items())]
 
 
