@@ -59,7 +59,7 @@ from harness.backends.kubernetes.mesh import (
 )
 from harness.backends.kubernetes.metric_check import custom_queries, require_primary_series
 from harness.backends.kubernetes.observe import HttpxPrometheus, PromQuery, ProxyPrometheus
-from harness.backends.kubernetes.preflight import Where, preflight_checks
+from harness.backends.kubernetes.preflight import FLAGGER_SELECTOR, Where, preflight_checks
 from harness.backends.kubernetes.router_weights import RouterWeights
 from harness.backends.kubernetes.safety import check_context, new_ownership
 from harness.backends.kubernetes.status import Deadlines, deadlines_for
@@ -69,8 +69,6 @@ from harness.controllers.registry import ControllerSpec
 from harness.errors import ClusterError, InputError
 from harness.model import Ingress, Revision
 from harness.plan.cluster_scale import ClusterCanary
-
-FLAGGER_SELECTOR = "app.kubernetes.io/name=flagger"
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ REQUIRED_OBJECTS = (
     ("Deployment", EVENT_RECEIVER),
     ("Service", EVENT_RECEIVER),
 )
+FLAGGER_SELECTOR = "app.kubernetes.io/name=flagger"  # the Flagger chart's pod label
 _IMAGE = re.compile(r"[a-z0-9][a-z0-9._/:-]*(?::[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})")
 
 
@@ -123,11 +124,12 @@ def _flagger_meshed(api: ClusterApi, where: Where) -> tuple[bool, str]:
     """On Linkerd Flagger queries linkerd-viz' Prometheus, which admits it by its mTLS identity only
     (the chart's linkerdAuthPolicy): an unmeshed Flagger gets 403 on every check and rolls back every
     canary, faulty or not, which would pass a fault scenario for the wrong reason."""
-    selector = "app.kubernetes.io/name=flagger"
-    evidence = mesh_evidence(api, where.flagger_namespace, selector, cli=where.linkerd)
-    require_meshed(
-        evidence,
-        what=f"Flagger pods ({selector}, --flagger-namespace {where.flagger_namespace})",
+    return _pods_meshed(
+        api,
+        where,
+        where.flagger_namespace,
+        FLAGGER_SELECTOR,
+        what=f"Flagger pods ({FLAGGER_SELECTOR}, --flagger-namespace {where.flagger_namespace})",
         hint=(
             "linkerd-viz' Prometheus admits Flagger by its mesh identity only, so every check would fail "
             "and every canary be rolled back. cluster/bootstrap.sh --mesh linkerd injects flagger-system, as "
@@ -135,14 +137,15 @@ def _flagger_meshed(api: ClusterApi, where: Where) -> tuple[bool, str]:
             "linkerd.io/inject: enabled and restart it."
         ),
     )
-    return True, "meshed: " + ", ".join(f"{p.pod} as {p.identity}" for p in evidence.pods)
 
 
 def _ingress_meshed(api: ClusterApi, where: Where) -> tuple[bool, str]:
     """Linkerd splits by HTTPRoute in the client's proxy: the ingress the load enters must run one."""
-    evidence = mesh_evidence(api, where.ingress_namespace, where.ingress_selector, cli=where.linkerd)
-    require_meshed(
-        evidence,
+    return _pods_meshed(
+        api,
+        where,
+        where.ingress_namespace,
+        where.ingress_selector,
         what=f"ingress pods ({where.ingress_selector}, --ingress-namespace {where.ingress_namespace})",
         hint=(
             "Without a linkerd-proxy in the ingress no request is split by the HTTPRoute: every one reaches "
@@ -151,8 +154,15 @@ def _ingress_meshed(api: ClusterApi, where: Where) -> tuple[bool, str]:
             "linkerd.io/inject: enabled and restart them."
         ),
     )
-    identities = ", ".join(f"{p.pod} as {p.identity}" for p in evidence.pods)
-    return True, f"meshed: {identities}"
+
+
+def _pods_meshed(
+    api: ClusterApi, where: Where, namespace: str, selector: str, *, what: str, hint: str
+) -> tuple[bool, str]:
+    """Every pod of ``selector`` runs the proxy with an identity (else ``require_meshed``'s InputError)."""
+    evidence = mesh_evidence(api, namespace, selector, cli=where.linkerd)
+    require_meshed(evidence, what=what, hint=hint)
+    return True, "meshed: " + ", ".join(f"{p.pod} as {p.identity}" for p in evidence.pods)
 
 
 def _image(image: str | None) -> tuple[bool, str]:
